@@ -1,0 +1,213 @@
+"""`unionvoice` command line. Commands that never talk to Telegram do not import aiogram."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from storage.database import Database
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="unionvoice", description="Union bot: surveys, proposals, mailbox, digests."
+    )
+    parser.add_argument(
+        "--config", type=Path, default=None, help=f"config file (default: {DEFAULT_CONFIG_PATH})"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot (long polling)")
+    run.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply all migrations")
+
+    members = commands.add_parser("members", help="the roster").add_subparsers(
+        dest="members_command", required=True
+    )
+    importing = members.add_parser("import", help="import or update the roster (CSV or XLSX)")
+    importing.add_argument("file", type=Path)
+    listing = members.add_parser("list", help="print members")
+    listing.add_argument("--format", choices=("csv", "json"), default="csv")
+    invite = members.add_parser("invite", help="print a one-tap registration link")
+    invite.add_argument("employee_id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    handler = _COMMANDS[(args.command, getattr(args, f"{args.command}_command", None))]
+    try:
+        return asyncio.run(handler(config, args))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+async def _with_database(config: Config, work: Callable[[Database], Awaitable[int]]) -> int:
+    from storage import migrate
+    from storage.database import create_database
+
+    database = create_database(config.database.url)
+    try:
+        await migrate.upgrade(database.engine)
+        return await work(database)
+    finally:
+        await database.dispose()
+
+
+async def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    config.require_token()
+    from bot.app import run_polling
+
+    await run_polling(config)
+    return EXIT_OK
+
+
+async def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> int:
+    async def done(database: Database) -> int:
+        from storage import migrate
+
+        print(f"database at revision {await migrate.current_revision(database.engine)}")
+        return EXIT_OK
+
+    return await _with_database(config, done)
+
+
+async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
+    from members.roster import RosterFormatError, parse_roster
+
+    try:
+        rows, errors = parse_roster(args.file)
+    except RosterFormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if errors:
+        for error in errors:
+            print(f"{args.file}:{error.line}: {error.message}", file=sys.stderr)
+        print(f"nothing imported: {len(errors)} problem(s) in {args.file}", file=sys.stderr)
+        return EXIT_ERROR
+
+    async def work(database: Database) -> int:
+        from members.service import MembershipService
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            summary = await MembershipService(repos).import_roster(rows)
+        print(f"imported {len(rows)} member(s): {summary.created} new, {summary.updated} updated")
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
+async def cmd_members_list(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from members.service import MembershipService
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            members = await MembershipService(repos).list_members()
+        write_members(members, args.format, sys.stdout)
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
+def write_members(members: Sequence[object], fmt: str, out: TextIO) -> None:
+    from members.dto import MemberDTO
+    from members.roles import Role
+
+    records = []
+    for member in members:
+        assert isinstance(member, MemberDTO)
+        records.append(
+            {
+                "employee_id": member.employee_id,
+                "name": member.name,
+                "department": member.department,
+                "roles": ";".join(r.value for r in Role if r in member.roles),
+                "telegram_id": member.telegram_id,
+            }
+        )
+    if fmt == "json":
+        json.dump(records, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    writer = csv.DictWriter(
+        out,
+        fieldnames=["employee_id", "name", "department", "roles", "telegram_id"],
+        lineterminator="\n",
+    )
+    writer.writeheader()
+    writer.writerows({**r, "telegram_id": r["telegram_id"] or ""} for r in records)
+
+
+async def cmd_members_invite(config: Config, args: argparse.Namespace) -> int:
+    username = config.telegram.bot_username or await _fetch_bot_username(config)
+
+    async def work(database: Database) -> int:
+        from common.errors import DomainError
+        from members.service import INVITE_PREFIX, MembershipService
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            try:
+                code = await MembershipService(repos).create_invite(
+                    args.employee_id, timedelta(days=config.registration.invite_ttl_days)
+                )
+            except DomainError as exc:
+                print(f"error: {exc.message_id.format(**exc.params)}", file=sys.stderr)
+                return EXIT_ERROR
+        print(f"https://t.me/{username}?start={INVITE_PREFIX}{code}")
+        print(f"(one use, valid {config.registration.invite_ttl_days} days)", file=sys.stderr)
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
+async def _fetch_bot_username(config: Config) -> str:
+    """Ask Telegram (or the configured Bot API server) for the bot's username."""
+    from bot.factory import create_bot
+
+    bot = create_bot(config)
+    try:
+        me = await bot.get_me()
+    finally:
+        await bot.session.close()
+    if not me.username:
+        raise ConfigError("[telegram] bot_username: the bot has no username; set it in config")
+    return me.username
+
+
+_COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
+    ("run", None): cmd_run,
+    ("db", "upgrade"): cmd_db_upgrade,
+    ("members", "import"): cmd_members_import,
+    ("members", "list"): cmd_members_list,
+    ("members", "invite"): cmd_members_invite,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Configuration: a TOML file validated by pydantic, with the token overridable from BOT_TOKEN.
+
+Imports neither aiogram nor SQLAlchemy, so CLI commands that only read the config stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+SUPPORTED_LOCALES = ("zh", "en")
+Locale = Literal["zh", "en"]
+
+
+class ConfigError(Exception):
+    """The configuration is missing, unreadable or invalid. The message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_api_base(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/") if value else value
+
+
+class TelegramConfig(_Section):
+    token: SecretStr | None = None
+    api_base: Annotated[str | None, AfterValidator(_check_api_base)] = None
+    bot_username: str | None = None
+    mode: Literal["polling"] = "polling"
+    polling_timeout: int = Field(default=30, ge=1, le=50)
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        bot_id, _, secret = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or not secret:
+            # Never echo the value: it is a secret.
+            raise ValueError("does not look like a bot token (expected '<digits>:<secret>')")
+        return value
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///unionvoice.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError("must be a SQLAlchemy URL such as sqlite+aiosqlite:///unionvoice.db")
+        if value.split("://", 1)[0] in {"sqlite", "postgresql"}:
+            raise ValueError("needs an async driver: sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class UnionConfig(_Section):
+    name: str = "工会"
+    timezone: str = "Asia/Shanghai"
+    default_locale: Locale = "zh"
+    admins: list[int] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class RegistrationConfig(_Section):
+    invite_ttl_days: int = Field(default=14, ge=1, le=365)
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Config(_Section):
+    telegram: TelegramConfig = TelegramConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    union: UnionConfig = UnionConfig()
+    registration: RegistrationConfig = RegistrationConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    def require_token(self) -> str:
+        if self.telegram.token is None:
+            raise ConfigError(
+                "[telegram] token: missing. Set it in the config file or in the environment "
+                "variable BOT_TOKEN (get one from @BotFather)."
+            )
+        return self.telegram.token.get_secret_value()
+
+
+def _describe(error: Mapping[str, object]) -> str:
+    location = [str(part) for part in error["loc"]]  # type: ignore[union-attr]
+    if len(location) >= 2:
+        where = f"[{location[0]}] {'.'.join(location[1:])}"
+    else:
+        where = f"[{location[0]}]" if location else "(top level)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown key (see config.example.toml for the keys that exist)"
+    return f"{where}: {message}"
+
+
+def parse_config(raw: Mapping[str, object], source: str = "config") -> Config:
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        # include_input=False: the offending value may be a secret.
+        problems = "\n".join(f"  {_describe(err)}" for err in exc.errors(include_input=False))
+        raise ConfigError(f"{source} is invalid:\n{problems}") from None
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the config; BOT_TOKEN in the environment overrides [telegram] token.
+
+    Without an explicit path a missing config.toml means "all defaults"; an explicit path
+    must exist.
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    config_path = path or DEFAULT_CONFIG_PATH
+    if config_path.exists():
+        try:
+            raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+    elif path is not None:
+        raise ConfigError(f"{config_path}: no such file (copy config.example.toml to start)")
+    if environ.get("BOT_TOKEN"):
+        telegram = dict(raw.get("telegram", {}))  # type: ignore[call-overload]
+        telegram["token"] = environ["BOT_TOKEN"]
+        raw["telegram"] = telegram
+    return parse_config(raw, source=str(config_path))

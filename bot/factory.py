@@ -1,0 +1,63 @@
+"""Composition root: builds the Bot and the Dispatcher with every router and middleware."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.utils.i18n import I18n
+
+from bot.config import Config
+from bot.i18n import LocaleMiddleware, create_i18n
+from bot.isolation import UserEventIsolation
+from bot.middlewares import DatabaseMiddleware
+from bot.notify import Notifier
+from common.clock import Clock, system_clock
+from handlers import errors, fallback, groups, menu, officers, start
+from storage.database import Database
+from storage.fsm import SQLStorage
+
+
+def create_bot(config: Config, session: AiohttpSession | None = None) -> Bot:
+    if session is None and config.telegram.api_base:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
+    return Bot(
+        token=config.require_token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    config: Config,
+    database: Database,
+    bot: Bot,
+    *,
+    clock: Clock = system_clock,
+    i18n: I18n | None = None,
+) -> Dispatcher:
+    i18n = i18n or create_i18n(config.union.default_locale)
+    dispatcher = Dispatcher(
+        storage=SQLStorage(database.sessions),
+        events_isolation=UserEventIsolation(),
+        config=config,
+        database=database,
+        i18n=i18n,
+        notifier=Notifier(bot, i18n),
+    )
+    # Order matters: the database middleware identifies the sender, which picks the locale.
+    dispatcher.update.outer_middleware(
+        DatabaseMiddleware(database, admins=frozenset(config.union.admins), clock=clock)
+    )
+    LocaleMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_routers(
+        errors.create_router(),
+        groups.create_router(),
+        start.create_router(),
+        officers.create_router(),
+        menu.create_router(),
+        fallback.create_router(),  # last: catches what nobody else took
+    )
+    return dispatcher

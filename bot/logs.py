@@ -1,0 +1,37 @@
+"""Logging that never prints the bot token, whatever library formats the message."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Config
+
+REDACTED = "<redacted>"
+
+
+class RedactingFormatter(logging.Formatter):
+    """Redacts secrets in the final line, tracebacks included (URLs carry the token)."""
+
+    def __init__(self, fmt: str, secrets: tuple[str, ...]) -> None:
+        super().__init__(fmt)
+        self._secrets = tuple(s for s in secrets if s)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+def configure_logging(config: Config) -> None:
+    token = config.telegram.token.get_secret_value() if config.telegram.token else ""
+    handler = logging.StreamHandler()
+    # The secret half alone also appears in URLs: redact both forms.
+    handler.setFormatter(
+        RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s", (token, token.partition(":")[2])
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(config.logging.level)

@@ -1,0 +1,82 @@
+"""Per-update plumbing: database session, duplicate detection, who the sender is, role guards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.utils.i18n import gettext as _
+
+from common.clock import Clock
+from members.dto import Identity
+from members.roles import Role
+from members.service import MembershipService
+from storage.database import Database
+from storage.uow import DuplicateUpdate, Repositories
+
+logger = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DatabaseMiddleware(BaseMiddleware):
+    """Opens one session per update, skips updates already processed, identifies the sender.
+
+    Handlers get `repos`, `membership` and `identity` injected.
+    """
+
+    def __init__(self, database: Database, *, admins: frozenset[int], clock: Clock) -> None:
+        self._database = database
+        self._admins = admins
+        self._clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        async with self._database.sessions() as session:
+            repos = Repositories(session, update_id=event.update_id)
+            if await repos.updates.seen(event.update_id):
+                logger.info("update %s was already processed; skipped", event.update_id)
+                return None
+            membership = MembershipService(repos, admins=self._admins, clock=self._clock)
+            user = data.get("event_from_user")
+            identity = await membership.identify(user.id) if user is not None else None
+            data.update(repos=repos, membership=membership, identity=identity)
+            try:
+                result = await handler(event, data)
+                await repos.commit()  # the update marker, if no service committed
+            except DuplicateUpdate:
+                logger.info("update %s was processed concurrently; rolled back", event.update_id)
+                return None
+            return result
+
+
+async def _refuse(event: TelegramObject, text: str) -> None:
+    if isinstance(event, CallbackQuery):
+        await event.answer(text, show_alert=True)
+    elif isinstance(event, Message):
+        await event.answer(text)
+
+
+class RequireRole(BaseMiddleware):
+    """Guards a whole router: checked on every message and every button press."""
+
+    def __init__(self, role: Role) -> None:
+        self._role = role
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        identity: Identity | None = data.get("identity")
+        if identity is None or not identity.has(self._role):
+            await _refuse(event, _("You are not allowed to do this."))
+            return None
+        return await handler(event, data)
+
+
+class RequireRegistration(BaseMiddleware):
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        identity: Identity | None = data.get("identity")
+        if identity is None or not identity.is_registered:
+            await _refuse(event, _("Please register first: send /start."))
+            return None
+        return await handler(event, data)

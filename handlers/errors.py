@@ -1,0 +1,70 @@
+"""The one error handler: domain refusals become a clear message; bugs are logged and the
+user is told something went wrong, in their language. Polling never dies."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent, Update
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import reduce_locale
+from common.errors import DomainError
+from members.dto import Identity
+
+logger = logging.getLogger(__name__)
+
+
+def _chat_id(update: Update) -> int | None:
+    if update.message is not None:
+        return update.message.chat.id
+    if update.callback_query is not None and update.callback_query.message is not None:
+        return update.callback_query.message.chat.id
+    return None
+
+
+def _locale(update: Update, identity: Identity | None, i18n: I18n) -> str:
+    if identity is not None and identity.member is not None and identity.member.locale:
+        return identity.member.locale
+    user = update.event.from_user if hasattr(update.event, "from_user") else None
+    return reduce_locale(user.language_code if user else None) or i18n.default_locale
+
+
+async def _tell(bot: Bot, update: Update, text: str) -> None:
+    try:
+        if update.callback_query is not None:
+            await bot.answer_callback_query(update.callback_query.id, text, show_alert=True)
+            return
+        chat_id = _chat_id(update)
+        if chat_id is not None:
+            await bot.send_message(chat_id, text)
+    except TelegramAPIError as exc:  # the user may have blocked the bot meanwhile
+        logger.warning("could not tell the user about an error: %s", type(exc).__name__)
+
+
+async def on_error(
+    event: ErrorEvent, bot: Bot, i18n: I18n, identity: Identity | None = None
+) -> None:
+    update, exception = event.update, event.exception
+    with i18n.context(), i18n.use_locale(_locale(update, identity, i18n)):
+        if isinstance(exception, DomainError):
+            await _tell(bot, update, _(exception.message_id).format(**exception.params))
+            return
+        # Context without content: update id and type only, never message text (it may be an
+        # anonymous letter) and never the token (aiogram's exceptions do not carry it).
+        logger.error(
+            "handler failed on update %s (%s)",
+            update.update_id,
+            update.event_type,
+            exc_info=(type(exception), exception, exception.__traceback__),
+        )
+        await _tell(bot, update, _("Sorry, something went wrong. Please try again later."))
+
+
+def create_router() -> Router:
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

@@ -1,0 +1,31 @@
+"""Last resort: anything no other handler took gets a short, useful answer."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.filters import private_chat
+from handlers.menu import show_menu
+from members.dto import Identity
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    # Forged or outdated callback data lands here: say so, change nothing.
+    await callback.answer(_("This button is no longer valid."), show_alert=True)
+
+
+async def on_unknown_message(message: Message, identity: Identity) -> None:
+    if not identity.is_registered:
+        await message.answer(_("Welcome! Send /start to register."))
+        return
+    await message.answer(_("I did not understand that. Please use the menu."))
+    await show_menu(message, identity)
+
+
+def create_router() -> Router:
+    router = Router(name="fallback")
+    router.callback_query.register(on_stale_button)
+    router.message.register(on_unknown_message, private_chat())
+    return router

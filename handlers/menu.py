@@ -1,0 +1,148 @@
+"""Main menu, /help, /lang. The menu shows officer entries only to officers."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import LanguageCB, MenuAction, MenuCB
+from bot.filters import private_chat
+from bot.i18n import LocaleMiddleware
+from members.dto import Identity
+from members.roles import Role
+from members.service import MembershipService
+
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+
+
+def main_menu(identity: Identity) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    entries = [
+        (MenuAction.SURVEYS, _("📋 Surveys")),
+        (MenuAction.PROPOSALS, _("💡 Proposals")),
+        (MenuAction.MAILBOX, _("✉️ Mailbox")),
+        (MenuAction.MINE, _("🗂 My submissions")),
+        (MenuAction.LANGUAGE, _("🌐 Language")),
+        (MenuAction.HELP, _("❓ Help")),
+    ]
+    if identity.has(Role.OFFICER):
+        entries += [
+            (MenuAction.APPROVALS, _("🛂 Registration requests")),
+            (MenuAction.ROLES, _("👥 Roles")),
+        ]
+    for action, text in entries:
+        builder.button(text=text, callback_data=MenuCB(action=action))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def menu_text(identity: Identity) -> str:
+    name = identity.member.name if identity.member else ""
+    return _("Hello, {name}! What would you like to do?").format(name=name)
+
+
+def help_text() -> str:
+    return _(
+        "<b>UnionVoice</b> is the union's bot.\n"
+        "• Surveys: answer union questionnaires.\n"
+        "• Proposals: file a proposal or co-sign one.\n"
+        "• Mailbox: write to the principal or the party secretary, "
+        "named, confidential or anonymous.\n\n"
+        "Commands: /menu — main menu, /lang — language, /help — this help, "
+        "/start — register."
+    )
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code, name in LANGUAGE_NAMES.items():
+        builder.button(text=name, callback_data=LanguageCB(locale=code))
+    return builder.as_markup()
+
+
+async def show_menu(message: Message, identity: Identity) -> None:
+    await message.answer(menu_text(identity), reply_markup=main_menu(identity))
+
+
+async def on_menu_command(message: Message, identity: Identity) -> None:
+    if not identity.is_registered:
+        await message.answer(_("Please register first: send /start."))
+        return
+    await show_menu(message, identity)
+
+
+async def on_help(message: Message) -> None:
+    await message.answer(help_text())
+
+
+async def on_help_button(callback: CallbackQuery) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(help_text())
+
+
+async def on_lang(message: Message) -> None:
+    await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
+
+
+async def on_lang_button(callback: CallbackQuery) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_("Choose your language:"), reply_markup=language_keyboard())
+
+
+async def on_language_chosen(
+    callback: CallbackQuery,
+    callback_data: LanguageCB,
+    identity: Identity,
+    membership: MembershipService,
+    state: FSMContext,
+    i18n: I18n,
+) -> None:
+    if callback_data.locale not in LANGUAGE_NAMES:
+        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    if identity.is_registered:
+        await membership.set_locale(identity, callback_data.locale)
+    else:  # remembered until registration, which stores it on the member
+        await state.update_data({LocaleMiddleware.FSM_KEY: callback_data.locale})
+    with i18n.use_locale(callback_data.locale):
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.edit_text(
+                _("Language set to {language}.").format(
+                    language=LANGUAGE_NAMES[callback_data.locale]
+                )
+            )
+            if identity.is_registered:
+                await show_menu(callback.message, identity)
+
+
+async def on_coming_soon(callback: CallbackQuery) -> None:
+    await callback.answer(_("This part is coming soon."), show_alert=True)
+
+
+def create_router() -> Router:
+    router = Router(name="menu")
+    router.message.filter(private_chat())
+    router.callback_query.filter(private_chat())
+    router.message.register(on_menu_command, Command("menu"))
+    router.message.register(on_help, Command("help"))
+    router.message.register(on_lang, Command("lang"))
+    router.callback_query.register(on_help_button, MenuCB.filter(F.action == MenuAction.HELP))
+    router.callback_query.register(on_lang_button, MenuCB.filter(F.action == MenuAction.LANGUAGE))
+    router.callback_query.register(on_language_chosen, LanguageCB.filter())
+    router.callback_query.register(
+        on_coming_soon,
+        MenuCB.filter(
+            F.action.in_(
+                {MenuAction.SURVEYS, MenuAction.PROPOSALS, MenuAction.MAILBOX, MenuAction.MINE}
+            )
+        ),
+    )
+    return router

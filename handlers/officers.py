@@ -1,0 +1,180 @@
+"""Officer actions: registration approvals and role changes. Guarded on every event."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.callbacks import ApprovalCB, MenuAction, MenuCB, RoleCB
+from bot.filters import WithoutText, private_chat
+from bot.middlewares import RequireRole
+from bot.notify import Notifier
+from handlers.common import ask_for_text
+from handlers.menu import main_menu, menu_text
+from members.dto import Identity, MemberDTO, RegistrationRequestDTO
+from members.roles import Role
+from members.service import MembershipService, Recipient
+
+
+class RoleEditing(StatesGroup):
+    employee_id = State()
+
+
+def role_names() -> dict[Role, str]:
+    return {
+        Role.MEMBER: _("member"),
+        Role.REPRESENTATIVE: _("representative"),
+        Role.OFFICER: _("officer"),
+        Role.HANDLER: _("handler"),
+        Role.PRINCIPAL: _("principal"),
+        Role.SECRETARY: _("secretary"),
+        Role.ADMIN: _("admin"),
+    }
+
+
+def approval_text(request: RegistrationRequestDTO) -> str:
+    return _(
+        "<b>Registration request #{id}</b>\n"
+        "Employee id: {employee_id}\nName: {name}\n"
+        "This person is not on the roster or did not match it. Let them in?"
+    ).format(
+        id=request.id, employee_id=html.quote(request.employee_id), name=html.quote(request.name)
+    )
+
+
+def approval_keyboard(request_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Approve"), callback_data=ApprovalCB(request_id=request_id, approve=True)
+    )
+    builder.button(
+        text=_("❌ Reject"), callback_data=ApprovalCB(request_id=request_id, approve=False)
+    )
+    return builder.as_markup()
+
+
+def member_card(member: MemberDTO) -> str:
+    names = role_names()
+    roles = "、".join(names[r] for r in Role if r in member.roles) or "—"
+    return _(
+        "<b>{name}</b> ({employee_id})\nDepartment: {department}\nRoles: {roles}\n"
+        "Registered in the bot: {registered}\n\nTap a role to grant or revoke it."
+    ).format(
+        name=html.quote(member.name),
+        employee_id=html.quote(member.employee_id),
+        department=html.quote(member.department or "—"),
+        roles=roles,
+        registered=_("yes") if member.telegram_id else _("no"),
+    )
+
+
+def roles_keyboard(member: MemberDTO) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for role, name in role_names().items():
+        mark = "☑️" if role in member.roles else "⬜️"
+        builder.button(text=f"{mark} {name}", callback_data=RoleCB(member_id=member.id, role=role))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+async def on_approvals(
+    callback: CallbackQuery, identity: Identity, membership: MembershipService
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    pending = await membership.pending_requests(identity)
+    if not pending:
+        await callback.message.answer(_("There are no registration requests waiting."))
+        return
+    for request in pending[:20]:
+        await callback.message.answer(
+            approval_text(request), reply_markup=approval_keyboard(request.id)
+        )
+
+
+async def on_decision(
+    callback: CallbackQuery,
+    callback_data: ApprovalCB,
+    identity: Identity,
+    membership: MembershipService,
+    notifier: Notifier,
+) -> None:
+    decision = await membership.decide(identity, callback_data.request_id, callback_data.approve)
+    request = decision.request
+    verdict = _("approved") if decision.approved else _("rejected")
+    await callback.answer(_("Request #{id} {verdict}.").format(id=request.id, verdict=verdict))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(
+            approval_text(request) + "\n\n" + _("Decision: {verdict}.").format(verdict=verdict)
+        )
+    requester = Recipient(request.telegram_id, request.locale)
+    member = decision.member
+    if member is not None:
+        member_identity = Identity(request.telegram_id, member, member.roles)
+        await notifier.send(
+            requester,
+            lambda: (
+                _("Your registration was approved. Welcome!") + "\n\n" + menu_text(member_identity),
+                main_menu(member_identity),
+            ),
+        )
+    else:
+        await notifier.send(
+            requester,
+            lambda: (
+                _(
+                    "Your registration request was not approved. If you think this is a mistake, "
+                    "please contact the union office."
+                ),
+                None,
+            ),
+        )
+
+
+async def on_roles_menu(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    await state.set_state(RoleEditing.employee_id)
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            _("Send the employee id of the member whose roles to change.")
+        )
+
+
+async def on_roles_employee_id(
+    message: Message, state: FSMContext, identity: Identity, membership: MembershipService
+) -> None:
+    member = await membership.find_member(identity, message.text)
+    await state.set_state(None)
+    await message.answer(member_card(member), reply_markup=roles_keyboard(member))
+
+
+async def on_role_toggle(
+    callback: CallbackQuery,
+    callback_data: RoleCB,
+    identity: Identity,
+    membership: MembershipService,
+) -> None:
+    member = await membership.toggle_role(identity, callback_data.member_id, callback_data.role)
+    await callback.answer(_("Roles updated."))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(member_card(member), reply_markup=roles_keyboard(member))
+
+
+def create_router() -> Router:
+    router = Router(name="officers")
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+        observer.middleware(RequireRole(Role.OFFICER))
+    router.callback_query.register(on_approvals, MenuCB.filter(F.action == MenuAction.APPROVALS))
+    router.callback_query.register(on_decision, ApprovalCB.filter())
+    router.callback_query.register(on_roles_menu, MenuCB.filter(F.action == MenuAction.ROLES))
+    router.callback_query.register(on_role_toggle, RoleCB.filter())
+    router.message.register(ask_for_text, RoleEditing.employee_id, WithoutText())
+    router.message.register(on_roles_employee_id, RoleEditing.employee_id)
+    return router

@@ -1,0 +1,190 @@
+"""Registration in a private chat: privacy notice → consent → employee id → name → roster."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import ConsentCB
+from bot.filters import WithoutText, private_chat
+from bot.notify import Notifier
+from handlers.common import ask_for_text
+from handlers.menu import main_menu, menu_text, show_menu
+from handlers.officers import approval_keyboard, approval_text
+from members.dto import Identity
+from members.service import (
+    INVITE_PREFIX,
+    MembershipService,
+    RegistrationResult,
+    validate_employee_id,
+)
+
+INVITE_KEY = "invite"
+
+
+class Registration(StatesGroup):
+    consent = State()
+    employee_id = State()
+    name = State()
+
+
+def privacy_notice() -> str:
+    return _(
+        "<b>Before you register</b>\n\n"
+        "<b>What we store:</b> your employee id, name and department from the union roster, "
+        "your Telegram id, your language and what you submit in this bot.\n"
+        "<b>Why:</b> to make sure only union members take part, and to answer you.\n"
+        "<b>Who sees it:</b> union officers see your name and department. Anonymous surveys "
+        "and anonymous letters are never linked to you. Nothing is shared outside the union.\n"
+        "You can see, download or delete your data at any time.\n\n"
+        "Do you agree?"
+    )
+
+
+def consent_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ I agree"), callback_data=ConsentCB(accept=True))
+    builder.button(text=_("Decline"), callback_data=ConsentCB(accept=False))
+    return builder.as_markup()
+
+
+async def on_start(
+    message: Message,
+    command: CommandObject,
+    identity: Identity,
+    membership: MembershipService,
+    state: FSMContext,
+) -> None:
+    if identity.is_registered:
+        await state.set_state(None)
+        if command.args:
+            await message.answer(_("You are already registered."))
+        await show_menu(message, identity)
+        return
+    if await membership.has_pending_request(identity.telegram_id):
+        await message.answer(_("Your registration request is waiting for an officer's decision."))
+        return
+    invite = (
+        command.args[len(INVITE_PREFIX) :]
+        if (command.args or "").startswith(INVITE_PREFIX)
+        else None
+    )
+    await state.set_state(Registration.consent)
+    await state.update_data({INVITE_KEY: invite})
+    await message.answer(privacy_notice(), reply_markup=consent_keyboard())
+
+
+async def on_consent(
+    callback: CallbackQuery,
+    callback_data: ConsentCB,
+    state: FSMContext,
+    membership: MembershipService,
+    identity: Identity,
+    i18n: I18n,
+    notifier: Notifier,
+) -> None:
+    await callback.answer()
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    await message.edit_reply_markup(reply_markup=None)
+    if not callback_data.accept:
+        await state.clear()
+        await message.answer(
+            _(
+                "Without your consent we cannot register you. Send /start whenever you change "
+                "your mind."
+            )
+        )
+        return
+    invite = await state.get_value(INVITE_KEY)
+    if invite:
+        result = await membership.redeem_invite(
+            identity.telegram_id, str(invite), locale=i18n.current_locale
+        )
+        await _finish(message, result, state, notifier)
+        return
+    await state.set_state(Registration.employee_id)
+    await message.answer(_("Please send your employee id (工号)."))
+
+
+async def on_consent_text(message: Message) -> None:
+    await message.answer(
+        _("Please answer with the buttons above: do you agree?"), reply_markup=consent_keyboard()
+    )
+
+
+async def on_employee_id(message: Message, state: FSMContext) -> None:
+    employee_id = validate_employee_id(message.text or "")
+    await state.update_data({"employee_id": employee_id})
+    await state.set_state(Registration.name)
+    await message.answer(_("Thank you. Now please send your full name as on the roster."))
+
+
+async def on_name(
+    message: Message,
+    state: FSMContext,
+    membership: MembershipService,
+    identity: Identity,
+    i18n: I18n,
+    notifier: Notifier,
+) -> None:
+    employee_id = await state.get_value("employee_id")
+    if not employee_id:  # state lost its data (should not happen): start over cleanly
+        await state.set_state(Registration.employee_id)
+        await message.answer(_("Please send your employee id (工号)."))
+        return
+    result = await membership.register(
+        identity.telegram_id, str(employee_id), message.text or "", locale=i18n.current_locale
+    )
+    await _finish(message, result, state, notifier)
+
+
+async def _finish(
+    message: Message, result: RegistrationResult, state: FSMContext, notifier: Notifier
+) -> None:
+    await state.clear()
+    if result.member is not None:
+        identity = Identity(result.member.telegram_id or 0, result.member, result.member.roles)
+        if result.status == "registered":
+            await message.answer(
+                _("Welcome, {name}! You are registered as a member of {department}.").format(
+                    name=result.member.name, department=result.member.department or "—"
+                )
+            )
+        await message.answer(menu_text(identity), reply_markup=main_menu(identity))
+        return
+    if result.status == "already_pending":
+        await message.answer(_("Your registration request is waiting for an officer's decision."))
+        return
+    await message.answer(
+        _(
+            "We could not find you on the union roster. Your request has been sent to the union "
+            "officers; you will get a message here when they decide."
+        )
+    )
+    request = result.request
+    assert request is not None
+    await notifier.send_many(
+        result.approvers,
+        lambda: (approval_text(request), approval_keyboard(request.id)),
+    )
+
+
+def create_router() -> Router:
+    router = Router(name="start")
+    router.message.filter(private_chat())
+    router.message.register(on_start, CommandStart())
+    router.callback_query.register(on_consent, ConsentCB.filter(), Registration.consent)
+    router.message.register(on_consent_text, Registration.consent)
+    router.message.register(ask_for_text, Registration.employee_id, WithoutText())
+    router.message.register(ask_for_text, Registration.name, WithoutText())
+    router.message.register(on_employee_id, Registration.employee_id)
+    router.message.register(on_name, Registration.name)
+    return router

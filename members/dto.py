@@ -1,0 +1,47 @@
+"""Plain data handed from storage to services and handlers (no ORM objects leak out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from members.roles import Role, effective_roles
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDTO:
+    id: int
+    employee_id: str
+    name: str
+    department: str
+    telegram_id: int | None
+    locale: str | None
+    roles: frozenset[Role]
+    registered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationRequestDTO:
+    id: int
+    telegram_id: int
+    employee_id: str
+    name: str
+    locale: str | None
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who sent an update: the linked member (if any) and the roles in force right now."""
+
+    telegram_id: int
+    member: MemberDTO | None
+    roles: frozenset[Role]
+
+    @property
+    def is_registered(self) -> bool:
+        return self.member is not None
+
+    def has(self, role: Role) -> bool:
+        return role in effective_roles(self.roles)

@@ -1,0 +1,29 @@
+"""Processed Telegram update ids (idempotency of redelivered updates)."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.base import utcnow
+from storage.models import ProcessedUpdate
+
+
+class ProcessedUpdateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def mark(self, update_id: int) -> bool:
+        """Record the update id; False if it was already recorded (a duplicate)."""
+        insert = pg_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(ProcessedUpdate)
+            .values(update_id=update_id, processed_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+        )
+        result = await self._session.execute(statement)
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def seen(self, update_id: int) -> bool:
+        return (await self._session.get(ProcessedUpdate, update_id)) is not None

@@ -1,0 +1,52 @@
+"""One session, its repositories, one commit: the unit of work of one user action."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repos.members import MemberRepository
+from storage.repos.registration import InviteRepository, RegistrationRepository
+from storage.repos.updates import ProcessedUpdateRepository
+
+
+class DuplicateUpdate(Exception):
+    """The Telegram update was already processed; its effects must not be applied again."""
+
+
+class Repositories:
+    """Repositories around one session.
+
+    With `update_id`, the first commit also records that update as processed, in the same
+    transaction as its effects: a crash before the commit lets a redelivery redo the work, and
+    a redelivery after it finds the marker. The marker is written just before COMMIT so that an
+    SQLite write lock is never held while a handler waits on Telegram.
+    """
+
+    def __init__(self, session: AsyncSession, update_id: int | None = None) -> None:
+        self.session = session
+        self.members = MemberRepository(session)
+        self.registrations = RegistrationRepository(session)
+        self.invites = InviteRepository(session)
+        self.updates = ProcessedUpdateRepository(session)
+        self._unmarked_update_id = update_id
+
+    async def commit(self) -> None:
+        if self._unmarked_update_id is not None:
+            update_id, self._unmarked_update_id = self._unmarked_update_id, None
+            if not await self.updates.mark(update_id):
+                await self.session.rollback()
+                raise DuplicateUpdate(update_id)
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+@asynccontextmanager
+async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Repositories]:
+    """Repositories over a fresh session; rolled back unless the caller committed."""
+    async with sessions() as session:
+        yield Repositories(session)

@@ -1,0 +1,111 @@
+"""Shared fixtures: a migrated real SQLite file per test, the app, roster helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+
+from bot.config import Config, parse_config
+from bot.factory import create_dispatcher
+from bot.i18n import create_i18n
+from members.roles import Role
+from members.roster import RosterRow
+from members.service import MembershipService
+from storage import migrate
+from storage.database import Database, create_database
+from storage.uow import unit_of_work
+from tests.fakes.session import RecordingSession
+from tests.harness import BotDriver, TgUser
+
+ADMIN = TgUser(id=900, first_name="Admin")
+
+
+async def _migrate(url: str) -> None:
+    database = create_database(url)
+    await migrate.upgrade(database.engine)
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once; each test gets a copy of the file (fast, and still a real database)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, migrated_template: Path) -> str:
+    path = tmp_path / "unionvoice.db"
+    shutil.copy(migrated_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[Database]:
+    database = create_database(db_url)
+    yield database
+    await database.dispose()
+
+
+def make_config(db_url: str, **union: object) -> Config:
+    return parse_config(
+        {
+            "telegram": {"token": "42:TEST", "bot_username": "unionvoice_test_bot"},
+            "database": {"url": db_url},
+            "union": {"admins": [ADMIN.id], **union},
+        }
+    )
+
+
+@pytest.fixture
+def config(db_url: str) -> Config:
+    return make_config(db_url)
+
+
+@pytest.fixture(scope="session")
+def i18n() -> I18n:
+    return create_i18n("zh")
+
+
+def make_driver(config: Config, database: Database, i18n: I18n) -> BotDriver:
+    session = RecordingSession()
+    bot = Bot(token="42:TEST", session=session)
+    dispatcher = create_dispatcher(config, database, bot, i18n=i18n)
+    return BotDriver(dispatcher, bot, session)
+
+
+@pytest.fixture
+def app(config: Config, database: Database, i18n: I18n) -> BotDriver:
+    return make_driver(config, database, i18n)
+
+
+async def seed_roster(database: Database, rows: Iterable[tuple[str, str, str, str]]) -> None:
+    """(employee_id, name, department, 'role;role') rows straight into the roster."""
+    roster = [
+        RosterRow(
+            line=i,
+            employee_id=employee_id,
+            name=name,
+            department=department,
+            roles=frozenset(Role(r) for r in roles.split(";")) if roles else None,
+        )
+        for i, (employee_id, name, department, roles) in enumerate(rows, start=2)
+    ]
+    async with unit_of_work(database.sessions) as repos:
+        await MembershipService(repos).import_roster(roster)
+
+
+async def register(app: BotDriver, user: TgUser, employee_id: str, name: str) -> None:
+    """Walk the whole registration conversation for a roster member."""
+    await app.send(user, "/start")
+    await app.press(user, "c1:1")
+    await app.send(user, employee_id)
+    outcome = await app.send(user, name)
+    assert outcome.requests, "registration produced no answer"
