@@ -17,7 +17,8 @@ from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
 if TYPE_CHECKING:
     from storage.database import Database
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXPORT_COLUMNS = ["employee_id", "name", "department", "role", "telegram_id"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return EXIT_OK
+        return EXIT_INTERRUPTED
 
 
 async def _with_database(config: Config, work: Callable[[Database], Awaitable[int]]) -> int:
@@ -147,7 +148,7 @@ def write_members(members: Sequence[object], fmt: str, out: TextIO) -> None:
                 "employee_id": member.employee_id,
                 "name": member.name,
                 "department": member.department,
-                "roles": ";".join(r.value for r in Role if r in member.roles),
+                "role": ";".join(r.value for r in Role if r in member.roles),
                 "telegram_id": member.telegram_id,
             }
         )
@@ -157,7 +158,7 @@ def write_members(members: Sequence[object], fmt: str, out: TextIO) -> None:
         return
     writer = csv.DictWriter(
         out,
-        fieldnames=["employee_id", "name", "department", "roles", "telegram_id"],
+        fieldnames=EXPORT_COLUMNS,  # the import format's columns: export, edit, import again
         lineterminator="\n",
     )
     writer.writeheader()

@@ -10,11 +10,13 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -25,6 +27,7 @@ from pydantic import (
 DEFAULT_CONFIG_PATH = Path("config.toml")
 SUPPORTED_LOCALES = ("zh", "en")
 Locale = Literal["zh", "en"]
+ASYNC_DRIVERS = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg"})
 
 
 class ConfigError(Exception):
@@ -35,16 +38,24 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _empty_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
 def _check_api_base(value: str | None) -> str | None:
-    if value is not None and not value.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
+    if value is not None and (
+        not value.startswith(("http://", "https://")) or not urlsplit(value).netloc
+    ):
+        raise ValueError("must be an http:// or https:// URL with a host")
     return value.rstrip("/") if value else value
 
 
 class TelegramConfig(_Section):
     token: SecretStr | None = None
-    api_base: Annotated[str | None, AfterValidator(_check_api_base)] = None
-    bot_username: str | None = None
+    api_base: Annotated[
+        str | None, BeforeValidator(_empty_is_none), AfterValidator(_check_api_base)
+    ] = None
+    bot_username: Annotated[str | None, BeforeValidator(_empty_is_none)] = None
     mode: Literal["polling"] = "polling"
     polling_timeout: int = Field(default=30, ge=1, le=50)
 
@@ -69,7 +80,7 @@ class DatabaseConfig(_Section):
     def _async_driver(cls, value: str) -> str:
         if "://" not in value:
             raise ValueError("must be a SQLAlchemy URL such as sqlite+aiosqlite:///unionvoice.db")
-        if value.split("://", 1)[0] in {"sqlite", "postgresql"}:
+        if value.split("://", 1)[0] not in ASYNC_DRIVERS:
             raise ValueError("needs an async driver: sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
@@ -85,7 +96,7 @@ class UnionConfig(_Section):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder: OSError
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
         return value
 
@@ -150,13 +161,15 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     config_path = path or DEFAULT_CONFIG_PATH
     if config_path.exists():
         try:
-            raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+            # utf-8-sig: Windows editors may save a BOM.
+            raw = tomllib.loads(config_path.read_text(encoding="utf-8-sig"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{config_path}: cannot read ({exc.strerror})") from None
     elif path is not None:
         raise ConfigError(f"{config_path}: no such file (copy config.example.toml to start)")
-    if environ.get("BOT_TOKEN"):
-        telegram = dict(raw.get("telegram", {}))  # type: ignore[call-overload]
-        telegram["token"] = environ["BOT_TOKEN"]
-        raw["telegram"] = telegram
+    telegram = raw.get("telegram", {})
+    if environ.get("BOT_TOKEN") and isinstance(telegram, dict):
+        raw["telegram"] = {**telegram, "token": environ["BOT_TOKEN"]}
     return parse_config(raw, source=str(config_path))

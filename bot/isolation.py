@@ -24,11 +24,13 @@ class UserEventIsolation(BaseEventIsolation):
             async with lock:
                 yield
         finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+            entry = self._locks.get(key)
+            # close() may have cleared the table while this update was still running.
+            if entry is not None and entry[0] is lock:
+                if entry[1] == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, entry[1] - 1)
 
     def __len__(self) -> int:
         return len(self._locks)

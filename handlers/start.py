@@ -42,7 +42,7 @@ def privacy_notice() -> str:
         "<b>Why:</b> to make sure only union members take part, and to answer you.\n"
         "<b>Who sees it:</b> union officers see your name and department. Anonymous surveys "
         "and anonymous letters are never linked to you. Nothing is shared outside the union.\n"
-        "You can see, download or delete your data at any time.\n\n"
+        "You may ask the union office at any time to show you or delete your data.\n\n"
         "Do you agree?"
     )
 

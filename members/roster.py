@@ -16,7 +16,13 @@ from members.roles import Role
 EMPLOYEE_ID_MAX, NAME_MAX, DEPARTMENT_MAX = 32, 64, 64
 
 REQUIRED_COLUMNS = ("employee_id", "name", "department")
-_HEADER_ALIASES = {"工号": "employee_id", "姓名": "name", "部门": "department", "角色": "role"}
+_HEADER_ALIASES = {
+    "工号": "employee_id",
+    "姓名": "name",
+    "部门": "department",
+    "角色": "role",
+    "roles": "role",  # what `members list` writes, so an export can be edited and re-imported
+}
 _ROLE_NAMES: dict[str, Role] = {role.value: role for role in Role} | {
     "会员": Role.MEMBER,
     "代表": Role.REPRESENTATIVE,

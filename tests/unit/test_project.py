@@ -1,0 +1,39 @@
+"""The promises the repository itself makes: the README's commands and the example config."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.config import Config, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_commands() -> list[str]:
+    return re.findall(r"```sh\n(python3 -m venv .+?)\n```", (ROOT / "README.md").read_text())
+
+
+def test_readme_has_exactly_two_setup_commands_run_and_test():
+    run, test = readme_commands()
+    assert "unionvoice run" in run
+    assert "pytest" in test
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    test = readme_commands()[1]
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test in ci_lines
+
+
+def test_example_config_is_valid_and_equals_the_defaults():
+    assert load_config(ROOT / "config.example.toml", environ={}) == Config()
+
+
+def test_example_config_documents_every_key():
+    example = (ROOT / "config.example.toml").read_text()
+    for section_name, section in Config.model_fields.items():
+        assert f"[{section_name}]" in example
+        assert section.annotation is not None
+        for key in section.annotation.model_fields:
+            assert re.search(rf"^{key} = ", example, re.MULTILINE), f"[{section_name}] {key}"
