@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repos.members import MemberRepository
+from storage.repos.outbox import OutboxRepository
 from storage.repos.registration import InviteRepository, RegistrationRepository
 from storage.repos.updates import ProcessedUpdateRepository
 
@@ -31,15 +32,16 @@ class Repositories:
         self.registrations = RegistrationRepository(session)
         self.invites = InviteRepository(session)
         self.updates = ProcessedUpdateRepository(session)
+        self.outbox = OutboxRepository(session)
         self._unmarked_update_id = update_id
 
     async def commit(self) -> None:
-        if self._unmarked_update_id is not None:
-            update_id, self._unmarked_update_id = self._unmarked_update_id, None
-            if not await self.updates.mark(update_id):
-                await self.session.rollback()
-                raise DuplicateUpdate(update_id)
+        update_id = self._unmarked_update_id
+        if update_id is not None and not await self.updates.mark(update_id):
+            await self.session.rollback()
+            raise DuplicateUpdate(update_id)
         await self.session.commit()
+        self._unmarked_update_id = None  # only once it is durable
 
     async def rollback(self) -> None:
         await self.session.rollback()
