@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable, Coroutine
+from contextlib import suppress
+from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import SUPPORTED_LOCALES, Config
-from bot.factory import create_bot, create_dispatcher
+from bot.factory import create_bot, create_dispatcher, create_outbox_worker
 from bot.i18n import create_i18n
 from bot.logs import configure_logging
+from bot.progress import BroadcastProgressReporter
 from storage import migrate
-from storage.database import create_database
+from storage.database import Database, create_database
 
 logger = logging.getLogger(__name__)
+
+# Seconds that updates already being handled get to finish when polling stops.
+DRAIN_TIMEOUT = 10.0
 
 
 def bot_commands() -> list[BotCommand]:
@@ -37,23 +45,115 @@ async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
                 await bot.set_my_commands(bot_commands(), scope=scope, language_code=locale)
 
 
-async def run_polling(config: Config) -> None:
+async def run_polling(
+    config: Config,
+    *,
+    stop: asyncio.Event | None = None,
+    handle_signals: bool = True,
+    drain_timeout: float = DRAIN_TIMEOUT,
+) -> None:
+    """Migrate, then long-poll until SIGINT/SIGTERM (or until `stop` is set).
+
+    On the way out, updates already being handled get `drain_timeout` seconds to finish (so a
+    reply is not cut off mid-request); then the bot session is closed and the engine disposed.
+    """
     configure_logging(config)
     database = create_database(config.database.url, echo=config.database.echo)
-    await migrate.upgrade(database.engine)
-    bot = create_bot(config)
-    i18n = create_i18n(config.union.default_locale)
-    dispatcher = create_dispatcher(config, database, bot, i18n=i18n)
+    bot: Bot | None = None
     try:
+        await migrate.upgrade(database.engine)
+        bot = create_bot(config)
+        i18n = create_i18n(config.union.default_locale)
+        dispatcher = create_dispatcher(config, database, bot, i18n=i18n)
         me = await bot.get_me()
         logger.info("starting long polling as @%s", me.username)
         await set_commands(bot, i18n, config.union.default_locale)
         await bot.delete_webhook(drop_pending_updates=False)
-        await dispatcher.start_polling(
-            bot,
-            polling_timeout=config.telegram.polling_timeout,
-            allowed_updates=dispatcher.resolve_used_update_types(),
-        )
+        background = _start_background(config, database, bot, i18n, dispatcher)
+        try:
+            await _poll_until_stopped(dispatcher, bot, config, stop, handle_signals)
+        finally:
+            await _drain(dispatcher, drain_timeout)
+            await background.stop()
     finally:
-        await bot.session.close()
+        if bot is not None:
+            await bot.session.close()
         await database.dispose()
+
+
+class _Background:
+    """Long-running companions of polling: the outbox sender and broadcast progress."""
+
+    def __init__(self, *coroutines: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+        self._stop = asyncio.Event()
+        self._tasks = [asyncio.create_task(run(self._stop)) for run in coroutines]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        results = await asyncio.gather(*self._tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                logger.error("background task failed", exc_info=result)
+
+
+def _start_background(
+    config: Config, database: Database, bot: Bot, i18n: I18n, dispatcher: Dispatcher
+) -> _Background:
+    worker = create_outbox_worker(config, database, bot, i18n, dispatcher)
+    progress = BroadcastProgressReporter(
+        bot,
+        database,
+        i18n,
+        interval=config.outbox.progress_interval,
+        rate_per_second=config.outbox.rate_per_second,
+    )
+    return _Background(worker.run, progress.run)
+
+
+async def _poll_until_stopped(
+    dispatcher: Dispatcher,
+    bot: Bot,
+    config: Config,
+    stop: asyncio.Event | None,
+    handle_signals: bool,
+) -> None:
+    polling = dispatcher.start_polling(
+        bot,
+        polling_timeout=config.telegram.polling_timeout,
+        allowed_updates=dispatcher.resolve_used_update_types(),
+        handle_signals=handle_signals,
+        close_bot_session=False,  # run_polling closes it, after the handlers have finished
+    )
+    if stop is None:
+        await polling
+        return
+    polling_task = asyncio.create_task(polling)
+    # Created second: by the time it can finish, start_polling holds its lock, so
+    # stop_polling() below cannot fail with "Polling is not started".
+    stop_task = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({polling_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        if not polling_task.done():
+            await dispatcher.stop_polling()
+        await polling_task  # propagates a crash of the polling loop
+    finally:
+        for task in (stop_task, polling_task):
+            if not task.done():
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
+
+async def _drain(dispatcher: Dispatcher, timeout: float) -> None:
+    """Wait for in-flight update handlers; aiogram's stop_polling does not (3.31)."""
+    # Private, but the only handle on them; aiogram is pinned to 3.31.x in pyproject.toml.
+    tasks = set(getattr(dispatcher, "_handle_update_tasks", ()))
+    if not tasks:
+        return
+    logger.info("waiting for %d update(s) still being handled", len(tasks))
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    if pending:
+        logger.warning("gave up on %d update(s) after %.0f s", len(pending), timeout)
+        await asyncio.wait(pending)

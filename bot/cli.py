@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=("csv", "json"), default="csv")
     invite = members.add_parser("invite", help="print a one-tap registration link")
     invite.add_argument("employee_id")
+
+    outbox = commands.add_parser("outbox", help="messages the bot sends on its own").add_subparsers(
+        dest="outbox_command", required=True
+    )
+    outbox.add_parser("status", help="queued / sending / sent / unreachable / failed")
     return parser
 
 
@@ -202,12 +207,33 @@ async def _fetch_bot_username(config: Config) -> str:
     return me.username
 
 
+async def cmd_outbox_status(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            counts = await repos.outbox.counts()
+            broadcasts = await repos.outbox.unfinished_broadcasts()
+            progress = [(b, await repos.outbox.progress(b.id)) for b in broadcasts]
+        width = max(len(status) for status in counts)
+        for status, count in counts.items():
+            print(f"{status:<{width}}  {count:>8,}")
+        for broadcast, done in progress:
+            print(
+                f"broadcast #{broadcast.id} {broadcast.title}: {done.done:,} / {done.total:,} done"
+            )
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
 _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     ("run", None): cmd_run,
     ("db", "upgrade"): cmd_db_upgrade,
     ("members", "import"): cmd_members_import,
     ("members", "list"): cmd_members_list,
     ("members", "invite"): cmd_members_invite,
+    ("outbox", "status"): cmd_outbox_status,
 }
 
 if __name__ == "__main__":

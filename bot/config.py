@@ -109,6 +109,13 @@ class RegistrationConfig(_Section):
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
 
 
+class OutboxConfig(_Section):
+    rate_per_second: float = Field(default=25.0, gt=0, le=30)
+    max_in_flight: int = Field(default=8, ge=1, le=100)
+    max_attempts: int = Field(default=6, ge=1, le=20)
+    progress_interval: float = Field(default=3.0, ge=1.0, le=60.0)
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -118,6 +125,7 @@ class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     union: UnionConfig = UnionConfig()
     registration: RegistrationConfig = RegistrationConfig()
+    outbox: OutboxConfig = OutboxConfig()
     logging: LoggingConfig = LoggingConfig()
 
     def require_token(self) -> str:

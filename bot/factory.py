@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -13,9 +15,11 @@ from bot.config import Config
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.isolation import UserEventIsolation
 from bot.middlewares import DatabaseMiddleware
-from bot.notify import Notifier
+from bot.renderers import Renderers
+from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
-from handlers import errors, fallback, groups, menu, officers, start
+from handlers import errors, fallback, groups, menu, officers, reachability, start
+from outbox.worker import OutboxWorker, SenderSettings
 from storage.database import Database
 from storage.fsm import SQLStorage
 
@@ -39,21 +43,28 @@ def create_dispatcher(
     i18n: I18n | None = None,
 ) -> Dispatcher:
     i18n = i18n or create_i18n(config.union.default_locale)
+    outbox_wakeup = asyncio.Event()
     dispatcher = Dispatcher(
         storage=SQLStorage(database.sessions),
         events_isolation=UserEventIsolation(),
         config=config,
         database=database,
         i18n=i18n,
-        notifier=Notifier(bot, i18n),
+        outbox_wakeup=outbox_wakeup,
     )
     # Order matters: the database middleware identifies the sender, which picks the locale.
     dispatcher.update.outer_middleware(
-        DatabaseMiddleware(database, admins=frozenset(config.union.admins), clock=clock)
+        DatabaseMiddleware(
+            database,
+            admins=frozenset(config.union.admins),
+            clock=clock,
+            outbox_wakeup=outbox_wakeup,
+        )
     )
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(
         errors.create_router(),
+        reachability.create_router(),
         groups.create_router(),
         start.create_router(),
         officers.create_router(),
@@ -61,3 +72,22 @@ def create_dispatcher(
         fallback.create_router(),  # last: catches what nobody else took
     )
     return dispatcher
+
+
+def create_renderers() -> Renderers:
+    """Every template the outbox can send, rendered by the feature that owns it."""
+    renderers = Renderers()
+    renderers.register(officers.RENDERERS)
+    return renderers
+
+
+def create_outbox_worker(
+    config: Config, database: Database, bot: Bot, i18n: I18n, dispatcher: Dispatcher
+) -> OutboxWorker:
+    settings = SenderSettings(
+        rate_per_second=config.outbox.rate_per_second,
+        max_in_flight=config.outbox.max_in_flight,
+        max_attempts=config.outbox.max_attempts,
+    )
+    transport = TelegramTransport(bot, i18n, create_renderers())
+    return OutboxWorker(database, transport, settings, wakeup=dispatcher["outbox_wakeup"])

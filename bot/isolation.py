@@ -32,7 +32,10 @@ class UserEventIsolation(BaseEventIsolation):
                 else:
                     self._locks[key] = (lock, entry[1] - 1)
 
-    def __len__(self) -> int:
+    # Not __len__: aiogram does `events_isolation or DisabledEventIsolation()`, and an empty
+    # sized object is falsy, which would silently switch isolation off.
+    @property
+    def active_locks(self) -> int:
         return len(self._locks)
 
     async def close(self) -> None:

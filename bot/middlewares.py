@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,10 +28,18 @@ class DatabaseMiddleware(BaseMiddleware):
     Handlers get `repos`, `membership` and `identity` injected.
     """
 
-    def __init__(self, database: Database, *, admins: frozenset[int], clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        admins: frozenset[int],
+        clock: Clock,
+        outbox_wakeup: asyncio.Event | None = None,
+    ) -> None:
         self._database = database
         self._admins = admins
         self._clock = clock
+        self._outbox_wakeup = outbox_wakeup
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -49,6 +58,8 @@ class DatabaseMiddleware(BaseMiddleware):
             except DuplicateUpdate:
                 logger.info("update %s was processed concurrently; rolled back", event.update_id)
                 return None
+            if repos.outbox.enqueued and self._outbox_wakeup is not None:
+                self._outbox_wakeup.set()
             return result
 
 

@@ -14,13 +14,17 @@ from bot.callbacks import LanguageCB, MenuAction, MenuCB
 from bot.filters import private_chat
 from bot.i18n import LocaleMiddleware
 from members.dto import Identity
-from members.roles import Role
+from members.roles import Role, effective_roles
 from members.service import MembershipService
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 
 def main_menu(identity: Identity) -> InlineKeyboardMarkup:
+    return main_menu_for_roles(identity.roles)
+
+
+def main_menu_for_roles(roles: frozenset[Role]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     entries = [
         (MenuAction.SURVEYS, _("📋 Surveys")),
@@ -30,7 +34,7 @@ def main_menu(identity: Identity) -> InlineKeyboardMarkup:
         (MenuAction.LANGUAGE, _("🌐 Language")),
         (MenuAction.HELP, _("❓ Help")),
     ]
-    if identity.has(Role.OFFICER):
+    if Role.OFFICER in effective_roles(roles):
         entries += [
             (MenuAction.APPROVALS, _("🛂 Registration requests")),
             (MenuAction.ROLES, _("👥 Roles")),

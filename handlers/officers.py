@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -13,12 +16,13 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import ApprovalCB, MenuAction, MenuCB, RoleCB
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRole
-from bot.notify import Notifier
+from bot.renderers import Rendered
 from handlers.common import ask_for_text
-from handlers.menu import main_menu, menu_text
-from members.dto import Identity, MemberDTO, RegistrationRequestDTO
+from handlers.menu import main_menu_for_roles
+from members import notifications
+from members.dto import Identity, MemberDTO
 from members.roles import Role
-from members.service import MembershipService, Recipient
+from members.service import MembershipService
 
 
 class RoleEditing(StatesGroup):
@@ -37,14 +41,12 @@ def role_names() -> dict[Role, str]:
     }
 
 
-def approval_text(request: RegistrationRequestDTO) -> str:
+def approval_text(request_id: int, employee_id: str, name: str) -> str:
     return _(
         "<b>Registration request #{id}</b>\n"
         "Employee id: {employee_id}\nName: {name}\n"
         "This person is not on the roster or did not match it. Let them in?"
-    ).format(
-        id=request.id, employee_id=html.quote(request.employee_id), name=html.quote(request.name)
-    )
+    ).format(id=request_id, employee_id=html.quote(employee_id), name=html.quote(name))
 
 
 def approval_keyboard(request_id: int) -> InlineKeyboardMarkup:
@@ -94,7 +96,8 @@ async def on_approvals(
         return
     for request in pending[:20]:
         await callback.message.answer(
-            approval_text(request), reply_markup=approval_keyboard(request.id)
+            approval_text(request.id, request.employee_id, request.name),
+            reply_markup=approval_keyboard(request.id),
         )
 
 
@@ -103,7 +106,6 @@ async def on_decision(
     callback_data: ApprovalCB,
     identity: Identity,
     membership: MembershipService,
-    notifier: Notifier,
 ) -> None:
     decision = await membership.decide(identity, callback_data.request_id, callback_data.approve)
     request = decision.request
@@ -111,29 +113,9 @@ async def on_decision(
     await callback.answer(_("Request #{id} {verdict}.").format(id=request.id, verdict=verdict))
     if isinstance(callback.message, Message):
         await callback.message.edit_text(
-            approval_text(request) + "\n\n" + _("Decision: {verdict}.").format(verdict=verdict)
-        )
-    requester = Recipient(request.telegram_id, request.locale)
-    member = decision.member
-    if member is not None:
-        member_identity = Identity(request.telegram_id, member, member.roles)
-        await notifier.send(
-            requester,
-            lambda: (
-                _("Your registration was approved. Welcome!") + "\n\n" + menu_text(member_identity),
-                main_menu(member_identity),
-            ),
-        )
-    else:
-        await notifier.send(
-            requester,
-            lambda: (
-                _(
-                    "Your registration request was not approved. If you think this is a mistake, "
-                    "please contact the union office."
-                ),
-                None,
-            ),
+            approval_text(request.id, request.employee_id, request.name)
+            + "\n\n"
+            + _("Decision: {verdict}.").format(verdict=verdict)
         )
 
 
@@ -164,6 +146,38 @@ async def on_role_toggle(
     await callback.answer(_("Roles updated."))
     if isinstance(callback.message, Message):
         await callback.message.edit_text(member_card(member), reply_markup=roles_keyboard(member))
+
+
+def render_registration_request(params: Mapping[str, Any]) -> Rendered:
+    request_id = int(params["request_id"])
+    return (
+        approval_text(request_id, str(params["employee_id"]), str(params["name"])),
+        approval_keyboard(request_id),
+    )
+
+
+def render_registration_approved(params: Mapping[str, Any]) -> Rendered:
+    roles = frozenset(Role(r) for r in params["roles"])
+    text = _("Your registration was approved. Welcome!") + "\n\n"
+    text += _("Hello, {name}! What would you like to do?").format(name=html.quote(params["name"]))
+    return text, main_menu_for_roles(roles)
+
+
+def render_registration_rejected(params: Mapping[str, Any]) -> Rendered:
+    return (
+        _(
+            "Your registration request was not approved. If you think this is a mistake, "
+            "please contact the union office."
+        ),
+        None,
+    )
+
+
+RENDERERS = {
+    notifications.REGISTRATION_REQUEST: render_registration_request,
+    notifications.REGISTRATION_APPROVED: render_registration_approved,
+    notifications.REGISTRATION_REJECTED: render_registration_rejected,
+}
 
 
 def create_router() -> Router:

@@ -13,10 +13,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ConsentCB
 from bot.filters import WithoutText, private_chat
-from bot.notify import Notifier
 from handlers.common import ask_for_text
 from handlers.menu import main_menu, menu_text, show_menu
-from handlers.officers import approval_keyboard, approval_text
 from members.dto import Identity
 from members.service import (
     INVITE_PREFIX,
@@ -87,7 +85,6 @@ async def on_consent(
     membership: MembershipService,
     identity: Identity,
     i18n: I18n,
-    notifier: Notifier,
 ) -> None:
     await callback.answer()
     message = callback.message
@@ -108,7 +105,7 @@ async def on_consent(
         result = await membership.redeem_invite(
             identity.telegram_id, str(invite), locale=i18n.current_locale
         )
-        await _finish(message, result, state, notifier)
+        await _finish(message, result, state)
         return
     await state.set_state(Registration.employee_id)
     await message.answer(_("Please send your employee id (工号)."))
@@ -133,7 +130,6 @@ async def on_name(
     membership: MembershipService,
     identity: Identity,
     i18n: I18n,
-    notifier: Notifier,
 ) -> None:
     employee_id = await state.get_value("employee_id")
     if not employee_id:  # state lost its data (should not happen): start over cleanly
@@ -143,12 +139,10 @@ async def on_name(
     result = await membership.register(
         identity.telegram_id, str(employee_id), message.text or "", locale=i18n.current_locale
     )
-    await _finish(message, result, state, notifier)
+    await _finish(message, result, state)
 
 
-async def _finish(
-    message: Message, result: RegistrationResult, state: FSMContext, notifier: Notifier
-) -> None:
+async def _finish(message: Message, result: RegistrationResult, state: FSMContext) -> None:
     await state.clear()
     if result.member is not None:
         identity = Identity(result.member.telegram_id or 0, result.member, result.member.roles)
@@ -168,12 +162,6 @@ async def _finish(
             "We could not find you on the union roster. Your request has been sent to the union "
             "officers; you will get a message here when they decide."
         )
-    )
-    request = result.request
-    assert request is not None
-    await notifier.send_many(
-        result.approvers,
-        lambda: (approval_text(request), approval_keyboard(request.id)),
     )
 
 

@@ -12,9 +12,11 @@ from typing import Literal
 
 from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
+from members import notifications
 from members.dto import Identity, MemberDTO, RegistrationRequestDTO
 from members.roles import NON_PERSON_TELEGRAM_IDS, Role
 from members.roster import RosterRow
+from outbox.model import Notification
 from storage.repos.registration import APPROVED, REJECTED
 from storage.uow import Repositories
 
@@ -108,6 +110,20 @@ class MembershipService:
             telegram_id, employee_id, name, locale, CONSENT_VERSION
         )
         approvers = await self.approvers()
+        for approver in approvers:  # same transaction: the request and its notices, or neither
+            await self._repos.outbox.enqueue(
+                Notification(
+                    key=f"registration:{request.id}:approver:{approver.telegram_id}",
+                    chat_id=approver.telegram_id,
+                    locale=approver.locale,
+                    template=notifications.REGISTRATION_REQUEST,
+                    params={
+                        "request_id": request.id,
+                        "employee_id": request.employee_id,
+                        "name": request.name,
+                    },
+                )
+            )
         await self._repos.commit()
         return RegistrationResult("pending", request=request, approvers=approvers)
 
@@ -155,6 +171,17 @@ class MembershipService:
         member = None
         if approve:
             member = await self._approve(request)
+        await self._repos.outbox.enqueue(
+            Notification(
+                key=f"registration:{request.id}:decision",
+                chat_id=request.telegram_id,
+                locale=request.locale,
+                template=notifications.REGISTRATION_APPROVED
+                if member
+                else notifications.REGISTRATION_REJECTED,
+                params={"name": member.name, "roles": sorted(member.roles)} if member else {},
+            )
+        )
         await self._repos.commit()
         return Decision(request=request, approved=approve, member=member)
 
@@ -203,6 +230,10 @@ class MembershipService:
         await self._repos.invites.create(member.id, hash_code(code), self._clock() + ttl)
         await self._repos.commit()
         return code
+
+    async def set_reachable(self, telegram_id: int, *, reachable: bool) -> None:
+        await self._repos.members.set_reachable(telegram_id, reachable, self._clock())
+        await self._repos.commit()
 
     # -- preferences and roles ---------------------------------------------------------------
     async def set_locale(self, actor: Identity, locale: str) -> None:

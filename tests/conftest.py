@@ -12,11 +12,13 @@ from aiogram import Bot
 from aiogram.utils.i18n import I18n
 
 from bot.config import Config, parse_config
-from bot.factory import create_dispatcher
+from bot.factory import create_dispatcher, create_renderers
 from bot.i18n import create_i18n
+from bot.telegram_transport import TelegramTransport
 from members.roles import Role
 from members.roster import RosterRow
 from members.service import MembershipService
+from outbox.worker import OutboxWorker, SenderSettings
 from storage import migrate
 from storage.database import Database, create_database
 from storage.uow import unit_of_work
@@ -74,11 +76,17 @@ def i18n() -> I18n:
     return create_i18n("zh")
 
 
+# Tests don't wait for Telegram's pace; pacing has its own tests against a limiting fake.
+UNPACED = SenderSettings(rate_per_second=10_000, chat_interval=0.0, backoff_base=0.01)
+
+
 def make_driver(config: Config, database: Database, i18n: I18n) -> BotDriver:
     session = RecordingSession()
     bot = Bot(token="42:TEST", session=session)
     dispatcher = create_dispatcher(config, database, bot, i18n=i18n)
-    return BotDriver(dispatcher, bot, session)
+    transport = TelegramTransport(bot, i18n, create_renderers())
+    outbox = OutboxWorker(database, transport, UNPACED)
+    return BotDriver(dispatcher, bot, session, outbox)
 
 
 @pytest.fixture

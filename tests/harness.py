@@ -12,6 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, TelegramMethod
 from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Sticker, Update, User
 
+from outbox.worker import OutboxWorker
 from tests.fakes.session import BOT_USER, RecordingSession
 
 _update_ids = itertools.count(1)
@@ -69,8 +70,21 @@ class Outcome:
 
 
 class BotDriver:
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, session: RecordingSession) -> None:
-        self.dispatcher, self.bot, self.session = dispatcher, bot, session
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        session: RecordingSession,
+        outbox: OutboxWorker | None = None,
+    ) -> None:
+        self.dispatcher, self.bot, self.session, self.outbox = dispatcher, bot, session, outbox
+
+    async def flush_outbox(self) -> Outcome:
+        """Run the real sender until the outbox is empty; what it sent."""
+        assert self.outbox is not None
+        start = len(self.session.requests)
+        await self.outbox.drain(timeout=10)
+        return Outcome(self.session.requests[start:])
 
     async def feed(self, update: Update) -> Outcome:
         start = len(self.session.requests)

@@ -120,3 +120,11 @@ class MemberRepository:
 
     async def delete_all_roles(self, member_id: int) -> None:
         await self._session.execute(delete(MemberRole).where(MemberRole.member_id == member_id))
+
+    async def set_reachable(self, telegram_id: int, reachable: bool, now: datetime) -> None:
+        """Telegram told us (my_chat_member) whether the person blocked or unblocked the bot."""
+        await self._session.execute(
+            update(Member)
+            .where(Member.telegram_id == telegram_id)
+            .values(unreachable_since=None if reachable else now)
+        )

@@ -44,6 +44,9 @@ class RecordedCall:
     method: str
     params: dict[str, Any]
     at: float
+    # What the fake answered with {"ok": true}, e.g. the Message a sendMessage created; None
+    # while the request is in flight, for errors and for responses made by `responder`.
+    result: Any = None
 
 
 class _ApiError(Exception):
@@ -190,7 +193,8 @@ class FakeBotAPI:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await self._read_params(request)
-        self.calls.append(RecordedCall(method, params, time.monotonic()))
+        call = RecordedCall(method, params, time.monotonic())
+        self.calls.append(call)
         self._call_event = _fresh(self._call_event)
         if self.responder is not None and (custom := await self.responder(method, params)):
             return custom
@@ -201,6 +205,8 @@ class FakeBotAPI:
             result = await handler(params)
         except _ApiError as e:
             return _error(e.code, e.description)
+        call.result = result
+        self._call_event = _fresh(self._call_event)  # wake waiters whose predicate needs it
         return web.json_response({"ok": True, "result": result})
 
     async def _read_params(self, request: web.Request) -> dict[str, Any]:

@@ -71,10 +71,11 @@ async def test_unknown_person_waits_for_an_officer_who_approves(app, database):
     await app.send(STRANGER, "T9999")
     outcome = await app.send(STRANGER, "李四")
     assert "没有找到您" in outcome.sent_to(STRANGER.id)[0].text
-    to_officer = outcome.sent_to(OFFICER.id)
+    notices = await app.flush_outbox()
+    to_officer = notices.sent_to(OFFICER.id)
     assert to_officer and "李四" in to_officer[0].text
-    assert outcome.sent_to(ADMIN.id), "bootstrap admins are asked too"
-    approve = outcome.button("通过", chat_id=OFFICER.id)
+    assert notices.sent_to(ADMIN.id), "bootstrap admins are asked too"
+    approve = notices.button("通过", chat_id=OFFICER.id)
     assert await linked_telegram_id(database, "T9999") is None
 
     # Until someone decides, /start says so; a plain member may not decide.
@@ -84,7 +85,8 @@ async def test_unknown_person_waits_for_an_officer_who_approves(app, database):
 
     decided = await app.press(OFFICER, approve)
     assert "已通过" in decided.text
-    assert "申请已通过" in decided.sent_to(STRANGER.id)[0].text
+    told = (await app.flush_outbox()).sent_to(STRANGER.id)
+    assert "申请已通过" in told[0].text and "问卷" in str(told[0].reply_markup)
     assert await linked_telegram_id(database, "T9999") == STRANGER.id
     again = await app.press(ADMIN, approve)
     assert "已被处理" in again.text
@@ -95,8 +97,8 @@ async def test_officer_rejects_and_the_person_is_told(app, database):
     await register(app, STRANGER, "T9999", "李四")
     async with database.sessions() as session:
         request_id = await session.scalar(select(RegistrationRequest.id))
-    outcome = await app.press(ADMIN, ApprovalCB(request_id=request_id, approve=False))
-    assert "未获通过" in outcome.sent_to(STRANGER.id)[0].text
+    await app.press(ADMIN, ApprovalCB(request_id=request_id, approve=False))
+    assert "未获通过" in (await app.flush_outbox()).sent_to(STRANGER.id)[0].text
     assert await linked_telegram_id(database, "T9999") is None
 
 

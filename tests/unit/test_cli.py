@@ -10,6 +10,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,6 +320,7 @@ def test_invite_without_username_or_token_exits_2(cfg: Path, cli: Cli, tmp_path:
 
 _NO_AIOGRAM = """
 import sys
+import tomllib
 from bot.cli import main
 code = main(["--config", sys.argv[1], *sys.argv[2:]])
 loaded = sorted(m for m in sys.modules if m.split(".")[0] == "aiogram")
@@ -340,3 +342,20 @@ def test_offline_commands_do_not_import_aiogram(cfg: Path, tmp_path: Path, comma
         env={"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
     )
     assert process.returncode == 0, process.stderr
+
+
+def test_outbox_status_counts_messages_by_state(cli: Cli, cfg: Path) -> None:
+    assert cli("db", "upgrade").code == 0
+    url = tomllib.loads(cfg.read_text())["database"]["url"]
+    with sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///")) as db:
+        for key, status in [("a", "queued"), ("b", "sent"), ("c", "sent"), ("d", "unreachable")]:
+            db.execute(
+                "INSERT INTO outbox_messages (idempotency_key, chat_id, template, params, kind,"
+                " status, attempts, next_attempt_at, created_at)"
+                " VALUES (?, 1, 'text', '{}', 'text', ?, 0, '2026-01-01', '2026-01-01')",
+                (key, status),
+            )
+    result = cli("outbox", "status")
+    assert result.code == 0
+    lines = dict(line.split() for line in result.out.splitlines())
+    assert lines == {"queued": "1", "sending": "0", "sent": "2", "unreachable": "1", "failed": "0"}

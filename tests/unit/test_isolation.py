@@ -46,7 +46,7 @@ async def test_same_key_runs_one_after_the_other() -> None:
         asyncio.gather(*(_body(isolation, key(1), str(i), log) for i in range(3))), 5
     )
     assert log == ["enter 0", "exit 0", "enter 1", "exit 1", "enter 2", "exit 2"]
-    assert len(isolation) == 0
+    assert isolation.active_locks == 0
 
 
 async def test_same_key_waits_while_held() -> None:
@@ -58,11 +58,11 @@ async def test_same_key_waits_while_held() -> None:
     for _ in range(20):
         await asyncio.sleep(0)
     assert log == ["enter a"]  # b is waiting for a
-    assert len(isolation) == 1  # one lock, shared
+    assert isolation.active_locks == 1  # one lock, shared
     release.set()
     await asyncio.wait_for(asyncio.gather(first, second), 5)
     assert log == ["enter a", "exit a", "enter b", "exit b"]
-    assert len(isolation) == 0
+    assert isolation.active_locks == 0
 
 
 async def test_different_keys_run_concurrently() -> None:
@@ -75,10 +75,10 @@ async def test_different_keys_run_concurrently() -> None:
         await asyncio.sleep(0)
     # Both are inside at once: if b waited for a, this would deadlock (a waits for release).
     assert sorted(log) == ["enter a", "enter b"]
-    assert len(isolation) == 2
+    assert isolation.active_locks == 2
     release.set()
     await asyncio.wait_for(asyncio.gather(first, second), 5)
-    assert len(isolation) == 0
+    assert isolation.active_locks == 0
 
 
 async def test_no_leak_when_the_body_raises() -> None:
@@ -95,7 +95,7 @@ async def test_no_leak_when_the_body_raises() -> None:
         5,
     )
     assert [type(r) for r in results] == [Boom, type(None), Boom, Boom]
-    assert len(isolation) == 0
+    assert isolation.active_locks == 0
     # The failed holder released the lock: the next one for the same user got in.
     assert log.index("exit a") < log.index("enter b") < log.index("exit b") < log.index("enter c")
 
@@ -114,7 +114,7 @@ async def test_no_leak_when_a_waiter_is_cancelled() -> None:
     release.set()
     await asyncio.wait_for(holder, 5)
     assert log == ["enter a", "exit a"]
-    assert len(isolation) == 0
+    assert isolation.active_locks == 0
 
 
 async def test_lock_is_reusable_after_release() -> None:
@@ -122,7 +122,7 @@ async def test_lock_is_reusable_after_release() -> None:
     log: list[str] = []
     for name in ("a", "b"):
         await _body(isolation, key(1), name, log)
-        assert len(isolation) == 0
+        assert isolation.active_locks == 0
     assert log == ["enter a", "exit a", "enter b", "exit b"]
 
 
@@ -141,16 +141,16 @@ async def test_many_users_many_events() -> None:
 
     await asyncio.wait_for(asyncio.gather(*(body(i % 7) for i in range(200))), 5)
     assert overlap == []
-    assert len(isolation) == 0
+    assert isolation.active_locks == 0
 
 
 async def test_close_when_idle() -> None:
     isolation = UserEventIsolation()
     await _body(isolation, key(1), "a", [])
     await isolation.close()
-    assert len(isolation) == 0
+    assert isolation.active_locks == 0
     await _body(isolation, key(1), "b", [])  # still usable
-    assert len(isolation) == 0
+    assert isolation.active_locks == 0
 
 
 async def test_close_while_a_lock_is_held() -> None:
@@ -165,4 +165,12 @@ async def test_close_while_a_lock_is_held() -> None:
     release.set()
     await asyncio.wait_for(asyncio.gather(holder, waiter), 5)
     assert log == ["enter a", "exit a", "enter b", "exit b"]
-    assert len(isolation) == 0
+    assert isolation.active_locks == 0
+
+
+def test_isolation_is_truthy_so_aiogram_keeps_it() -> None:
+    # Dispatcher(events_isolation=x) falls back to no isolation when x is falsy.
+    from aiogram import Dispatcher
+
+    isolation = UserEventIsolation()
+    assert Dispatcher(events_isolation=isolation).fsm.events_isolation is isolation

@@ -1,0 +1,96 @@
+"""The outbox's Telegram side: render in the recipient's language, send, classify the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import BufferedInputFile, Message
+from aiogram.utils.i18n import I18n
+
+from bot.renderers import Renderers
+from outbox.model import ClaimedMessage, Kind, Outcome, SendResult
+
+logger = logging.getLogger(__name__)
+REQUEST_TIMEOUT = 30  # seconds; a hung request counts as a temporary failure
+CAPTION_LIMIT = 1024
+# 400s that mean "this person cannot be reached", not "this message is wrong".
+UNREACHABLE_400 = ("chat not found", "user is deactivated", "peer_id_invalid", "user not found")
+
+
+class TelegramTransport:
+    def __init__(self, bot: Bot, i18n: I18n, renderers: Renderers) -> None:
+        self._bot = bot
+        self._i18n = i18n
+        self._renderers = renderers
+
+    def render(self, message: ClaimedMessage) -> tuple[str, object]:
+        with (
+            self._i18n.context(),
+            self._i18n.use_locale(message.locale or self._i18n.default_locale),
+        ):
+            return self._renderers.render(message.template, message.params)
+
+    async def send(self, message: ClaimedMessage) -> SendResult:
+        text, markup = self.render(message)
+        try:
+            sent = await self._send(message, text, markup)
+        except TelegramRetryAfter as exc:
+            return SendResult(
+                Outcome.RETRY_AFTER, retry_after=float(exc.retry_after), error=exc.message
+            )
+        except TelegramForbiddenError as exc:
+            return SendResult(Outcome.UNREACHABLE, error=exc.message)
+        except TelegramBadRequest as exc:
+            unreachable = any(reason in exc.message.lower() for reason in UNREACHABLE_400)
+            return SendResult(
+                Outcome.UNREACHABLE if unreachable else Outcome.PERMANENT, error=exc.message
+            )
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+            return SendResult(Outcome.TEMPORARY, error=f"{type(exc).__name__}: {exc}"[:300])
+        except TelegramAPIError as exc:  # 401/404/409 …: possibly transient on our side
+            return SendResult(Outcome.TEMPORARY, error=f"{type(exc).__name__}: {exc.message}")
+        except asyncio.CancelledError:
+            raise
+        return SendResult(
+            Outcome.SENT, telegram_message_id=sent.message_id, telegram_file_id=_file_id(sent)
+        )
+
+    async def _send(self, message: ClaimedMessage, text: str, markup: object) -> Message:
+        chat_id = message.chat_id
+        if message.kind is Kind.TEXT:
+            return await self._bot.send_message(
+                chat_id, text, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
+            )
+        media = message.media
+        assert media is not None, f"outbox message {message.id} lost its media"
+        upload = media.telegram_file_id or BufferedInputFile(media.content, media.filename)
+        caption = text[:CAPTION_LIMIT] or None
+        if message.kind is Kind.PHOTO:
+            return await self._bot.send_photo(
+                chat_id,
+                upload,
+                caption=caption,
+                reply_markup=markup,
+                request_timeout=REQUEST_TIMEOUT,
+            )
+        return await self._bot.send_document(
+            chat_id, upload, caption=caption, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
+        )
+
+
+def _file_id(message: Message) -> str | None:
+    if message.photo:
+        return message.photo[-1].file_id
+    if message.document:
+        return message.document.file_id
+    return None

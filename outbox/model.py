@@ -1,0 +1,88 @@
+"""What the outbox carries: plain data, no aiogram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by the sender; back to queued if the sender died
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # blocked the bot, deactivated, chat not found: never retried
+    FAILED = "failed"  # gave up after retries, or Telegram refused the message itself
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One logical message to one chat. `key` makes enqueueing idempotent."""
+
+    key: str
+    chat_id: int
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+    locale: str | None = None
+    kind: Kind = Kind.TEXT
+    media_id: int | None = None
+    broadcast_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    filename: str
+    content: bytes
+    telegram_file_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    id: int
+    chat_id: int
+    locale: str | None
+    template: str
+    params: dict[str, Any]
+    kind: Kind
+    attempts: int
+    media_id: int | None = None
+    media: Media | None = None
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    RETRY_AFTER = "retry_after"
+    TEMPORARY = "temporary"  # 5xx, network, timeout: retry with backoff
+    PERMANENT = "permanent"  # Telegram refused this message (400): retrying cannot help
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    outcome: Outcome
+    telegram_message_id: int | None = None
+    telegram_file_id: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    total: int
+    sent: int = 0
+    unreachable: int = 0
+    failed: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.unreachable + self.failed
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= self.total

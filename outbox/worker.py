@@ -1,0 +1,211 @@
+"""The sender: claims due outbox rows, sends them at Telegram's pace, records each outcome.
+
+Crash safety: a row is 'sending' from its claim until its outcome is committed. A sender that
+dies leaves such rows behind; `recover()` at the next start puts them back in the queue. Only
+those whose HTTP request had already reached Telegram are then sent twice, so duplicates after
+a kill are bounded by `max_in_flight` (requests open at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from outbox.model import ClaimedMessage, Outcome, SendResult
+from outbox.pacing import Pacer
+from storage.database import Database
+from storage.uow import Repositories
+
+logger = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    async def send(self, message: ClaimedMessage) -> SendResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSettings:
+    rate_per_second: float = 25.0
+    chat_interval: float = 1.05  # a little over Telegram's 1/s, for network jitter
+    max_in_flight: int = 8
+    max_attempts: int = 6
+    backoff_base: float = 2.0  # seconds; doubles per attempt
+    backoff_cap: float = 300.0
+    retry_after_margin: float = 0.5
+    idle_poll: float = 0.5  # how often an idle sender looks for new rows
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        database: Database,
+        transport: Transport,
+        settings: SenderSettings | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        wakeup: asyncio.Event | None = None,
+    ) -> None:
+        self._database = database
+        self._transport = transport
+        self.settings = settings or SenderSettings()
+        self._monotonic = monotonic
+        self._pacer = Pacer(self.settings.rate_per_second, self.settings.chat_interval, monotonic)
+        self._slots = asyncio.Semaphore(self.settings.max_in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Set by whoever enqueues in this process, so the sender need not wait for its poll.
+        self._wakeup = wakeup or asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Something was enqueued in this process: look now instead of at the next poll."""
+        self._wakeup.set()
+
+    async def recover(self) -> int:
+        async with self._database.sessions() as session:
+            repos = Repositories(session)
+            count = await repos.outbox.recover()
+            await repos.commit()
+        if count:
+            logger.warning("outbox: %d message(s) claimed by a stopped sender requeued", count)
+        return count
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until `stop` is set; then finish what is in flight and requeue the rest."""
+        await self.recover()
+        try:
+            while not stop.is_set():
+                if not await self.send_due():
+                    await self._idle(stop)
+        finally:
+            self._stopping = True
+            await self._wait_for_tasks()
+
+    async def drain(self, timeout: float = 60.0) -> None:
+        """Send until nothing is queued or in flight (tests, CLI)."""
+        deadline = self._monotonic() + timeout
+        while self._monotonic() < deadline:
+            if not await self.send_due():
+                await self._wait_for_tasks()
+                if not await self._has_queued():
+                    return
+                await asyncio.sleep(min(0.05, self.settings.idle_poll))
+        raise TimeoutError("outbox not drained in time")
+
+    async def send_due(self) -> int:
+        """Claim what can start within about a second and schedule it. Returns how many."""
+        if self._pacer.is_paused():
+            return 0
+        # About one second of work: claimed rows wait in memory for their slot.
+        limit = int(self.settings.rate_per_second) + 1
+        async with self._database.sessions() as session:
+            repos = Repositories(session)
+            messages = await repos.outbox.claim(limit, _utcnow())
+            await repos.commit()
+        for message in messages:
+            start = self._pacer.reserve(message.chat_id)
+            await self._slots.acquire()
+            task = asyncio.create_task(self._deliver(message, start))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(messages)
+
+    async def _deliver(self, message: ClaimedMessage, start: float) -> None:
+        try:
+            # A 429 seen by another task moves every later start: re-book until clear.
+            while True:
+                delay = start - self._monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if not self._pacer.is_paused():
+                    break
+                start = self._pacer.reserve(message.chat_id)
+            if self._stopping:
+                await self._requeue(message)
+                return
+            try:
+                result = await self._transport.send(message)
+            except Exception as exc:  # a bug in rendering must not kill the sender
+                logger.exception("outbox: message %s could not be rendered", message.id)
+                result = SendResult(Outcome.PERMANENT, error=f"render error: {type(exc).__name__}")
+            await self._record(message, result)
+        finally:
+            self._slots.release()
+
+    async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
+        now = _utcnow()
+        async with self._database.sessions() as session:
+            repos = Repositories(session)
+            outbox = repos.outbox
+            if result.outcome is Outcome.SENT:
+                await outbox.mark_sent(
+                    message, now, result.telegram_message_id, result.telegram_file_id
+                )
+            elif result.outcome is Outcome.UNREACHABLE:
+                await outbox.mark_unreachable(message, result.error or "unreachable", now)
+            elif result.outcome is Outcome.PERMANENT:
+                await outbox.mark_failed(message, result.error or "refused")
+            elif result.outcome is Outcome.RETRY_AFTER:
+                pause = (result.retry_after or 1.0) + self.settings.retry_after_margin
+                self._pacer.pause(pause)
+                logger.warning("outbox: flood wait, pausing all sends for %.1f s", pause)
+                # Not the message's fault: no attempt is counted.
+                await outbox.reschedule(
+                    message.id,
+                    now + timedelta(seconds=pause),
+                    attempts=message.attempts,
+                    error="429 retry_after",
+                )
+            else:
+                attempts = message.attempts + 1
+                if attempts >= self.settings.max_attempts:
+                    await outbox.mark_failed(
+                        message, f"gave up after {attempts} attempts: {result.error}"
+                    )
+                else:
+                    backoff = min(
+                        self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempts - 1)
+                    )
+                    await outbox.reschedule(
+                        message.id,
+                        now + timedelta(seconds=backoff),
+                        attempts=attempts,
+                        error=result.error,
+                    )
+            await repos.commit()
+
+    async def _requeue(self, message: ClaimedMessage) -> None:
+        async with self._database.sessions() as session:
+            repos = Repositories(session)
+            await repos.outbox.reschedule(
+                message.id, _utcnow(), attempts=message.attempts, error=None
+            )
+            await repos.commit()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        wait = self.settings.idle_poll
+        if self._pacer.is_paused():
+            wait = max(0.01, self._pacer.paused_until - self._monotonic())
+        self._wakeup.clear()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wakeup.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _has_queued(self) -> bool:
+        async with self._database.sessions() as session:
+            return await Repositories(session).outbox.next_due_at() is not None
+
+    async def _wait_for_tasks(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,274 @@
+"""The outbox table: enqueue idempotently, claim atomically, record what Telegram said."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from outbox.model import ClaimedMessage, Kind, Media, Notification, Progress, Status
+from storage.models import Broadcast, Member, OutboxMedia, OutboxMessage
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastDTO:
+    id: int
+    title: str
+    total: int
+    progress_chat_id: int | None
+    progress_message_id: int | None
+    progress_locale: str | None
+    created_at: datetime
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.enqueued = 0  # in this unit of work: lets the caller wake the sender
+
+    def _insert(self):  # type: ignore[no-untyped-def]
+        return pg_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
+
+    # -- enqueueing -----------------------------------------------------------------------------
+    async def enqueue(self, notification: Notification) -> bool:
+        """Queue one message; False if its key was queued before (it is sent once)."""
+        unreachable = await self._session.scalar(
+            select(Member.id).where(
+                Member.telegram_id == notification.chat_id, Member.unreachable_since.is_not(None)
+            )
+        )
+        statement = (
+            self._insert()(OutboxMessage)
+            .values(
+                idempotency_key=notification.key,
+                chat_id=notification.chat_id,
+                locale=notification.locale,
+                template=notification.template,
+                params=json.dumps(notification.params, ensure_ascii=False),
+                kind=notification.kind.value,
+                media_id=notification.media_id,
+                broadcast_id=notification.broadcast_id,
+                # Known unreachable: recorded (so progress adds up), never sent.
+                status=Status.UNREACHABLE if unreachable else Status.QUEUED,
+                last_error="unreachable when queued" if unreachable else None,
+            )
+            .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+        )
+        result = await self._session.execute(statement)
+        added = result.rowcount == 1  # type: ignore[attr-defined]
+        self.enqueued += added
+        return added
+
+    async def add_media(self, filename: str, content: bytes) -> int:
+        """Store a file once (by content hash) and return its id."""
+        digest = hashlib.sha256(content).hexdigest()
+        await self._session.execute(
+            self._insert()(OutboxMedia)
+            .values(sha256=digest, filename=filename, content=content)
+            .on_conflict_do_nothing(index_elements=[OutboxMedia.sha256])
+        )
+        media_id = await self._session.scalar(
+            select(OutboxMedia.id).where(OutboxMedia.sha256 == digest)
+        )
+        assert media_id is not None
+        return media_id
+
+    async def create_broadcast(
+        self, title: str, progress_chat_id: int | None, progress_locale: str | None
+    ) -> int:
+        broadcast = Broadcast(
+            title=title, progress_chat_id=progress_chat_id, progress_locale=progress_locale
+        )
+        self._session.add(broadcast)
+        await self._session.flush()
+        return broadcast.id
+
+    async def set_broadcast_total(self, broadcast_id: int, total: int) -> None:
+        await self._session.execute(
+            update(Broadcast).where(Broadcast.id == broadcast_id).values(total=total)
+        )
+
+    # -- the sender -----------------------------------------------------------------------------
+    async def claim(self, limit: int, now: datetime) -> list[ClaimedMessage]:
+        """Atomically move up to `limit` due messages to 'sending' and return them."""
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == Status.QUEUED, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        if self._session.bind.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = (
+            await self._session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(due.scalar_subquery()))
+                .values(status=Status.SENDING, claimed_at=now)
+                .returning(
+                    OutboxMessage.id,
+                    OutboxMessage.chat_id,
+                    OutboxMessage.locale,
+                    OutboxMessage.template,
+                    OutboxMessage.params,
+                    OutboxMessage.kind,
+                    OutboxMessage.attempts,
+                    OutboxMessage.media_id,
+                    OutboxMessage.next_attempt_at,
+                )
+            )
+        ).all()
+        rows = sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
+        media = await self._media({r.media_id for r in rows if r.media_id is not None})
+        return [
+            ClaimedMessage(
+                id=r.id,
+                chat_id=r.chat_id,
+                locale=r.locale,
+                template=r.template,
+                params=json.loads(r.params),
+                kind=Kind(r.kind),
+                attempts=r.attempts,
+                media_id=r.media_id,
+                media=media.get(r.media_id) if r.media_id is not None else None,
+            )
+            for r in rows
+        ]
+
+    async def _media(self, ids: set[int]) -> dict[int, Media]:
+        if not ids:
+            return {}
+        rows = await self._session.scalars(select(OutboxMedia).where(OutboxMedia.id.in_(ids)))
+        return {
+            m.id: Media(filename=m.filename, content=m.content, telegram_file_id=m.telegram_file_id)
+            for m in rows
+        }
+
+    async def mark_sent(
+        self,
+        message: ClaimedMessage,
+        now: datetime,
+        telegram_message_id: int | None,
+        telegram_file_id: str | None,
+    ) -> None:
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id)
+            .values(
+                status=Status.SENT,
+                sent_at=now,
+                telegram_message_id=telegram_message_id,
+                attempts=message.attempts + 1,
+                last_error=None,
+            )
+        )
+        if telegram_file_id and message.media_id is not None:
+            await self._session.execute(
+                update(OutboxMedia)
+                .where(OutboxMedia.id == message.media_id, OutboxMedia.telegram_file_id.is_(None))
+                .values(telegram_file_id=telegram_file_id)
+            )
+
+    async def mark_unreachable(self, message: ClaimedMessage, error: str, now: datetime) -> None:
+        await self._finish(message.id, Status.UNREACHABLE, error, message.attempts + 1)
+        await self._session.execute(
+            update(Member)
+            .where(Member.telegram_id == message.chat_id, Member.unreachable_since.is_(None))
+            .values(unreachable_since=now)
+        )
+
+    async def mark_failed(self, message: ClaimedMessage, error: str) -> None:
+        await self._finish(message.id, Status.FAILED, error, message.attempts + 1)
+
+    async def _finish(self, message_id: int, status: Status, error: str, attempts: int) -> None:
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=status, last_error=error[:300], attempts=attempts)
+        )
+
+    async def reschedule(
+        self, message_id: int, at: datetime, *, attempts: int, error: str | None
+    ) -> None:
+        """Back to the queue, due at `at` (a retry, or a flood-wait pause)."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(
+                status=Status.QUEUED,
+                next_attempt_at=at,
+                attempts=attempts,
+                last_error=error[:300] if error else None,
+                claimed_at=None,
+            )
+        )
+
+    async def recover(self) -> int:
+        """Messages a dead sender had claimed go back to the queue (they may have been sent:
+        this is the documented at-most-in-flight duplicate bound)."""
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == Status.SENDING)
+            .values(status=Status.QUEUED, claimed_at=None)
+        )
+        return result.rowcount  # type: ignore[attr-defined]
+
+    async def next_due_at(self) -> datetime | None:
+        return await self._session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.status == Status.QUEUED
+            )
+        )
+
+    # -- reporting -----------------------------------------------------------------------------
+    async def counts(self, broadcast_id: int | None = None) -> dict[Status, int]:
+        statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        if broadcast_id is not None:
+            statement = statement.where(OutboxMessage.broadcast_id == broadcast_id)
+        counts = {status: 0 for status in Status}
+        for status, count in (await self._session.execute(statement)).all():
+            counts[Status(status)] = count
+        return counts
+
+    async def progress(self, broadcast_id: int) -> Progress:
+        counts = await self.counts(broadcast_id)
+        return Progress(
+            total=sum(counts.values()),
+            sent=counts[Status.SENT],
+            unreachable=counts[Status.UNREACHABLE],
+            failed=counts[Status.FAILED],
+        )
+
+    async def unfinished_broadcasts(self) -> list[BroadcastDTO]:
+        rows = await self._session.scalars(
+            select(Broadcast).where(Broadcast.finished_at.is_(None)).order_by(Broadcast.id)
+        )
+        return [
+            BroadcastDTO(
+                b.id,
+                b.title,
+                b.total,
+                b.progress_chat_id,
+                b.progress_message_id,
+                b.progress_locale,
+                b.created_at,
+            )
+            for b in rows
+        ]
+
+    async def set_progress_message(self, broadcast_id: int, message_id: int) -> None:
+        await self._session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id)
+            .values(progress_message_id=message_id)
+        )
+
+    async def finish_broadcast(self, broadcast_id: int, now: datetime) -> None:
+        await self._session.execute(
+            update(Broadcast).where(Broadcast.id == broadcast_id).values(finished_at=now)
+        )
