@@ -18,6 +18,7 @@ class MenuAction(StrEnum):
     HELP = "hp"
     APPROVALS = "ap"
     ROLES = "rl"
+    SURVEY_ADMIN = "sa"
 
 
 class MenuCB(CallbackData, prefix="m1"):
@@ -40,3 +41,38 @@ class ApprovalCB(CallbackData, prefix="a1"):
 class RoleCB(CallbackData, prefix="r1"):
     member_id: int
     role: Role
+
+
+class SurveyAction(StrEnum):
+    INTRO = "i"
+    START = "s"
+    CHOOSE = "c"
+    TOGGLE = "t"
+    DONE = "d"
+    RATE = "r"
+    SKIP = "k"
+    BACK = "b"
+    EDIT = "e"
+    SUBMIT = "u"
+
+
+class SurveyCB(CallbackData, prefix="s1"):
+    """position: 1-based question index the button belongs to (stale buttons are detected)."""
+
+    action: SurveyAction
+    survey_id: int
+    position: int = 0
+    value: int = 0
+
+
+class SurveyAdminAction(StrEnum):
+    CARD = "c"
+    OPEN = "o"
+    CLOSE = "x"
+    RESULTS = "r"
+    EXPORT = "e"
+
+
+class SurveyAdminCB(CallbackData, prefix="sa1"):
+    action: SurveyAdminAction
+    survey_id: int

@@ -109,6 +109,12 @@ class RegistrationConfig(_Section):
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
 
 
+class SurveysConfig(_Section):
+    # Department breakdowns and stored departments of anonymous responses need at least this
+    # many people, so that a small group cannot be told apart.
+    small_group: int = Field(default=5, ge=2, le=100)
+
+
 class OutboxConfig(_Section):
     rate_per_second: float = Field(default=25.0, gt=0, le=30)
     max_in_flight: int = Field(default=8, ge=1, le=100)
@@ -125,6 +131,7 @@ class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     union: UnionConfig = UnionConfig()
     registration: RegistrationConfig = RegistrationConfig()
+    surveys: SurveysConfig = SurveysConfig()
     outbox: OutboxConfig = OutboxConfig()
     logging: LoggingConfig = LoggingConfig()
 

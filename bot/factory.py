@@ -18,7 +18,7 @@ from bot.middlewares import DatabaseMiddleware
 from bot.renderers import Renderers
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
-from handlers import errors, fallback, groups, menu, officers, reachability, start
+from handlers import errors, fallback, groups, menu, officers, reachability, start, surveys
 from outbox.worker import OutboxWorker, SenderSettings
 from storage.database import Database
 from storage.fsm import SQLStorage
@@ -54,12 +54,7 @@ def create_dispatcher(
     )
     # Order matters: the database middleware identifies the sender, which picks the locale.
     dispatcher.update.outer_middleware(
-        DatabaseMiddleware(
-            database,
-            admins=frozenset(config.union.admins),
-            clock=clock,
-            outbox_wakeup=outbox_wakeup,
-        )
+        DatabaseMiddleware(database, config, clock=clock, outbox_wakeup=outbox_wakeup)
     )
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(
@@ -69,6 +64,7 @@ def create_dispatcher(
         start.create_router(),
         officers.create_router(),
         menu.create_router(),
+        surveys.create_router(),
         fallback.create_router(),  # last: catches what nobody else took
     )
     return dispatcher
@@ -78,6 +74,7 @@ def create_renderers() -> Renderers:
     """Every template the outbox can send, rendered by the feature that owns it."""
     renderers = Renderers()
     renderers.register(officers.RENDERERS)
+    renderers.register(surveys.RENDERERS)
     return renderers
 
 

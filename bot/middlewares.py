@@ -11,12 +11,14 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
+from bot.config import Config
 from common.clock import Clock
 from members.dto import Identity
 from members.roles import Role
 from members.service import MembershipService
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
+from surveys.service import SurveyService
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -25,19 +27,20 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
-    Handlers get `repos`, `membership` and `identity` injected.
+    Handlers get `repos`, the services (`membership`, `surveys`) and `identity` injected.
     """
 
     def __init__(
         self,
         database: Database,
+        config: Config,
         *,
-        admins: frozenset[int],
         clock: Clock,
         outbox_wakeup: asyncio.Event | None = None,
     ) -> None:
         self._database = database
-        self._admins = admins
+        self._config = config
+        self._admins = frozenset(config.union.admins)
         self._clock = clock
         self._outbox_wakeup = outbox_wakeup
 
@@ -49,9 +52,15 @@ class DatabaseMiddleware(BaseMiddleware):
                 logger.info("update %s was already processed; skipped", event.update_id)
                 return None
             membership = MembershipService(repos, admins=self._admins, clock=self._clock)
+            surveys = SurveyService(
+                repos,
+                timezone=self._config.union.timezone,
+                small_group=self._config.surveys.small_group,
+                clock=self._clock,
+            )
             user = data.get("event_from_user")
             identity = await membership.identify(user.id) if user is not None else None
-            data.update(repos=repos, membership=membership, identity=identity)
+            data.update(repos=repos, membership=membership, surveys=surveys, identity=identity)
             try:
                 result = await handler(event, data)
                 await repos.commit()  # the update marker, if no service committed

@@ -143,10 +143,6 @@ def create_router() -> Router:
     router.callback_query.register(on_language_chosen, LanguageCB.filter())
     router.callback_query.register(
         on_coming_soon,
-        MenuCB.filter(
-            F.action.in_(
-                {MenuAction.SURVEYS, MenuAction.PROPOSALS, MenuAction.MAILBOX, MenuAction.MINE}
-            )
-        ),
+        MenuCB.filter(F.action.in_({MenuAction.PROPOSALS, MenuAction.MAILBOX, MenuAction.MINE})),
     )
     return router

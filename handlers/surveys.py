@@ -1,0 +1,465 @@
+"""Answering surveys in chat: one question per message, buttons or typed answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.callbacks import MenuAction, MenuCB, SurveyAction, SurveyCB
+from bot.filters import WithoutText, private_chat
+from bot.middlewares import RequireRegistration
+from bot.renderers import Rendered
+from handlers.common import ask_for_text
+from members.dto import Identity
+from surveys.answering import Step
+from surveys.definition import Question, QuestionType, Text
+from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
+from surveys.service import OTHER_OPTION, StaleQuestion, SurveyInfo, SurveyService
+
+
+class Answering(StatesGroup):
+    survey = State()  # data: survey_id — where typed answers go
+
+
+def _locale() -> str:
+    return get_i18n().current_locale
+
+
+def anonymity_note(anonymous: bool) -> str:
+    if anonymous:
+        return _(
+            "🔒 Anonymous: your answers are stored without your name and cannot be linked to you."
+        )
+    return _("👤 Named: union officers can see your answers with your name.")
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def stored_text(question: Question, stored: Any, locale: str) -> str:
+    if stored is None:
+        return _("(skipped)")
+    if question.type is QuestionType.SINGLE:
+        if "choice" in stored:
+            return _option_text(question, stored["choice"], locale)
+        return _("Other: {text}").format(text=stored["other"])
+    if question.type is QuestionType.MULTI:
+        parts = [_option_text(question, key, locale) for key in stored.get("choices", [])]
+        if stored.get("other"):
+            parts.append(_("Other: {text}").format(text=stored["other"]))
+        return "；".join(parts)
+    if isinstance(stored, float) and stored.is_integer():
+        return str(int(stored))
+    return str(stored)
+
+
+def _option_text(question: Question, key: str, locale: str) -> str:
+    for option in question.options:
+        if option.key == key:
+            return option.text.get(locale)
+    return key
+
+
+def _hint(question: Question, step: Step, locale: str) -> str:
+    if step.awaiting_other:
+        return _("Please type your “other” answer.")
+    if question.type is QuestionType.MULTI:
+        limit = question.max_choices or len(question.options)
+        return _("Choose up to {limit}, then tap “Done”.").format(limit=limit)
+    if question.type in (QuestionType.SCALE, QuestionType.NPS):
+        labels = question.labels
+        if labels:
+            low = labels["min"].get(locale) if "min" in labels else ""
+            high = labels["max"].get(locale) if "max" in labels else ""
+            return f"{_plain(question.min)} = {low} · {_plain(question.max)} = {high}"
+        if question.type is QuestionType.NPS:
+            return _("0 = not at all likely · 10 = extremely likely")
+        return ""
+    if question.type is QuestionType.TEXT:
+        return _("Type your answer (at most {limit} characters).").format(limit=question.max_length)
+    if question.type is QuestionType.NUMBER:
+        if question.min is not None and question.max is not None:
+            return _("Type a number from {min} to {max}.").format(
+                min=_plain(question.min), max=_plain(question.max)
+            )
+        return _("Type a number.")
+    return ""
+
+
+def _plain(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def question_text(survey: SurveyInfo, step: Step) -> str:
+    question = step.question
+    assert question is not None
+    locale = _locale()
+    lines = [
+        f"<b>{html.quote(survey.definition.title.get(locale))}</b> · {step.position}/{step.total}",
+        "",
+        html.quote(question.text.get(locale)),
+    ]
+    if not question.required:
+        lines.append(_("(optional)"))
+    hint = _hint(question, step, locale)
+    if hint:
+        lines += ["", f"<i>{html.quote(hint)}</i>"]
+    if step.stored is not None and question.type in (QuestionType.TEXT, QuestionType.NUMBER):
+        lines.append(
+            _("Current answer: {answer}").format(
+                answer=html.quote(stored_text(question, step.stored, locale))
+            )
+        )
+    return "\n".join(lines)
+
+
+def question_keyboard(survey: SurveyInfo, step: Step) -> InlineKeyboardMarkup:
+    question = step.question
+    assert question is not None
+    locale = _locale()
+    builder = InlineKeyboardBuilder()
+
+    def cb(action: SurveyAction, value: int = 0) -> str:
+        return SurveyCB(
+            action=action, survey_id=survey.id, position=step.position, value=value
+        ).pack()
+
+    rows: list[list[InlineKeyboardButton]] = []
+    if question.type is QuestionType.SINGLE:
+        for index, option in enumerate(question.options):
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=option.text.get(locale), callback_data=cb(SurveyAction.CHOOSE, index)
+                    )
+                ]
+            )
+        if question.other:
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=_("Other…"), callback_data=cb(SurveyAction.CHOOSE, OTHER_OPTION)
+                    )
+                ]
+            )
+    elif question.type is QuestionType.MULTI:
+        for index, option in enumerate(question.options):
+            mark = "☑️" if option.key in step.pending else "⬜️"
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=f"{mark} {option.text.get(locale)}",
+                        callback_data=cb(SurveyAction.TOGGLE, index),
+                    )
+                ]
+            )
+        if question.other:
+            mark = "☑️" if step.awaiting_other else "⬜️"
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=f"{mark} " + _("Other…"),
+                        callback_data=cb(SurveyAction.TOGGLE, OTHER_OPTION),
+                    )
+                ]
+            )
+        rows.append([InlineKeyboardButton(text=_("✅ Done"), callback_data=cb(SurveyAction.DONE))])
+    elif question.type in (QuestionType.SCALE, QuestionType.NPS):
+        assert question.min is not None and question.max is not None
+        values = list(range(int(question.min), int(question.max) + 1))
+        # NPS: 0–5 and 6–10 in two rows; short scales in one row.
+        size = 6 if len(values) > 7 else len(values)
+        for start in range(0, len(values), size):
+            rows.append(
+                [
+                    InlineKeyboardButton(text=str(v), callback_data=cb(SurveyAction.RATE, v))
+                    for v in values[start : start + size]
+                ]
+            )
+    navigation = []
+    if step.position > 1:
+        navigation.append(
+            InlineKeyboardButton(text=_("⬅️ Back"), callback_data=cb(SurveyAction.BACK))
+        )
+    if not question.required:
+        navigation.append(
+            InlineKeyboardButton(text=_("Skip ➡️"), callback_data=cb(SurveyAction.SKIP))
+        )
+    if navigation:
+        rows.append(navigation)
+    for row in rows:
+        builder.row(*row)
+    return builder.as_markup()
+
+
+def summary_text(survey: SurveyInfo, answers: list[tuple[Question, Any]]) -> str:
+    locale = _locale()
+    lines = [
+        f"<b>{html.quote(survey.definition.title.get(locale))}</b>",
+        _("Please check your answers:"),
+        "",
+    ]
+    for question, stored in answers:
+        number = survey.definition.index_of(question.id) + 1
+        lines.append(f"{number}. {html.quote(question.text.get(locale))}")
+        lines.append(f"   → {html.quote(stored_text(question, stored, locale))}")
+    lines += ["", anonymity_note(survey.anonymous)]
+    return _truncate("\n".join(lines))
+
+
+def summary_keyboard(
+    survey: SurveyInfo, answers: list[tuple[Question, Any]]
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for question, _stored in answers:
+        number = survey.definition.index_of(question.id) + 1
+        builder.button(
+            text=_("✏️ {number}").format(number=number),
+            callback_data=SurveyCB(action=SurveyAction.EDIT, survey_id=survey.id, position=number),
+        )
+    builder.adjust(5)
+    builder.row(
+        InlineKeyboardButton(
+            text=_("📨 Submit"),
+            callback_data=SurveyCB(action=SurveyAction.SUBMIT, survey_id=survey.id).pack(),
+        )
+    )
+    return builder.as_markup()
+
+
+def _truncate(text: str, limit: int = 4000) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_step(
+    survey: SurveyInfo, step: Step, draft_answers: list[tuple[Question, Any]]
+) -> tuple[str, InlineKeyboardMarkup]:
+    if step.is_summary:
+        return summary_text(survey, draft_answers), summary_keyboard(survey, draft_answers)
+    return question_text(survey, step), question_keyboard(survey, step)
+
+
+def intro_text(survey: SurveyInfo, state: str) -> str:
+    locale = _locale()
+    definition = survey.definition
+    lines = [f"<b>{html.quote(definition.title.get(locale))}</b>"]
+    if definition.description:
+        lines.append(html.quote(definition.description.get(locale)))
+    lines += [
+        "",
+        anonymity_note(survey.anonymous),
+        _("{count} questions.").format(count=len(definition.questions)),
+    ]
+    if state == "done":
+        lines.append(_("You have already answered this survey. Thank you!"))
+    return "\n".join(lines)
+
+
+def intro_keyboard(survey: SurveyInfo, state: str) -> InlineKeyboardMarkup | None:
+    if state == "done":
+        return None
+    text = _("▶️ Continue") if state == "started" else _("▶️ Start")
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=text, callback_data=SurveyCB(action=SurveyAction.START, survey_id=survey.id)
+    )
+    return builder.as_markup()
+
+
+def render_invitation(params: Mapping[str, Any], *, reminder: bool = False) -> Rendered:
+    locale = _locale()
+    title = Text(params["title"]).get(locale)
+    lines = [
+        _("⏰ Reminder: you have not finished this survey yet.")
+        if reminder
+        else _("📋 You are invited to a union survey."),
+        f"<b>{html.quote(title)}</b>",
+        anonymity_note(bool(params["anonymous"])),
+    ]
+    if params.get("closes"):
+        lines.append(_("Open until {time}.").format(time=params["closes"]))
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("▶️ Start"),
+        callback_data=SurveyCB(action=SurveyAction.INTRO, survey_id=int(params["survey_id"])),
+    )
+    return "\n".join(lines), builder.as_markup()
+
+
+RENDERERS = {
+    SURVEY_INVITATION: render_invitation,
+    SURVEY_REMINDER: lambda params: render_invitation(params, reminder=True),
+}
+
+
+# -- handlers -------------------------------------------------------------------------------
+
+
+async def _show(
+    message: Message,
+    service: SurveyService,
+    identity: Identity,
+    survey: SurveyInfo,
+    step: Step,
+    state: FSMContext,
+    *,
+    edit: bool,
+) -> None:
+    answers = await service.answers_so_far(identity, survey.id) if step.is_summary else []
+    text, markup = render_step(survey, step, answers)
+    await state.set_state(Answering.survey)
+    await state.update_data({"survey_id": survey.id})
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+async def on_survey_list(
+    callback: CallbackQuery, identity: Identity, surveys: SurveyService
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    available = await surveys.available(identity)
+    if not available:
+        await callback.message.answer(_("There are no open surveys for you right now."))
+        return
+    locale = _locale()
+    marks = {"new": "🆕", "started": "✍️", "done": "✅"}
+    builder = InlineKeyboardBuilder()
+    for survey, state in available:
+        builder.button(
+            text=f"{marks[state]} {survey.definition.title.get(locale)}",
+            callback_data=SurveyCB(action=SurveyAction.INTRO, survey_id=survey.id),
+        )
+    builder.adjust(1)
+    await callback.message.answer(_("Open surveys:"), reply_markup=builder.as_markup())
+
+
+async def on_intro(
+    callback: CallbackQuery, callback_data: SurveyCB, identity: Identity, surveys: SurveyService
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    survey, state = await surveys.status_for(identity, callback_data.survey_id)
+    await callback.message.answer(
+        intro_text(survey, state), reply_markup=intro_keyboard(survey, state)
+    )
+
+
+async def on_start(
+    callback: CallbackQuery,
+    callback_data: SurveyCB,
+    identity: Identity,
+    surveys: SurveyService,
+    state: FSMContext,
+) -> None:
+    survey, step = await surveys.begin(identity, callback_data.survey_id)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await _show(callback.message, surveys, identity, survey, step, state, edit=False)
+
+
+async def on_button(
+    callback: CallbackQuery,
+    callback_data: SurveyCB,
+    identity: Identity,
+    surveys: SurveyService,
+    state: FSMContext,
+) -> None:
+    data, action = callback_data, callback_data.action
+    try:
+        if action is SurveyAction.CHOOSE:
+            step = await surveys.choose(identity, data.survey_id, data.position, data.value)
+        elif action is SurveyAction.TOGGLE:
+            step = await surveys.toggle(identity, data.survey_id, data.position, data.value)
+        elif action is SurveyAction.DONE:
+            step = await surveys.confirm(identity, data.survey_id, data.position)
+        elif action is SurveyAction.RATE:
+            step = await surveys.rate(identity, data.survey_id, data.position, data.value)
+        elif action is SurveyAction.SKIP:
+            step = await surveys.skip(identity, data.survey_id, data.position)
+        elif action is SurveyAction.BACK:
+            step = await surveys.back(identity, data.survey_id)
+        else:
+            step = await surveys.edit(identity, data.survey_id, data.position)
+    except StaleQuestion as stale:
+        await callback.answer(_(stale.message_id), show_alert=True)
+        if isinstance(callback.message, Message):
+            await _show(
+                callback.message, surveys, identity, stale.survey, stale.step, state, edit=False
+            )
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        survey = await surveys.get(data.survey_id)
+        await _show(callback.message, surveys, identity, survey, step, state, edit=True)
+
+
+async def on_submit(
+    callback: CallbackQuery,
+    callback_data: SurveyCB,
+    identity: Identity,
+    surveys: SurveyService,
+    state: FSMContext,
+) -> None:
+    try:
+        survey = await surveys.submit(identity, callback_data.survey_id)
+    except StaleQuestion as stale:
+        await callback.answer(_(stale.message_id), show_alert=True)
+        if isinstance(callback.message, Message):
+            await _show(
+                callback.message, surveys, identity, stale.survey, stale.step, state, edit=False
+            )
+        return
+    await state.set_state(None)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        thanks = _("Thank you! Your answers have been submitted.")
+        if survey.anonymous:
+            thanks += "\n" + _("They were stored anonymously.")
+        await callback.message.answer(thanks)
+
+
+async def on_typed(
+    message: Message, identity: Identity, surveys: SurveyService, state: FSMContext
+) -> None:
+    survey_id = await state.get_value("survey_id")
+    if survey_id is None:
+        await state.set_state(None)
+        return
+    try:
+        step = await surveys.type_in(identity, int(survey_id), message.text or "")
+    except StaleQuestion as stale:  # pragma: no cover - typed input has no position
+        step = stale.step
+    survey = await surveys.get(int(survey_id))
+    await _show(message, surveys, identity, survey, step, state, edit=False)
+
+
+def create_router() -> Router:
+    router = Router(name="surveys")
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+        observer.middleware(RequireRegistration())
+    router.callback_query.register(on_survey_list, MenuCB.filter(F.action == MenuAction.SURVEYS))
+    router.callback_query.register(on_intro, SurveyCB.filter(F.action == SurveyAction.INTRO))
+    router.callback_query.register(on_start, SurveyCB.filter(F.action == SurveyAction.START))
+    router.callback_query.register(on_submit, SurveyCB.filter(F.action == SurveyAction.SUBMIT))
+    router.callback_query.register(on_button, SurveyCB.filter())
+    router.message.register(ask_for_text, Answering.survey, WithoutText())
+    router.message.register(on_typed, Answering.survey)
+    return router

@@ -1,0 +1,306 @@
+"""Surveys, participation, drafts and responses. Participation and responses are written by
+different statements and share nothing that joins them (see docs/privacy.md)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from members.roles import Role
+from storage.models import (
+    Member,
+    MemberRole,
+    Survey,
+    SurveyAnswer,
+    SurveyDraft,
+    SurveyParticipant,
+    SurveyResponse,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyRecord:
+    id: int
+    slug: str
+    source: str
+    status: str
+    anonymous: bool
+    opens_at: datetime | None
+    closes_at: datetime | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    question_id: str
+    position: int = 0
+    option: str | None = None
+    number: float | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    answers: dict[str, Any]
+    editing: str | None
+
+
+def _record(survey: Survey) -> SurveyRecord:
+    return SurveyRecord(
+        survey.id,
+        survey.slug,
+        survey.definition,
+        survey.status,
+        survey.anonymous,
+        survey.opens_at,
+        survey.closes_at,
+        survey.opened_at,
+        survey.closed_at,
+    )
+
+
+class SurveyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _insert(self):  # type: ignore[no-untyped-def]
+        return pg_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
+
+    # -- definitions ----------------------------------------------------------------------------
+    async def get(self, survey_id: int) -> SurveyRecord | None:
+        survey = await self._session.get(Survey, survey_id)
+        return _record(survey) if survey else None
+
+    async def get_by_slug(self, slug: str) -> SurveyRecord | None:
+        survey = await self._session.scalar(select(Survey).where(Survey.slug == slug))
+        return _record(survey) if survey else None
+
+    async def list_all(self) -> list[SurveyRecord]:
+        return [_record(s) for s in await self._session.scalars(select(Survey).order_by(Survey.id))]
+
+    async def list_by_status(self, *statuses: str) -> list[SurveyRecord]:
+        surveys = await self._session.scalars(
+            select(Survey).where(Survey.status.in_(statuses)).order_by(Survey.id)
+        )
+        return [_record(s) for s in surveys]
+
+    async def save(
+        self,
+        slug: str,
+        *,
+        title: dict[str, str],
+        source: str,
+        anonymous: bool,
+        opens_at: datetime | None,
+        closes_at: datetime | None,
+    ) -> tuple[int, bool]:
+        """Insert or replace the definition; returns (id, created)."""
+        survey = await self._session.scalar(select(Survey).where(Survey.slug == slug))
+        created = survey is None
+        if survey is None:
+            survey = Survey(slug=slug)
+            self._session.add(survey)
+        survey.title = json.dumps(title, ensure_ascii=False)
+        survey.definition = source
+        survey.anonymous = anonymous
+        survey.opens_at, survey.closes_at = opens_at, closes_at
+        await self._session.flush()
+        return survey.id, created
+
+    async def set_status(self, survey_id: int, status: str, now: datetime) -> bool:
+        """Move to open/closed; False if it already was (so two officers do not both open)."""
+        values: dict[str, Any] = {"status": status}
+        values["opened_at" if status == "open" else "closed_at"] = now
+        result = await self._session.execute(
+            update(Survey).where(Survey.id == survey_id, Survey.status != status).values(**values)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def used_answers(self, survey_id: int) -> dict[str, set[str | None]]:
+        """Question ids that have answers, with the option keys used (None for values)."""
+        rows = await self._session.execute(
+            select(SurveyAnswer.question_id, SurveyAnswer.option)
+            .where(SurveyAnswer.survey_id == survey_id)
+            .distinct()
+        )
+        used: dict[str, set[str | None]] = {}
+        for question_id, option in rows:
+            used.setdefault(question_id, set()).add(option)
+        return used
+
+    # -- audience and participation ---------------------------------------------------------------
+    async def audience(self, audience: Sequence[str]) -> list[tuple[int, int, str | None]]:
+        """(member id, telegram id, locale) of registered members in the audience."""
+        statement = select(Member.id, Member.telegram_id, Member.locale).where(
+            Member.telegram_id.is_not(None)
+        )
+        if "all" not in audience:
+            roles = [a for a in audience if a in set(Role)]
+            departments = [a for a in audience if a not in set(Role)]
+            role_members = select(MemberRole.member_id).where(MemberRole.role.in_(roles))
+            statement = statement.where(
+                or_(Member.department.in_(departments), Member.id.in_(role_members))
+            )
+        rows = await self._session.execute(statement.order_by(Member.id))
+        return [(r.id, r.telegram_id, r.locale) for r in rows]
+
+    async def add_participants(self, survey_id: int, member_ids: Iterable[int]) -> None:
+        rows = [{"survey_id": survey_id, "member_id": m, "done": False} for m in member_ids]
+        if rows:
+            await self._session.execute(
+                self._insert()(SurveyParticipant).values(rows).on_conflict_do_nothing()
+            )
+
+    async def is_done(self, survey_id: int, member_id: int) -> bool:
+        return bool(
+            await self._session.scalar(
+                select(SurveyParticipant.done).where(
+                    SurveyParticipant.survey_id == survey_id,
+                    SurveyParticipant.member_id == member_id,
+                )
+            )
+        )
+
+    async def done_surveys(self, member_id: int) -> set[int]:
+        rows = await self._session.scalars(
+            select(SurveyParticipant.survey_id).where(
+                SurveyParticipant.member_id == member_id, SurveyParticipant.done.is_(True)
+            )
+        )
+        return set(rows)
+
+    async def mark_done(self, survey_id: int, member_id: int) -> bool:
+        """Record that the member finished; False if they already had (one response each)."""
+        await self.add_participants(survey_id, [member_id])
+        result = await self._session.execute(
+            update(SurveyParticipant)
+            .where(
+                SurveyParticipant.survey_id == survey_id,
+                SurveyParticipant.member_id == member_id,
+                SurveyParticipant.done.is_(False),
+            )
+            .values(done=True)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def not_done(self, survey_id: int) -> list[tuple[int, int, str | None]]:
+        """Registered participants who have not finished (reminder recipients)."""
+        rows = await self._session.execute(
+            select(Member.id, Member.telegram_id, Member.locale)
+            .join(SurveyParticipant, SurveyParticipant.member_id == Member.id)
+            .where(
+                SurveyParticipant.survey_id == survey_id,
+                SurveyParticipant.done.is_(False),
+                Member.telegram_id.is_not(None),
+            )
+            .order_by(Member.id)
+        )
+        return [(r.id, r.telegram_id, r.locale) for r in rows]
+
+    async def participation(self, survey_id: int) -> tuple[int, int]:
+        """(invited, finished)."""
+        row = (
+            await self._session.execute(
+                select(func.count(), func.count().filter(SurveyParticipant.done.is_(True))).where(
+                    SurveyParticipant.survey_id == survey_id
+                )
+            )
+        ).one()
+        return row[0], row[1]
+
+    # -- drafts -----------------------------------------------------------------------------------
+    async def draft(self, survey_id: int, member_id: int) -> DraftRecord | None:
+        row = await self._session.get(SurveyDraft, (survey_id, member_id))
+        return DraftRecord(json.loads(row.answers), row.editing) if row else None
+
+    async def save_draft(
+        self, survey_id: int, member_id: int, answers: dict[str, Any], editing: str | None
+    ) -> None:
+        values = {"answers": json.dumps(answers, ensure_ascii=False), "editing": editing}
+        statement = self._insert()(SurveyDraft).values(
+            survey_id=survey_id, member_id=member_id, **values
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[SurveyDraft.survey_id, SurveyDraft.member_id], set_=values
+            )
+        )
+
+    async def delete_draft(self, survey_id: int, member_id: int) -> None:
+        await self._session.execute(
+            delete(SurveyDraft).where(
+                SurveyDraft.survey_id == survey_id, SurveyDraft.member_id == member_id
+            )
+        )
+
+    async def drafts_of(self, member_id: int) -> set[int]:
+        rows = await self._session.scalars(
+            select(SurveyDraft.survey_id).where(SurveyDraft.member_id == member_id)
+        )
+        return set(rows)
+
+    # -- responses --------------------------------------------------------------------------------
+    async def add_response(
+        self,
+        survey_id: int,
+        *,
+        member_id: int | None,
+        department: str | None,
+        submitted_on: date,
+        submitted_at: datetime | None,
+        answers: Sequence[AnswerRow],
+    ) -> None:
+        response_id = secrets.token_hex(16)  # random: insertion order cannot be recovered
+        self._session.add(
+            SurveyResponse(
+                id=response_id,
+                survey_id=survey_id,
+                member_id=member_id,
+                department=department,
+                submitted_on=submitted_on,
+                submitted_at=submitted_at,
+            )
+        )
+        await self._session.flush()
+        if answers:
+            await self._session.execute(
+                self._insert()(SurveyAnswer),
+                [
+                    {
+                        "response_id": response_id,
+                        "survey_id": survey_id,
+                        "question_id": a.question_id,
+                        "position": a.position,
+                        "option": a.option,
+                        "number": a.number,
+                        "text": a.text,
+                    }
+                    for a in answers
+                ],
+            )
+
+    async def department_sizes(self, departments: Iterable[str]) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(Member.department, func.count())
+            .where(Member.department.in_(list(departments)))
+            .group_by(Member.department)
+        )
+        return dict(rows.tuples().all())
+
+    async def done_member_ids(self, survey_id: int) -> set[int]:
+        rows = await self._session.scalars(
+            select(SurveyParticipant.member_id).where(
+                SurveyParticipant.survey_id == survey_id, SurveyParticipant.done.is_(True)
+            )
+        )
+        return set(rows)

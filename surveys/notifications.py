@@ -1,0 +1,6 @@
+"""Templates of survey messages the bot sends on its own (rendered by handlers/surveys.py)."""
+
+from __future__ import annotations
+
+SURVEY_INVITATION = "survey.invitation"  # survey_id, title {locale: text}, anonymous, closes
+SURVEY_REMINDER = "survey.reminder"  # same params

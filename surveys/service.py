@@ -1,0 +1,548 @@
+"""Surveys: import, open/close, invitations and reminders, answering and submission."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from common.clock import Clock, system_clock
+from common.errors import N_, DomainError, PermissionDenied
+from members.dto import Identity
+from members.roles import Role
+from outbox.broadcasts import start_broadcast
+from outbox.model import Notification
+from storage.repos.surveys import AnswerRow, SurveyRecord
+from storage.uow import Repositories
+from surveys import answering
+from surveys.answering import Draft, Step
+from surveys.definition import (
+    DefinitionError,
+    QuestionType,
+    SurveyDefinition,
+    parse_definition,
+)
+from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
+
+OTHER_OPTION = -1  # option index of the free-text "other" choice in callback data
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyInfo:
+    id: int
+    slug: str
+    definition: SurveyDefinition
+    status: str
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.definition.anonymous
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOutcome:
+    survey: SurveyInfo
+    invited: int
+    broadcast_id: int | None
+
+
+@lru_cache(maxsize=64)
+def _parse(source: str, slug: str, zone: str) -> SurveyDefinition:
+    # Parsing is pure; answering a question should not re-read TOML every time.
+    return parse_definition(source, f"{slug}.toml", ZoneInfo(zone))
+
+
+class SurveyService:
+    def __init__(
+        self,
+        repos: Repositories,
+        *,
+        timezone: str = "Asia/Shanghai",
+        small_group: int = 5,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._repos = repos
+        self._surveys = repos.surveys
+        self._zone = timezone
+        self._tz = ZoneInfo(timezone)
+        self._small_group = small_group
+        self._clock = clock
+
+    # -- definitions --------------------------------------------------------------------------
+    def _info(self, record: SurveyRecord) -> SurveyInfo:
+        return SurveyInfo(
+            record.id,
+            record.slug,
+            _parse(record.source, record.slug, self._zone),
+            record.status,
+            record.opened_at,
+            record.closed_at,
+        )
+
+    async def import_definition(self, source: str, filename: str) -> tuple[SurveyInfo, bool]:
+        """Validate and store; refuses changes that would orphan answers already given."""
+        definition = parse_definition(source, filename, self._tz)
+        existing = await self._surveys.get_by_slug(definition.id)
+        if existing is not None:
+            self._check_compatible(
+                existing, definition, filename, await self._surveys.used_answers(existing.id)
+            )
+        survey_id, created = await self._surveys.save(
+            definition.id,
+            title=definition.title.to_json(),
+            source=source,
+            anonymous=definition.anonymous,
+            opens_at=definition.opens_at,
+            closes_at=definition.closes_at,
+        )
+        await self._repos.commit()
+        record = await self._surveys.get(survey_id)
+        assert record is not None
+        return self._info(record), created
+
+    def _check_compatible(
+        self,
+        existing: SurveyRecord,
+        new: SurveyDefinition,
+        filename: str,
+        used: dict[str, set[str | None]],
+    ) -> None:
+        if not used:
+            return
+        old = _parse(existing.source, existing.slug, self._zone)
+        problems = []
+        if old.anonymous != new.anonymous:
+            problems.append(f"{filename}: 'anonymous' cannot change once answers exist")
+        for question_id, options in sorted(used.items()):
+            try:
+                question = new.question(question_id)
+            except KeyError:
+                problems.append(
+                    f"{filename}: question '{question_id}' has answers and cannot "
+                    "be removed or renamed"
+                )
+                continue
+            if question.type is not old.question(question_id).type:
+                problems.append(
+                    f"{filename}: question '{question_id}' has answers; its type cannot change"
+                )
+            keys = set(question.option_keys()) | ({answering.OTHER} if question.other else set())
+            for option in sorted(o for o in options if o is not None and o not in keys):
+                problems.append(
+                    f"{filename}: question '{question_id}': option '{option}' has "
+                    "answers and cannot be removed or renamed"
+                )
+        if problems:
+            raise DefinitionError(problems)
+
+    async def list(self) -> list[SurveyInfo]:
+        return [self._info(r) for r in await self._surveys.list_all()]
+
+    async def get(self, survey_id: int) -> SurveyInfo:
+        record = await self._surveys.get(survey_id)
+        if record is None:
+            raise DomainError(N_("This survey no longer exists."))
+        return self._info(record)
+
+    async def by_slug(self, slug: str) -> SurveyInfo:
+        record = await self._surveys.get_by_slug(slug)
+        if record is None:
+            raise DomainError(N_("There is no survey '{slug}'."), slug=slug)
+        return self._info(record)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def open(
+        self,
+        slug: str,
+        *,
+        actor: Identity | None = None,
+        progress_chat_id: int | None = None,
+        progress_locale: str | None = None,
+    ) -> OpenOutcome:
+        """Open the survey and invite everyone in its audience (through the outbox)."""
+        _require_officer(actor)
+        survey = await self.by_slug(slug)
+        if not await self._surveys.set_status(survey.id, "open", self._clock()):
+            raise DomainError(N_("This survey is already open."))
+        audience = await self._surveys.audience(survey.definition.audience)
+        await self._surveys.add_participants(survey.id, [member_id for member_id, *_ in audience])
+        done = await self._surveys.done_member_ids(survey.id)
+        params = self._message_params(survey)
+        broadcast_id = await start_broadcast(
+            self._repos,
+            title=survey.definition.title.get(progress_locale),
+            notifications=[
+                Notification(
+                    key=f"survey:{survey.id}:invite:{member_id}",
+                    chat_id=chat_id,
+                    locale=locale,
+                    template=SURVEY_INVITATION,
+                    params=params,
+                )
+                for member_id, chat_id, locale in audience
+                if member_id not in done
+            ],
+            progress_chat_id=progress_chat_id,
+            progress_locale=progress_locale,
+        )
+        return OpenOutcome(await self.get(survey.id), len(audience), broadcast_id)
+
+    async def close(self, slug: str, *, actor: Identity | None = None) -> SurveyInfo:
+        _require_officer(actor)
+        survey = await self.by_slug(slug)
+        if not await self._surveys.set_status(survey.id, "closed", self._clock()):
+            raise DomainError(N_("This survey is already closed."))
+        await self._repos.commit()
+        return await self.get(survey.id)
+
+    def _message_params(self, survey: SurveyInfo) -> dict[str, Any]:
+        closes = survey.definition.closes_at
+        return {
+            "survey_id": survey.id,
+            "title": survey.definition.title.to_json(),
+            "anonymous": survey.anonymous,
+            "closes": closes.astimezone(self._tz).strftime("%Y-%m-%d %H:%M") if closes else None,
+        }
+
+    async def sweep(self) -> dict[str, int]:
+        """Scheduled: open and close at opens_at/closes_at, send due reminders. Idempotent, so
+        a sweep after downtime catches up and running it twice sends nothing twice."""
+        now = self._clock()
+        counts = {"opened": 0, "closed": 0, "reminded": 0}
+        for record in await self._surveys.list_by_status("draft", "open"):
+            survey = self._info(record)
+            definition = survey.definition
+            if definition.closes_at and definition.closes_at <= now:
+                if await self._surveys.set_status(survey.id, "closed", now):
+                    counts["closed"] += 1
+                    await self._repos.commit()
+                continue
+            if survey.status == "draft":
+                if definition.opens_at and definition.opens_at <= now:
+                    await self.open(survey.slug)
+                    counts["opened"] += 1
+                continue
+            counts["reminded"] += await self._remind(survey, now)
+        return counts
+
+    async def _remind(self, survey: SurveyInfo, now: datetime) -> int:
+        closes = survey.definition.closes_at
+        due = [
+            offset for offset in survey.definition.reminders if closes and closes - offset <= now
+        ]
+        if not due or closes is None:
+            return 0
+        offset = min(due)  # the latest reminder that is due; earlier missed ones are skipped
+        params = self._message_params(survey)
+        sent = 0
+        for member_id, chat_id, locale in await self._surveys.not_done(survey.id):
+            sent += await self._repos.outbox.enqueue(
+                Notification(
+                    key=f"survey:{survey.id}:reminder:{int(offset.total_seconds())}:{member_id}",
+                    chat_id=chat_id,
+                    locale=locale,
+                    template=SURVEY_REMINDER,
+                    params=params,
+                )
+            )
+        await self._repos.commit()
+        return sent
+
+    # -- answering ----------------------------------------------------------------------------
+    async def available(
+        self, identity: Identity
+    ) -> list[tuple[SurveyInfo, Literal["new", "started", "done"]]]:
+        """Open surveys the member may answer, with how far they got."""
+        member = _member(identity)
+        done = await self._surveys.done_surveys(member.id)
+        started = await self._surveys.drafts_of(member.id)
+        result: list[tuple[SurveyInfo, Literal["new", "started", "done"]]] = []
+        for record in await self._surveys.list_by_status("open"):
+            survey = self._info(record)
+            if _in_audience(survey.definition, identity):
+                state = (
+                    "done" if survey.id in done else "started" if survey.id in started else "new"
+                )
+                result.append((survey, state))
+        return result
+
+    async def status_for(
+        self, identity: Identity, survey_id: int
+    ) -> tuple[SurveyInfo, Literal["new", "started", "done"]]:
+        """For the survey's intro screen: may this member answer, and how far did they get."""
+        member = _member(identity)
+        survey = await self.get(survey_id)
+        if survey.status != "open":
+            raise DomainError(N_("This survey is closed."))
+        if not _in_audience(survey.definition, identity):
+            raise DomainError(N_("This survey is not meant for you."))
+        if await self._surveys.is_done(survey.id, member.id):
+            return survey, "done"
+        started = await self._surveys.draft(survey.id, member.id) is not None
+        return survey, "started" if started else "new"
+
+    async def answers_so_far(self, identity: Identity, survey_id: int) -> list[tuple[Any, Any]]:
+        survey, draft = await self._context(identity, survey_id)
+        return answering.answered_in_order(survey.definition, draft)
+
+    async def _context(self, identity: Identity, survey_id: int) -> tuple[SurveyInfo, Draft]:
+        member = _member(identity)
+        survey = await self.get(survey_id)
+        if survey.status != "open":
+            raise DomainError(N_("This survey is closed."))
+        if not _in_audience(survey.definition, identity):
+            raise DomainError(N_("This survey is not meant for you."))
+        if await self._surveys.is_done(survey.id, member.id):
+            raise DomainError(N_("You have already answered this survey. Thank you!"))
+        record = await self._surveys.draft(survey.id, member.id)
+        draft = Draft.from_json(record.answers, record.editing) if record else Draft()
+        return survey, draft
+
+    async def _save(self, identity: Identity, survey: SurveyInfo, draft: Draft) -> Step:
+        answering.prune(survey.definition, draft)
+        await self._surveys.save_draft(
+            survey.id, _member(identity).id, draft.to_json(), draft.editing
+        )
+        await self._repos.commit()  # durable before the bot replies
+        return answering.next_step(survey.definition, draft)
+
+    async def begin(self, identity: Identity, survey_id: int) -> tuple[SurveyInfo, Step]:
+        survey, draft = await self._context(identity, survey_id)
+        return survey, await self._save(identity, survey, draft)
+
+    async def current(self, identity: Identity, survey_id: int) -> tuple[SurveyInfo, Step]:
+        survey, draft = await self._context(identity, survey_id)
+        return survey, answering.next_step(survey.definition, draft)
+
+    async def _at(
+        self, identity: Identity, survey_id: int, position: int
+    ) -> tuple[SurveyInfo, Draft, Step]:
+        survey, draft = await self._context(identity, survey_id)
+        step = answering.next_step(survey.definition, draft)
+        if step.is_summary or step.position != position:
+            raise StaleQuestion(survey, step)
+        return survey, draft, step
+
+    def _answered(self, draft: Draft, question_id: str, stored: Any) -> None:
+        draft.answers[question_id] = stored
+        draft.skipped = [q for q in draft.skipped if q != question_id]
+        draft.pending.pop(question_id, None)
+        draft.other = None
+        draft.editing = None
+
+    async def choose(self, identity: Identity, survey_id: int, position: int, option: int) -> Step:
+        """A single-choice button (or its "other", which then asks for text)."""
+        survey, draft, step = await self._at(identity, survey_id, position)
+        question = step.question
+        assert question is not None
+        if question.type is not QuestionType.SINGLE:
+            raise StaleQuestion(survey, step)
+        if option == OTHER_OPTION and question.other:
+            draft.other = question.id
+            return await self._save(identity, survey, draft)
+        self._answered(draft, question.id, {"choice": _option_key(question, option)})
+        return await self._save(identity, survey, draft)
+
+    async def toggle(self, identity: Identity, survey_id: int, position: int, option: int) -> Step:
+        survey, draft, step = await self._at(identity, survey_id, position)
+        question = step.question
+        assert question is not None
+        if question.type is not QuestionType.MULTI:
+            raise StaleQuestion(survey, step)
+        if option == OTHER_OPTION and question.other:
+            draft.other = None if draft.other == question.id else question.id
+            return await self._save(identity, survey, draft)
+        key = _option_key(question, option)
+        chosen = draft.pending.setdefault(question.id, [])
+        if key in chosen:
+            chosen.remove(key)
+        else:
+            limit = question.max_choices or len(question.options)
+            if len(chosen) + (draft.other == question.id) >= limit:
+                raise DomainError(N_("Choose at most {limit} options."), limit=limit)
+            chosen.append(key)
+        return await self._save(identity, survey, draft)
+
+    async def confirm(self, identity: Identity, survey_id: int, position: int) -> Step:
+        """'Done' under a multiple-choice question."""
+        survey, draft, step = await self._at(identity, survey_id, position)
+        question = step.question
+        assert question is not None and question.type is QuestionType.MULTI
+        chosen = draft.pending.get(question.id, [])
+        if not chosen:
+            raise DomainError(N_("Choose at least one option, or skip the question."))
+        order = question.option_keys()
+        self._answered(
+            draft, question.id, {"choices": sorted(chosen, key=order.index), "other": None}
+        )
+        return await self._save(identity, survey, draft)
+
+    async def rate(self, identity: Identity, survey_id: int, position: int, value: int) -> Step:
+        survey, draft, step = await self._at(identity, survey_id, position)
+        question = step.question
+        assert question is not None
+        if question.type not in (QuestionType.SCALE, QuestionType.NPS):
+            raise StaleQuestion(survey, step)
+        self._answered(draft, question.id, answering.scale_value(question, value))
+        return await self._save(identity, survey, draft)
+
+    async def type_in(self, identity: Identity, survey_id: int, text: str) -> Step:
+        """Typed text: a text or number answer, or the text of an "other" choice."""
+        survey, draft = await self._context(identity, survey_id)
+        step = answering.next_step(survey.definition, draft)
+        question = step.question
+        if question is None:
+            raise DomainError(N_("Please use the buttons under the summary."))
+        if step.awaiting_other:
+            other = answering.parse_text(question, text)
+            if question.type is QuestionType.SINGLE:
+                self._answered(draft, question.id, {"other": other})
+            else:
+                chosen = draft.pending.get(question.id, [])
+                order = question.option_keys()
+                self._answered(
+                    draft, question.id, {"choices": sorted(chosen, key=order.index), "other": other}
+                )
+        elif question.type is QuestionType.TEXT:
+            self._answered(draft, question.id, answering.parse_text(question, text))
+        elif question.type is QuestionType.NUMBER:
+            self._answered(draft, question.id, answering.parse_number(question, text))
+        else:
+            raise DomainError(N_("Please answer with the buttons."))
+        return await self._save(identity, survey, draft)
+
+    async def skip(self, identity: Identity, survey_id: int, position: int) -> Step:
+        survey, draft, step = await self._at(identity, survey_id, position)
+        question = step.question
+        assert question is not None
+        if question.required:
+            raise DomainError(N_("This question needs an answer."))
+        draft.answers.pop(question.id, None)
+        draft.pending.pop(question.id, None)
+        draft.skipped.append(question.id)
+        draft.other, draft.editing = None, None
+        return await self._save(identity, survey, draft)
+
+    async def back(self, identity: Identity, survey_id: int) -> Step:
+        """Re-open the previous question (its answer is kept until it is replaced)."""
+        survey, draft = await self._context(identity, survey_id)
+        step = answering.next_step(survey.definition, draft)
+        done = answering.answered_in_order(survey.definition, draft)
+        earlier = [
+            q
+            for q, _ in done
+            if step.is_summary or survey.definition.index_of(q.id) < step.position - 1
+        ]
+        if not earlier:
+            return step
+        draft.editing, draft.other = earlier[-1].id, None
+        return await self._save(identity, survey, draft)
+
+    async def edit(self, identity: Identity, survey_id: int, position: int) -> Step:
+        survey, draft = await self._context(identity, survey_id)
+        if not 1 <= position <= len(survey.definition.questions):
+            raise DomainError(N_("This button is no longer valid."))
+        question = survey.definition.questions[position - 1]
+        if question.id not in {q.id for q in answering.visible(survey.definition, draft)}:
+            raise DomainError(N_("This button is no longer valid."))
+        draft.editing, draft.other = question.id, None
+        if question.type is QuestionType.MULTI and question.id in draft.answers:
+            draft.pending[question.id] = list(draft.answers[question.id].get("choices", []))
+        return await self._save(identity, survey, draft)
+
+    async def submit(self, identity: Identity, survey_id: int) -> SurveyInfo:
+        survey, draft = await self._context(identity, survey_id)
+        step = answering.next_step(survey.definition, draft)
+        if not step.is_summary:
+            raise StaleQuestion(survey, step)
+        member = _member(identity)
+        if not await self._surveys.mark_done(survey.id, member.id):
+            raise DomainError(N_("You have already answered this survey. Thank you!"))
+        now = self._clock()
+        department = member.department or None
+        if survey.anonymous and department is not None:
+            # A department of fewer than k people would single someone out.
+            sizes = await self._surveys.department_sizes([department])
+            if sizes.get(department, 0) < self._small_group:
+                department = None
+        await self._surveys.add_response(
+            survey.id,
+            member_id=None if survey.anonymous else member.id,
+            department=department,
+            submitted_on=now.astimezone(self._tz).date(),
+            submitted_at=None if survey.anonymous else now,
+            answers=_rows(answering.answered_in_order(survey.definition, draft)),
+        )
+        await self._surveys.delete_draft(survey.id, member.id)
+        await self._repos.commit()
+        return survey
+
+
+class StaleQuestion(DomainError):
+    """A button of a question that is not the current one: show the current one again."""
+
+    def __init__(self, survey: SurveyInfo, step: Step) -> None:
+        super().__init__(N_("That button belongs to another question; here is the current one."))
+        self.survey, self.step = survey, step
+
+
+def _member(identity: Identity):  # type: ignore[no-untyped-def]
+    if identity.member is None:
+        raise DomainError(N_("Please register first: send /start."))
+    return identity.member
+
+
+def _require_officer(actor: Identity | None) -> None:
+    if actor is not None and not actor.has(Role.OFFICER):  # None: the CLI or the scheduler
+        raise PermissionDenied()
+
+
+def _in_audience(definition: SurveyDefinition, identity: Identity) -> bool:
+    audience = set(definition.audience)
+    member = identity.member
+    if "all" in audience:
+        return True
+    return bool(
+        member and (member.department in audience or {r.value for r in identity.roles} & audience)
+    )
+
+
+def _option_key(question: Any, index: int) -> str:
+    if not 0 <= index < len(question.options):
+        raise DomainError(N_("This button is no longer valid."))
+    return str(question.options[index].key)
+
+
+def _rows(answers: Sequence[tuple[Any, Any]]) -> list[AnswerRow]:
+    rows: list[AnswerRow] = []
+    for question, stored in answers:
+        if stored is None:
+            continue  # skipped
+        qid = question.id
+        if question.type is QuestionType.SINGLE:
+            if "choice" in stored:
+                rows.append(AnswerRow(qid, option=stored["choice"]))
+            else:
+                rows.append(AnswerRow(qid, option=answering.OTHER, text=stored["other"]))
+        elif question.type is QuestionType.MULTI:
+            for position, key in enumerate(stored.get("choices", [])):
+                rows.append(AnswerRow(qid, position=position, option=key))
+            if stored.get("other"):
+                rows.append(
+                    AnswerRow(
+                        qid,
+                        position=len(stored.get("choices", [])),
+                        option=answering.OTHER,
+                        text=stored["other"],
+                    )
+                )
+        elif question.type is QuestionType.TEXT:
+            rows.append(AnswerRow(qid, text=stored))
+        else:
+            rows.append(AnswerRow(qid, number=float(stored)))
+    return rows
