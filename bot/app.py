@@ -18,6 +18,7 @@ from bot.factory import create_bot, create_dispatcher, create_outbox_worker
 from bot.i18n import create_i18n
 from bot.logs import configure_logging
 from bot.progress import BroadcastProgressReporter
+from bot.scheduler import create_scheduler
 from storage import migrate
 from storage.database import Database, create_database
 
@@ -82,7 +83,7 @@ async def run_polling(
 
 
 class _Background:
-    """Long-running companions of polling: the outbox sender and broadcast progress."""
+    """Long-running companions of polling: outbox sender, broadcast progress, scheduler."""
 
     def __init__(self, *coroutines: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
         self._stop = asyncio.Event()
@@ -107,7 +108,17 @@ def _start_background(
         interval=config.outbox.progress_interval,
         rate_per_second=config.outbox.rate_per_second,
     )
-    return _Background(worker.run, progress.run)
+    wakeup = dispatcher["outbox_wakeup"]
+    scheduler = create_scheduler(config, database, on_enqueued=wakeup.set)
+
+    async def run_scheduler(stop: asyncio.Event) -> None:
+        scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+
+    return _Background(worker.run, progress.run, run_scheduler)
 
 
 async def _poll_until_stopped(

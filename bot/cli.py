@@ -48,6 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
     invite = members.add_parser("invite", help="print a one-tap registration link")
     invite.add_argument("employee_id")
 
+    survey = commands.add_parser("survey", help="survey definitions and lifecycle").add_subparsers(
+        dest="survey_command", required=True
+    )
+    survey_import = survey.add_parser("import", help="validate and store a TOML definition")
+    survey_import.add_argument("file", type=Path)
+    survey.add_parser("list", help="list surveys")
+    for name, text in (("open", "open and invite the audience"), ("close", "close")):
+        survey.add_parser(name, help=text).add_argument("survey_id", metavar="ID")
+    results = survey.add_parser("results", help="export results")
+    results.add_argument("survey_id", metavar="ID")
+    results.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv")
+    results.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
+
     outbox = commands.add_parser("outbox", help="messages the bot sends on its own").add_subparsers(
         dest="outbox_command", required=True
     )
@@ -227,6 +240,90 @@ async def cmd_outbox_status(config: Config, args: argparse.Namespace) -> int:
     return await _with_database(config, work)
 
 
+def _survey_service(config: Config, repos: object) -> object:
+    from surveys.service import SurveyService
+
+    return SurveyService(
+        repos,  # type: ignore[arg-type]
+        timezone=config.union.timezone,
+        small_group=config.surveys.small_group,
+    )
+
+
+async def cmd_survey_import(config: Config, args: argparse.Namespace) -> int:
+    from surveys.definition import DefinitionError
+
+    try:
+        source = args.file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: {args.file}: cannot read ({exc})", file=sys.stderr)
+        return EXIT_ERROR
+
+    async def work(database: Database) -> int:
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            try:
+                survey, created = await _survey_service(config, repos).import_definition(
+                    source, str(args.file)
+                )
+            except DefinitionError as exc:
+                for problem in exc.problems:
+                    print(problem, file=sys.stderr)
+                print(f"nothing stored: {len(exc.problems)} problem(s)", file=sys.stderr)
+                return EXIT_ERROR
+        verb = "imported" if created else "updated"
+        questions = len(survey.definition.questions)
+        print(f"{verb} survey {survey.slug} ({questions} questions, {survey.status})")
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
+async def cmd_survey_list(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            service = _survey_service(config, repos)
+            surveys = await service.list()
+            for survey in surveys:
+                invited, finished = await repos.surveys.participation(survey.id)
+                kind = "anonymous" if survey.anonymous else "named"
+                print(
+                    f"{survey.slug}\t{survey.status}\t{kind}\t{finished}/{invited}\t"
+                    f"{survey.definition.title.get('zh')}"
+                )
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
+async def cmd_survey_open_or_close(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from common.errors import DomainError
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            service = _survey_service(config, repos)
+            try:
+                if args.survey_command == "open":
+                    outcome = await service.open(args.survey_id)
+                    print(
+                        f"opened {args.survey_id}: {outcome.invited} member(s) invited "
+                        "(the running bot sends the invitations)"
+                    )
+                else:
+                    await service.close(args.survey_id)
+                    print(f"closed {args.survey_id}")
+            except DomainError as exc:
+                print(f"error: {exc.message_id.format(**exc.params)}", file=sys.stderr)
+                return EXIT_ERROR
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
 _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     ("run", None): cmd_run,
     ("db", "upgrade"): cmd_db_upgrade,
@@ -234,6 +331,10 @@ _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], A
     ("members", "list"): cmd_members_list,
     ("members", "invite"): cmd_members_invite,
     ("outbox", "status"): cmd_outbox_status,
+    ("survey", "import"): cmd_survey_import,
+    ("survey", "list"): cmd_survey_list,
+    ("survey", "open"): cmd_survey_open_or_close,
+    ("survey", "close"): cmd_survey_open_or_close,
 }
 
 if __name__ == "__main__":

@@ -18,7 +18,17 @@ from bot.middlewares import DatabaseMiddleware
 from bot.renderers import Renderers
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
-from handlers import errors, fallback, groups, menu, officers, reachability, start, surveys
+from handlers import (
+    errors,
+    fallback,
+    groups,
+    menu,
+    officers,
+    reachability,
+    start,
+    survey_admin,
+    surveys,
+)
 from outbox.worker import OutboxWorker, SenderSettings
 from storage.database import Database
 from storage.fsm import SQLStorage
@@ -65,6 +75,7 @@ def create_dispatcher(
         officers.create_router(),
         menu.create_router(),
         surveys.create_router(),
+        survey_admin.create_router(),
         fallback.create_router(),  # last: catches what nobody else took
     )
     return dispatcher

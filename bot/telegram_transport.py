@@ -32,6 +32,10 @@ class TelegramTransport:
         self._bot = bot
         self._i18n = i18n
         self._renderers = renderers
+        # A broadcast's file is uploaded once: later sends reuse Telegram's file_id, even
+        # those claimed before the first upload was recorded in the database.
+        self._file_ids: dict[int, str] = {}
+        self._uploads: dict[int, asyncio.Lock] = {}
 
     def render(self, message: ClaimedMessage) -> tuple[str, object]:
         with (
@@ -66,25 +70,42 @@ class TelegramTransport:
         )
 
     async def _send(self, message: ClaimedMessage, text: str, markup: object) -> Message:
-        chat_id = message.chat_id
         if message.kind is Kind.TEXT:
             return await self._bot.send_message(
-                chat_id, text, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
+                message.chat_id, text, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
             )
-        media = message.media
-        assert media is not None, f"outbox message {message.id} lost its media"
-        upload = media.telegram_file_id or BufferedInputFile(media.content, media.filename)
+        media, media_id = message.media, message.media_id
+        assert media is not None and media_id is not None, f"message {message.id} lost its media"
+        known = media.telegram_file_id or self._file_ids.get(media_id)
+        if known:
+            return await self._send_media(message, known, text, markup)
+        async with self._uploads.setdefault(media_id, asyncio.Lock()):
+            known = self._file_ids.get(media_id)  # uploaded while we waited
+            upload = known or BufferedInputFile(media.content, media.filename)
+            sent = await self._send_media(message, upload, text, markup)
+            file_id = _file_id(sent)
+            if file_id:
+                self._file_ids[media_id] = file_id
+            return sent
+
+    async def _send_media(
+        self, message: ClaimedMessage, media: str | BufferedInputFile, text: str, markup: object
+    ) -> Message:
         caption = text[:CAPTION_LIMIT] or None
         if message.kind is Kind.PHOTO:
             return await self._bot.send_photo(
-                chat_id,
-                upload,
+                message.chat_id,
+                media,
                 caption=caption,
                 reply_markup=markup,
                 request_timeout=REQUEST_TIMEOUT,
             )
         return await self._bot.send_document(
-            chat_id, upload, caption=caption, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
+            message.chat_id,
+            media,
+            caption=caption,
+            reply_markup=markup,
+            request_timeout=REQUEST_TIMEOUT,
         )
 
 

@@ -38,6 +38,7 @@ def main_menu_for_roles(roles: frozenset[Role]) -> InlineKeyboardMarkup:
         entries += [
             (MenuAction.APPROVALS, _("🛂 Registration requests")),
             (MenuAction.ROLES, _("👥 Roles")),
+            (MenuAction.SURVEY_ADMIN, _("📊 Manage surveys")),
         ]
     for action, text in entries:
         builder.button(text=text, callback_data=MenuCB(action=action))

@@ -425,7 +425,7 @@ async def on_submit(
                 callback.message, surveys, identity, stale.survey, stale.step, state, edit=False
             )
         return
-    await state.set_state(None)
+    await state.clear()  # nothing about this survey stays in the conversation state
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)

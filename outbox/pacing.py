@@ -34,6 +34,11 @@ class Pacer:
         self._next_for_chat[chat_id] = start + self._chat_interval
         return start
 
+    def chat_free_at(self, chat_id: int) -> float:
+        """When this chat may get its next message (a busy chat should wait in the queue,
+        not hold a global slot that other chats could use)."""
+        return self._next_for_chat.get(chat_id, 0.0)
+
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nothing starts before now + seconds."""
         self.paused_until = max(self.paused_until, self._clock() + seconds)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from outbox.model import ClaimedMessage, Outcome, SendResult
+from outbox.model import ClaimedMessage, Outcome, SendResult, Status
 from outbox.pacing import Pacer
 from storage.database import Database
 from storage.uow import Repositories
@@ -107,6 +107,11 @@ class OutboxWorker:
             messages = await repos.outbox.claim(limit, _utcnow())
             await repos.commit()
         for message in messages:
+            wait = self._pacer.chat_free_at(message.chat_id) - self._monotonic()
+            if wait > self.settings.chat_interval / 4:
+                # Back to the queue until its chat is free: it must not hold up other chats.
+                await self._requeue(message, after=wait)
+                continue
             start = self._pacer.reserve(message.chat_id)
             await self._slots.acquire()
             task = asyncio.create_task(self._deliver(message, start))
@@ -132,9 +137,29 @@ class OutboxWorker:
             except Exception as exc:  # a bug in rendering must not kill the sender
                 logger.exception("outbox: message %s could not be rendered", message.id)
                 result = SendResult(Outcome.PERMANENT, error=f"render error: {type(exc).__name__}")
-            await self._record(message, result)
+            await self._record_durably(message, result)
         finally:
             self._slots.release()
+
+    async def _record_durably(self, message: ClaimedMessage, result: SendResult) -> None:
+        """A lost outcome would leave the row 'sending' (and resent after a restart)."""
+        for attempt in range(5):
+            try:
+                await self._record(message, result)
+                return
+            except Exception:  # e.g. "database is locked" under a long write elsewhere
+                logger.warning(
+                    "outbox: could not record message %s (try %d)",
+                    message.id,
+                    attempt + 1,
+                    exc_info=True,
+                )
+                await asyncio.sleep(0.2 * 2**attempt)
+        logger.error(
+            "outbox: outcome of message %s not recorded; it stays 'sending' until the next "
+            "start requeues it",
+            message.id,
+        )
 
     async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
         now = _utcnow()
@@ -178,11 +203,14 @@ class OutboxWorker:
                     )
             await repos.commit()
 
-    async def _requeue(self, message: ClaimedMessage) -> None:
+    async def _requeue(self, message: ClaimedMessage, after: float = 0.0) -> None:
         async with self._database.sessions() as session:
             repos = Repositories(session)
             await repos.outbox.reschedule(
-                message.id, _utcnow(), attempts=message.attempts, error=None
+                message.id,
+                _utcnow() + timedelta(seconds=after),
+                attempts=message.attempts,
+                error=None,
             )
             await repos.commit()
 
@@ -200,7 +228,8 @@ class OutboxWorker:
 
     async def _has_queued(self) -> bool:
         async with self._database.sessions() as session:
-            return await Repositories(session).outbox.next_due_at() is not None
+            counts = await Repositories(session).outbox.counts()
+        return bool(counts[Status.QUEUED] or counts[Status.SENDING])
 
     async def _wait_for_tasks(self) -> None:
         if self._tasks:

@@ -19,6 +19,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=5000",
     "PRAGMA foreign_keys=ON",
+    # Deleted rows (e.g. an anonymous survey draft after submission) are overwritten with
+    # zeros instead of lingering in free pages of the file.
+    "PRAGMA secure_delete=ON",
 )
 
 

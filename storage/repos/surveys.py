@@ -295,7 +295,7 @@ class SurveyRepository:
             .where(Member.department.in_(list(departments)))
             .group_by(Member.department)
         )
-        return dict(rows.tuples().all())
+        return {department: count for department, count in rows}
 
     async def done_member_ids(self, survey_id: int) -> set[int]:
         rows = await self._session.scalars(

@@ -1,0 +1,62 @@
+"""Scheduled work. Jobs are registered in code on an in-memory APScheduler; each job is
+idempotent and catches up by itself (a survey sweep after downtime opens, closes and reminds
+what is due), so a missed run is never lost and a repeated run sends nothing twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import Config
+from storage.database import Database
+from storage.uow import unit_of_work
+from surveys.service import SurveyService
+
+logger = logging.getLogger(__name__)
+SWEEP_SECONDS = 60
+
+
+async def sweep_surveys(config: Config, database: Database) -> dict[str, int]:
+    async with unit_of_work(database.sessions) as repos:
+        counts = await SurveyService(
+            repos, timezone=config.union.timezone, small_group=config.surveys.small_group
+        ).sweep()
+    if any(counts.values()):
+        logger.info("survey sweep: %s", counts)
+    return counts
+
+
+def _guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await job()
+        except Exception:  # a failing job must not take the scheduler down; it runs again
+            logger.exception("scheduled job %s failed", name)
+
+    return run
+
+
+def create_scheduler(
+    config: Config, database: Database, on_enqueued: Callable[[], None] | None = None
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=config.union.tz)
+
+    async def surveys() -> None:
+        counts = await sweep_surveys(config, database)
+        if on_enqueued is not None and (counts["opened"] or counts["reminded"]):
+            on_enqueued()
+
+    scheduler.add_job(
+        _guarded("surveys", surveys),
+        "interval",
+        seconds=SWEEP_SECONDS,
+        id="surveys",
+        next_run_time=datetime.now(UTC),  # first run at start-up: catch up at once
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    return scheduler

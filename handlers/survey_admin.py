@@ -1,0 +1,169 @@
+"""Officers manage surveys in chat: list, open (with live progress), close, results, export,
+and import a definition by sending its TOML file."""
+
+from __future__ import annotations
+
+import io
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.callbacks import MenuAction, MenuCB, SurveyAdminAction, SurveyAdminCB
+from bot.filters import private_chat
+from bot.middlewares import RequireRole
+from members.dto import Identity
+from members.roles import Role
+from storage.uow import Repositories
+from surveys.definition import DefinitionError
+from surveys.service import SurveyInfo, SurveyService
+
+MAX_DEFINITION_BYTES = 256 * 1024
+STATUS_NAMES = {"draft": "📝", "open": "🟢", "closed": "⚪️"}
+
+
+def status_name(status: str) -> str:
+    return {"draft": _("draft"), "open": _("open"), "closed": _("closed")}[status]
+
+
+async def survey_card(survey: SurveyInfo, repos: Repositories) -> tuple[str, InlineKeyboardMarkup]:
+    locale = get_i18n().current_locale
+    invited, finished = await repos.surveys.participation(survey.id)
+    definition = survey.definition
+    lines = [
+        f"<b>{html.quote(definition.title.get(locale))}</b> ({html.quote(survey.slug)})",
+        _("Status: {status}").format(status=status_name(survey.status)),
+        _("Anonymous") if survey.anonymous else _("Named"),
+        _("Questions: {count}").format(count=len(definition.questions)),
+        _("Answered: {finished} of {invited} invited").format(finished=finished, invited=invited),
+    ]
+    builder = InlineKeyboardBuilder()
+
+    def button(text: str, action: SurveyAdminAction) -> None:
+        builder.button(text=text, callback_data=SurveyAdminCB(action=action, survey_id=survey.id))
+
+    if survey.status != "open":
+        button(_("🟢 Open and invite"), SurveyAdminAction.OPEN)
+    else:
+        button(_("⚪️ Close"), SurveyAdminAction.CLOSE)
+    button(_("📊 Results"), SurveyAdminAction.RESULTS)
+    button(_("📥 Export XLSX"), SurveyAdminAction.EXPORT)
+    builder.adjust(2)
+    return "\n".join(lines), builder.as_markup()
+
+
+async def on_list(callback: CallbackQuery, surveys: SurveyService) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    locale = get_i18n().current_locale
+    all_surveys = await surveys.list()
+    builder = InlineKeyboardBuilder()
+    for survey in all_surveys:
+        builder.button(
+            text=f"{STATUS_NAMES[survey.status]} {survey.definition.title.get(locale)}",
+            callback_data=SurveyAdminCB(action=SurveyAdminAction.CARD, survey_id=survey.id),
+        )
+    builder.adjust(1)
+    text = _("Surveys. To add or update one, send its TOML file here.")
+    if not all_surveys:
+        text = _("No surveys yet. Send a survey's TOML file here to add it.")
+    await callback.message.answer(text, reply_markup=builder.as_markup())
+
+
+async def on_card(
+    callback: CallbackQuery,
+    callback_data: SurveyAdminCB,
+    surveys: SurveyService,
+    repos: Repositories,
+) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        text, markup = await survey_card(await surveys.get(callback_data.survey_id), repos)
+        await callback.message.answer(text, reply_markup=markup)
+
+
+async def on_open(
+    callback: CallbackQuery,
+    callback_data: SurveyAdminCB,
+    surveys: SurveyService,
+    identity: Identity,
+) -> None:
+    survey = await surveys.get(callback_data.survey_id)
+    outcome = await surveys.open(
+        survey.slug,
+        actor=identity,
+        progress_chat_id=identity.telegram_id,
+        progress_locale=get_i18n().current_locale,
+    )
+    await callback.answer(
+        _("Opened. Inviting {count} member(s); progress follows.").format(count=outcome.invited),
+        show_alert=True,
+    )
+
+
+async def on_close(
+    callback: CallbackQuery,
+    callback_data: SurveyAdminCB,
+    surveys: SurveyService,
+    identity: Identity,
+) -> None:
+    survey = await surveys.get(callback_data.survey_id)
+    await surveys.close(survey.slug, actor=identity)
+    await callback.answer(_("Closed."), show_alert=True)
+
+
+async def on_definition_file(
+    message: Message, bot: Bot, surveys: SurveyService, repos: Repositories
+) -> None:
+    document = message.document
+    assert document is not None
+    if not (document.file_name or "").lower().endswith(".toml"):
+        await message.answer(_("Please send a survey definition as a .toml file."))
+        return
+    if (document.file_size or 0) > MAX_DEFINITION_BYTES:
+        await message.answer(_("This file is too large for a survey definition."))
+        return
+    buffer = io.BytesIO()
+    await bot.download(document, destination=buffer)
+    try:
+        source = buffer.getvalue().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        await message.answer(_("The file must be UTF-8 text."))
+        return
+    try:
+        survey, created = await surveys.import_definition(source, document.file_name or "x.toml")
+    except DefinitionError as exc:
+        problems = "\n".join(html.quote(p) for p in exc.problems[:20])
+        await message.answer(_("Nothing was stored. Problems found:") + f"\n<pre>{problems}</pre>")
+        return
+    text = _("Survey “{title}” imported.") if created else _("Survey “{title}” updated.")
+    card, markup = await survey_card(survey, repos)
+    await message.answer(
+        text.format(title=html.quote(survey.definition.title.get(get_i18n().current_locale)))
+        + "\n\n"
+        + card,
+        reply_markup=markup,
+    )
+
+
+def create_router() -> Router:
+    router = Router(name="survey_admin")
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+        observer.middleware(RequireRole(Role.OFFICER))
+    router.callback_query.register(on_list, MenuCB.filter(F.action == MenuAction.SURVEY_ADMIN))
+    router.callback_query.register(
+        on_card, SurveyAdminCB.filter(F.action == SurveyAdminAction.CARD)
+    )
+    router.callback_query.register(
+        on_open, SurveyAdminCB.filter(F.action == SurveyAdminAction.OPEN)
+    )
+    router.callback_query.register(
+        on_close, SurveyAdminCB.filter(F.action == SurveyAdminAction.CLOSE)
+    )
+    router.message.register(on_definition_file, F.document)
+    return router

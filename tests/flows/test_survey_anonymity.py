@@ -1,0 +1,147 @@
+"""The anonymity promise, proven on a database dump after real conversations.
+
+Anonymous survey: no table links an answer to the member who gave it — no member id on the
+response, no shared id, no timestamp finer than the day, no storage order that follows the
+order people finished in, nothing left in drafts or conversation state.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from bot.callbacks import SurveyAction, SurveyCB
+from storage.uow import unit_of_work
+from surveys.service import SurveyService
+from tests.conftest import register, seed_roster
+from tests.harness import TgUser
+
+ANONYMOUS = """
+id = "anon"
+title = "匿名满意度"
+anonymous = true
+
+[[questions]]
+id = "overall"
+type = "scale"
+text = "总体满意度？"
+
+[[questions]]
+id = "comment"
+type = "text"
+text = "想说的话"
+"""
+# Three people in a department of three: fewer than k=5, so no department is stored either.
+PEOPLE = [
+    (TgUser(id=7001), "A1", "赵一", 5),
+    (TgUser(id=7002), "A2", "钱二", 1),
+    (TgUser(id=7003), "A3", "孙三", 3),
+]
+SMALL_DEPARTMENT = "档案馆"
+
+
+def dump(db_url: str) -> dict[str, list[tuple]]:
+    path = Path(db_url.removeprefix("sqlite+aiosqlite:///"))
+    with closing(sqlite3.connect(path)) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        # Natural storage order, as someone reading the file would see it.
+        return {t: db.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+
+
+def columns(db_url: str, table: str) -> list[str]:
+    path = Path(db_url.removeprefix("sqlite+aiosqlite:///"))
+    with closing(sqlite3.connect(path)) as db:
+        return [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+
+
+async def answer(app, user: TgUser, survey_id: int, score: int, comment: str) -> None:
+    await app.press(user, SurveyCB(action=SurveyAction.START, survey_id=survey_id))
+    await app.press(
+        user, SurveyCB(action=SurveyAction.RATE, survey_id=survey_id, position=1, value=score)
+    )
+    await app.send(user, comment)
+    done = await app.press(user, SurveyCB(action=SurveyAction.SUBMIT, survey_id=survey_id))
+    assert "匿名" in done.text
+
+
+async def test_no_anonymous_answer_can_be_linked_to_its_member(app, database, db_url):
+    await seed_roster(database, [(e, n, SMALL_DEPARTMENT, "") for _, e, n, _ in PEOPLE])
+    for user, employee_id, name, _ in PEOPLE:
+        await register(app, user, employee_id, name)
+    async with unit_of_work(database.sessions) as repos:
+        survey, _ = await SurveyService(repos).import_definition(ANONYMOUS, "anon.toml")
+        await SurveyService(repos).open(survey.slug)
+    await app.flush_outbox()
+    # They finish in an order that differs from their ids.
+    for index in (1, 2, 0):
+        user, employee_id, _, score = PEOPLE[index]
+        await answer(app, user, survey.id, score, f"秘密意见-{employee_id}")
+
+    tables = dump(db_url)
+    secrets = {f"秘密意见-{e}" for _, e, _, _ in PEOPLE}
+    identities = {str(u.id) for u, *_ in PEOPLE} | {e for _, e, _, _ in PEOPLE}
+
+    # 1. Responses carry no member, no time of day, no department of a small group.
+    assert columns(db_url, "survey_responses") == [
+        "id",
+        "survey_id",
+        "member_id",
+        "department",
+        "submitted_on",
+        "submitted_at",
+    ]
+    responses = tables["survey_responses"]
+    assert len(responses) == 3
+    for response_id, _, member_id, department, submitted_on, submitted_at in responses:
+        assert member_id is None and submitted_at is None and department is None
+        assert len(response_id) == 32 and len(submitted_on) == len("2026-11-25")
+    # Stored in the order of their random ids, not in the order people finished.
+    assert [r[0] for r in responses] == sorted(r[0] for r in responses)
+
+    # 2. Participation knows who finished, but nothing that joins it to a response.
+    assert columns(db_url, "survey_participants") == ["survey_id", "member_id", "done"]
+    assert [r[1] for r in tables["survey_participants"]] == sorted(
+        r[1] for r in tables["survey_participants"]
+    )
+
+    # 3. The answers' texts appear only in survey_answers, next to nothing but the response id.
+    response_ids = {r[0] for r in responses}
+    for table, rows in tables.items():
+        for row in rows:
+            cells = {str(c) for c in row if c is not None}
+            if table != "survey_answers":
+                assert not cells & secrets, f"an anonymous answer leaked into {table}: {row}"
+            if table not in ("survey_answers", "survey_responses"):
+                assert not cells & response_ids, f"a response id leaked into {table}: {row}"
+            if table in ("survey_answers", "survey_responses"):
+                assert not cells & identities, f"an identity leaked into {table}: {row}"
+    # 4. Nothing of the conversation is left behind.
+    assert tables["survey_drafts"] == []
+    assert all("秘密" not in str(row) for row in tables["fsm_states"])
+
+
+async def test_named_survey_keeps_the_link_it_promises(app, database, db_url):
+    await seed_roster(database, [("N1", "周四", "工会办公室", "")])
+    user = TgUser(id=7101)
+    await register(app, user, "N1", "周四")
+    async with unit_of_work(database.sessions) as repos:
+        survey, _ = await SurveyService(repos).import_definition(
+            ANONYMOUS.replace("anonymous = true", "anonymous = false"), "named.toml"
+        )
+        await SurveyService(repos).open(survey.slug)
+    await app.press(user, SurveyCB(action=SurveyAction.START, survey_id=survey.id))
+    await app.press(
+        user, SurveyCB(action=SurveyAction.RATE, survey_id=survey.id, position=1, value=4)
+    )
+    await app.send(user, "实名意见")
+    await app.press(user, SurveyCB(action=SurveyAction.SUBMIT, survey_id=survey.id))
+    (response,) = dump(db_url)["survey_responses"]
+    assert response[2] is not None and response[5] is not None  # member id, submitted_at
+
+
+async def test_deleted_rows_are_overwritten_not_left_in_free_pages(database):
+    # Drafts hold an unfinished anonymous response next to the member id until submission;
+    # with secure_delete their bytes are zeroed on deletion rather than left recoverable.
+    async with database.engine.connect() as connection:
+        assert (await connection.exec_driver_sql("PRAGMA secure_delete")).scalar() == 1
