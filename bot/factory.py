@@ -55,7 +55,8 @@ def create_dispatcher(
     i18n = i18n or create_i18n(config.union.default_locale)
     outbox_wakeup = asyncio.Event()
     dispatcher = Dispatcher(
-        storage=SQLStorage(database.sessions),
+        # One process owns a SQLite file, so FSM reads can be cached in memory.
+        storage=SQLStorage(database.sessions, cache_size=10_000 if database.is_sqlite else 0),
         events_isolation=UserEventIsolation(),
         config=config,
         database=database,

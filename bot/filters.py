@@ -29,3 +29,14 @@ class WithoutText(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return message.text is None
+
+
+class DocumentWithSuffix(Filter):
+    """A document whose file name ends with one of the suffixes (case-insensitive)."""
+
+    def __init__(self, *suffixes: str) -> None:
+        self._suffixes = tuple(s.lower() for s in suffixes)
+
+    async def __call__(self, message: Message) -> bool:
+        name = message.document.file_name if message.document else None
+        return bool(name) and name.lower().endswith(self._suffixes)  # type: ignore[union-attr]

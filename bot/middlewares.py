@@ -43,12 +43,19 @@ class DatabaseMiddleware(BaseMiddleware):
         self._admins = frozenset(config.union.admins)
         self._clock = clock
         self._outbox_wakeup = outbox_wakeup
+        # Telegram's update ids grow: one above every id this process has started on cannot
+        # be a redelivery, so only the others cost a lookup.
+        self._highest_update_id: int | None = None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         async with self._database.sessions() as session:
             repos = Repositories(session, update_id=event.update_id)
-            if await repos.updates.seen(event.update_id):
+            if self._highest_update_id is None:
+                self._highest_update_id = await repos.updates.highest()
+            if event.update_id > self._highest_update_id:
+                self._highest_update_id = event.update_id
+            elif await repos.updates.seen(event.update_id):
                 logger.info("update %s was already processed; skipped", event.update_id)
                 return None
             membership = MembershipService(repos, admins=self._admins, clock=self._clock)

@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import MenuAction, MenuCB, SurveyAdminAction, SurveyAdminCB
-from bot.filters import private_chat
+from bot.filters import DocumentWithSuffix, private_chat
 from bot.middlewares import RequireRole
 from members.dto import Identity
 from members.roles import Role
@@ -121,9 +121,6 @@ async def on_definition_file(
 ) -> None:
     document = message.document
     assert document is not None
-    if not (document.file_name or "").lower().endswith(".toml"):
-        await message.answer(_("Please send a survey definition as a .toml file."))
-        return
     if (document.file_size or 0) > MAX_DEFINITION_BYTES:
         await message.answer(_("This file is too large for a survey definition."))
         return
@@ -165,5 +162,5 @@ def create_router() -> Router:
     router.callback_query.register(
         on_close, SurveyAdminCB.filter(F.action == SurveyAdminAction.CLOSE)
     )
-    router.message.register(on_definition_file, F.document)
+    router.message.register(on_definition_file, DocumentWithSuffix(".toml"))
     return router

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -25,9 +25,18 @@ from surveys.definition import Question, QuestionType, Text
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
 from surveys.service import OTHER_OPTION, StaleQuestion, SurveyInfo, SurveyService
 
+# While answering, the FSM state is "survey:<id>": typed text goes to that survey, and the
+# state is written only when it changes (not on every answer).
+ANSWERING = "survey:"
 
-class Answering(StatesGroup):
-    survey = State()  # data: survey_id — where typed answers go
+
+def answering_state(survey_id: int) -> str:
+    return f"{ANSWERING}{survey_id}"
+
+
+class Answering(Filter):
+    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
+        return raw_state is not None and raw_state.startswith(ANSWERING)
 
 
 def _locale() -> str:
@@ -313,13 +322,13 @@ async def _show(
     survey: SurveyInfo,
     step: Step,
     state: FSMContext,
+    raw_state: str | None,
     *,
     edit: bool,
 ) -> None:
-    answers = await service.answers_so_far(identity, survey.id) if step.is_summary else []
-    text, markup = render_step(survey, step, answers)
-    await state.set_state(Answering.survey)
-    await state.update_data({"survey_id": survey.id})
+    text, markup = render_step(survey, step, list(step.answers))
+    if raw_state != answering_state(survey.id):
+        await state.set_state(answering_state(survey.id))
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -366,11 +375,12 @@ async def on_start(
     identity: Identity,
     surveys: SurveyService,
     state: FSMContext,
+    raw_state: str | None = None,
 ) -> None:
     survey, step = await surveys.begin(identity, callback_data.survey_id)
     await callback.answer()
     if isinstance(callback.message, Message):
-        await _show(callback.message, surveys, identity, survey, step, state, edit=False)
+        await _show(callback.message, surveys, identity, survey, step, state, raw_state, edit=False)
 
 
 async def on_button(
@@ -379,6 +389,7 @@ async def on_button(
     identity: Identity,
     surveys: SurveyService,
     state: FSMContext,
+    raw_state: str | None = None,
 ) -> None:
     data, action = callback_data, callback_data.action
     try:
@@ -400,13 +411,20 @@ async def on_button(
         await callback.answer(_(stale.message_id), show_alert=True)
         if isinstance(callback.message, Message):
             await _show(
-                callback.message, surveys, identity, stale.survey, stale.step, state, edit=False
+                callback.message,
+                surveys,
+                identity,
+                stale.survey,
+                stale.step,
+                state,
+                raw_state,
+                edit=False,
             )
         return
     await callback.answer()
     if isinstance(callback.message, Message):
-        survey = await surveys.get(data.survey_id)
-        await _show(callback.message, surveys, identity, survey, step, state, edit=True)
+        survey = await surveys.get(data.survey_id)  # loaded once per update, then cached
+        await _show(callback.message, surveys, identity, survey, step, state, raw_state, edit=True)
 
 
 async def on_submit(
@@ -415,6 +433,7 @@ async def on_submit(
     identity: Identity,
     surveys: SurveyService,
     state: FSMContext,
+    raw_state: str | None = None,
 ) -> None:
     try:
         survey = await surveys.submit(identity, callback_data.survey_id)
@@ -422,7 +441,14 @@ async def on_submit(
         await callback.answer(_(stale.message_id), show_alert=True)
         if isinstance(callback.message, Message):
             await _show(
-                callback.message, surveys, identity, stale.survey, stale.step, state, edit=False
+                callback.message,
+                surveys,
+                identity,
+                stale.survey,
+                stale.step,
+                state,
+                raw_state,
+                edit=False,
             )
         return
     await state.clear()  # nothing about this survey stays in the conversation state
@@ -436,18 +462,17 @@ async def on_submit(
 
 
 async def on_typed(
-    message: Message, identity: Identity, surveys: SurveyService, state: FSMContext
+    message: Message,
+    identity: Identity,
+    surveys: SurveyService,
+    state: FSMContext,
+    raw_state: str | None = None,
 ) -> None:
-    survey_id = await state.get_value("survey_id")
-    if survey_id is None:
-        await state.set_state(None)
-        return
-    try:
-        step = await surveys.type_in(identity, int(survey_id), message.text or "")
-    except StaleQuestion as stale:  # pragma: no cover - typed input has no position
-        step = stale.step
-    survey = await surveys.get(int(survey_id))
-    await _show(message, surveys, identity, survey, step, state, edit=False)
+    assert raw_state is not None  # the Answering filter matched
+    survey_id = int(raw_state.removeprefix(ANSWERING))
+    step = await surveys.type_in(identity, survey_id, message.text or "")
+    survey = await surveys.get(survey_id)
+    await _show(message, surveys, identity, survey, step, state, raw_state, edit=False)
 
 
 def create_router() -> Router:
@@ -460,6 +485,6 @@ def create_router() -> Router:
     router.callback_query.register(on_start, SurveyCB.filter(F.action == SurveyAction.START))
     router.callback_query.register(on_submit, SurveyCB.filter(F.action == SurveyAction.SUBMIT))
     router.callback_query.register(on_button, SurveyCB.filter())
-    router.message.register(ask_for_text, Answering.survey, WithoutText())
-    router.message.register(on_typed, Answering.survey)
+    router.message.register(ask_for_text, Answering(), WithoutText())
+    router.message.register(on_typed, Answering())
     return router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,20 +23,32 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.base import utcnow
 from storage.models import FsmRecord
 
+_ABSENT: tuple[str | None, str] = (None, "{}")  # cached "no row"
+
 
 class SQLStorage(BaseStorage):
-    """One row per FSM key; each write commits at once (short transactions, no lock held)."""
+    """One row per FSM key; each write commits at once (short transactions, no lock held).
+
+    With `cache_size`, reads are served from a write-through in-process cache: right when one
+    process owns the database (SQLite); several instances must not cache (pass 0)."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], key_builder: KeyBuilder | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        key_builder: KeyBuilder | None = None,
+        *,
+        cache_size: int = 0,
     ) -> None:
         self._sessions = sessions
         self._key_builder = key_builder or DefaultKeyBuilder()
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
 
     def _insert(self, session: AsyncSession) -> Any:
         return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
+        self._cache.pop(self._key_builder.build(key), None)  # re-read after any write
         async with self._sessions() as session:
             statement = self._insert(session)(FsmRecord).values(
                 key=self._key_builder.build(key), updated_at=utcnow(), **values
@@ -48,15 +61,23 @@ class SQLStorage(BaseStorage):
             await session.commit()
 
     async def _row(self, key: StorageKey) -> tuple[str | None, str] | None:
+        built = self._key_builder.build(key)
+        if built in self._cache:
+            self._cache.move_to_end(built)
+            cached = self._cache[built]
+            return None if cached == _ABSENT else cached
         async with self._sessions() as session:
             row = (
                 await session.execute(
-                    select(FsmRecord.state, FsmRecord.data).where(
-                        FsmRecord.key == self._key_builder.build(key)
-                    )
+                    select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == built)
                 )
             ).first()
-        return (row.state, row.data) if row else None
+        found = (row.state, row.data) if row else None
+        if self._cache_size:
+            self._cache[built] = found or _ABSENT
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return found
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -80,6 +101,7 @@ class SQLStorage(BaseStorage):
         return json.loads(row[1]) if row else {}
 
     async def _drop_if_empty(self, key: StorageKey) -> None:
+        self._cache.pop(self._key_builder.build(key), None)
         # A cleared conversation leaves no row behind (less data kept about a person).
         async with self._sessions() as session:
             await session.execute(

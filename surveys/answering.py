@@ -55,6 +55,7 @@ class Step:
     stored: Any = None
     pending: tuple[str, ...] = ()
     awaiting_other: bool = False
+    answers: tuple[tuple[Question, Any], ...] = ()  # on the summary: everything answered
 
     @property
     def is_summary(self) -> bool:
@@ -101,7 +102,12 @@ def next_step(definition: SurveyDefinition, draft: Draft) -> Step:
             (q for q in shown if q.id not in draft.answers and q.id not in draft.skipped), None
         )
     if target is None:
-        return Step(question=None, position=total, total=total)
+        return Step(
+            question=None,
+            position=total,
+            total=total,
+            answers=tuple(answered_in_order(definition, draft)),
+        )
     return Step(
         question=target,
         position=definition.index_of(target.id) + 1,

@@ -72,6 +72,7 @@ class SurveyService:
         self._tz = ZoneInfo(timezone)
         self._small_group = small_group
         self._clock = clock
+        self._loaded: dict[int, SurveyInfo] = {}  # this service lives for one update
 
     # -- definitions --------------------------------------------------------------------------
     def _info(self, record: SurveyRecord) -> SurveyInfo:
@@ -101,6 +102,7 @@ class SurveyService:
             closes_at=definition.closes_at,
         )
         await self._repos.commit()
+        self._loaded.pop(survey_id, None)
         record = await self._surveys.get(survey_id)
         assert record is not None
         return self._info(record), created
@@ -144,10 +146,13 @@ class SurveyService:
         return [self._info(r) for r in await self._surveys.list_all()]
 
     async def get(self, survey_id: int) -> SurveyInfo:
+        if survey_id in self._loaded:
+            return self._loaded[survey_id]
         record = await self._surveys.get(survey_id)
         if record is None:
             raise DomainError(N_("This survey no longer exists."))
-        return self._info(record)
+        self._loaded[survey_id] = self._info(record)
+        return self._loaded[survey_id]
 
     async def by_slug(self, slug: str) -> SurveyInfo:
         record = await self._surveys.get_by_slug(slug)
@@ -169,6 +174,7 @@ class SurveyService:
         survey = await self.by_slug(slug)
         if not await self._surveys.set_status(survey.id, "open", self._clock()):
             raise DomainError(N_("This survey is already open."))
+        self._loaded.pop(survey.id, None)
         audience = await self._surveys.audience(survey.definition.audience)
         await self._surveys.add_participants(survey.id, [member_id for member_id, *_ in audience])
         done = await self._surveys.done_member_ids(survey.id)
@@ -197,6 +203,7 @@ class SurveyService:
         survey = await self.by_slug(slug)
         if not await self._surveys.set_status(survey.id, "closed", self._clock()):
             raise DomainError(N_("This survey is already closed."))
+        self._loaded.pop(survey.id, None)
         await self._repos.commit()
         return await self.get(survey.id)
 
@@ -285,10 +292,6 @@ class SurveyService:
             return survey, "done"
         started = await self._surveys.draft(survey.id, member.id) is not None
         return survey, "started" if started else "new"
-
-    async def answers_so_far(self, identity: Identity, survey_id: int) -> list[tuple[Any, Any]]:
-        survey, draft = await self._context(identity, survey_id)
-        return answering.answered_in_order(survey.definition, draft)
 
     async def _context(self, identity: Identity, survey_id: int) -> tuple[SurveyInfo, Draft]:
         member = _member(identity)

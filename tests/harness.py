@@ -10,7 +10,16 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, TelegramMethod
-from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Sticker, Update, User
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    Document,
+    InlineKeyboardMarkup,
+    Message,
+    Sticker,
+    Update,
+    User,
+)
 
 from outbox.worker import OutboxWorker
 from tests.fakes.session import BOT_USER, RecordingSession
@@ -118,6 +127,20 @@ class BotDriver:
 
     async def send(self, user: TgUser, text: str | None = None, **kwargs: Any) -> Outcome:
         return await self.feed(self.message_update(user, text, **kwargs))
+
+    async def send_file(self, user: TgUser, filename: str, content: bytes) -> Outcome:
+        """The user sends a document; the bot can download it through the recording session."""
+        file_id = f"doc{next(_message_ids)}"
+        self.session.files[file_id] = content
+        update = self.message_update(user)
+        assert update.message is not None
+        document = Document(
+            file_id=file_id, file_unique_id=file_id, file_name=filename, file_size=len(content)
+        )
+        update = update.model_copy(
+            update={"message": update.message.model_copy(update={"document": document})}
+        )
+        return await self.feed(update)
 
     @staticmethod
     def callback_update(user: TgUser, data: str | CallbackData) -> Update:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from members.dto import MemberDTO
 from members.roles import Role
@@ -35,7 +36,13 @@ class MemberRepository:
         return to_dto(member) if member else None
 
     async def get_by_telegram_id(self, telegram_id: int) -> MemberDTO | None:
-        member = await self._session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+        # Runs on every update: one query with the roles joined in, not two.
+        result = await self._session.scalars(
+            select(Member)
+            .options(joinedload(Member.roles))
+            .where(Member.telegram_id == telegram_id)
+        )
+        member = result.unique().first()
         return to_dto(member) if member else None
 
     async def get_by_employee_id(self, employee_id: str) -> MemberDTO | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,3 +28,6 @@ class ProcessedUpdateRepository:
 
     async def seen(self, update_id: int) -> bool:
         return (await self._session.get(ProcessedUpdate, update_id)) is not None
+
+    async def highest(self) -> int:
+        return await self._session.scalar(select(func.max(ProcessedUpdate.update_id))) or 0

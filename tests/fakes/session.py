@@ -12,13 +12,14 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendDocument,
     SendMessage,
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import Chat, Message, User
+from aiogram.types import Chat, File, Message, User
 
 BOT_USER = User(id=42, is_bot=True, first_name="UnionVoice", username="unionvoice_test_bot")
 
@@ -28,6 +29,7 @@ class RecordingSession(BaseSession):
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
         self._message_ids = itertools.count(10_000)
+        self.files: dict[str, bytes] = {}  # file_id → content, for bot.download()
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
@@ -47,6 +49,12 @@ class RecordingSession(BaseSession):
     def _answer(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, GetMe):
             return BOT_USER
+        if isinstance(method, GetFile):
+            return File(
+                file_id=method.file_id,
+                file_unique_id=method.file_id,
+                file_path=f"files/{method.file_id}",
+            )
         if isinstance(method, SendMessage):
             return self._message(
                 int(method.chat_id), text=method.text, reply_markup=method.reply_markup
@@ -71,5 +79,5 @@ class RecordingSession(BaseSession):
         timeout: int = 30,
         chunk_size: int = 65536,
         raise_for_status: bool = True,
-    ) -> AsyncGenerator[bytes, None]:  # pragma: no cover - no downloads in tests
-        yield b""
+    ) -> AsyncGenerator[bytes, None]:
+        yield self.files[url.rsplit("/", 1)[-1]]

@@ -79,10 +79,16 @@ async def open_survey(app, database, source: str = SURVEY) -> int:
 async def stored(database):
     async with database.sessions() as session:
         responses = (await session.scalars(select(SurveyResponse))).all()
-        answers = (await session.execute(
-            select(SurveyAnswer.question_id, SurveyAnswer.option, SurveyAnswer.number,
-                   SurveyAnswer.text).order_by(SurveyAnswer.question_id, SurveyAnswer.position)
-        )).all()
+        answers = (
+            await session.execute(
+                select(
+                    SurveyAnswer.question_id,
+                    SurveyAnswer.option,
+                    SurveyAnswer.number,
+                    SurveyAnswer.text,
+                ).order_by(SurveyAnswer.question_id, SurveyAnswer.position)
+            )
+        ).all()
     return responses, answers
 
 
@@ -194,7 +200,7 @@ async def test_closed_survey_and_wrong_audience_are_refused(app, database):
     await seed_roster(database, ROSTER)
     await register(app, ZHANG, "T1", "张三")
     await register(app, LI, "T2", "李四")
-    only_english = SURVEY.replace('anonymous = false', 'anonymous = false\naudience = ["外语学院"]')
+    only_english = SURVEY.replace("anonymous = false", 'anonymous = false\naudience = ["外语学院"]')
     survey_id = await open_survey(app, database, only_english)
     refused = await app.press(ZHANG, cb(SurveyAction.START, survey_id=survey_id))
     assert "不面向您" in refused.text

@@ -37,3 +37,11 @@ def test_example_config_documents_every_key():
         assert section.annotation is not None
         for key in section.annotation.model_fields:
             assert re.search(rf"^{key} = ", example, re.MULTILINE), f"[{section_name}] {key}"
+
+
+def test_example_survey_in_the_docs_is_valid():
+    from surveys.definition import parse_definition
+
+    source = (ROOT / "docs" / "examples" / "service-2026q4.toml").read_text(encoding="utf-8")
+    definition = parse_definition(source, "service-2026q4.toml")
+    assert definition.anonymous and len(definition.questions) == 6

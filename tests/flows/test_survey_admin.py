@@ -1,0 +1,85 @@
+"""Officers manage surveys from the bot: upload a definition, open with live progress, close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiogram.methods import SendMessage
+from sqlalchemy import func, select
+
+from bot.callbacks import MenuAction, MenuCB, SurveyAdminAction, SurveyAdminCB
+from bot.progress import BroadcastProgressReporter
+from storage.models import OutboxMessage, Survey
+from tests.conftest import register, seed_roster
+from tests.harness import TgUser
+
+OFFICER = TgUser(id=8001, first_name="王五")
+MEMBERS = [TgUser(id=8002 + i) for i in range(3)]
+ROSTER = [("O1", "王五", "工会办公室", "officer")] + [
+    (f"M{i}", f"会员{i}", "机电学院", "") for i in range(3)
+]
+EXAMPLE = (Path(__file__).parents[2] / "docs" / "examples" / "service-2026q4.toml").read_bytes()
+
+
+async def setup(app, database) -> None:
+    await seed_roster(database, ROSTER)
+    await register(app, OFFICER, "O1", "王五")
+    for i, member in enumerate(MEMBERS):
+        await register(app, member, f"M{i}", f"会员{i}")
+
+
+async def test_officer_uploads_opens_with_progress_and_closes(app, database, i18n):
+    await setup(app, database)
+    listing = await app.press(OFFICER, MenuCB(action=MenuAction.SURVEY_ADMIN))
+    assert "TOML" in listing.text
+
+    imported = await app.send_file(OFFICER, "service-2026q4.toml", EXAMPLE)
+    assert "已导入" in imported.text and "草稿" in imported.text
+    open_button = imported.button("开启")
+
+    await app.press(OFFICER, open_button)
+    async with database.sessions() as session:
+        queued = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.template == "survey.invitation")
+        )
+    assert queued == 4  # the officer is a member of the audience too
+
+    reporter = BroadcastProgressReporter(app.bot, database, i18n, interval=1, rate_per_second=25)
+    start = len(app.session.requests)
+    await reporter.tick()
+    progress = [r for r in app.session.requests[start:] if isinstance(r, SendMessage)]
+    assert progress[0].chat_id == OFFICER.id and "已发送 0 / 4" in progress[0].text
+    delivered = await app.flush_outbox()
+    assert all(delivered.sent_to(m.id) for m in MEMBERS)
+
+    card = await app.press(OFFICER, SurveyAdminCB(action=SurveyAdminAction.CARD, survey_id=1))
+    assert "进行中" in card.text
+    closed = await app.press(OFFICER, card.button("关闭"))
+    assert "已关闭" in closed.text
+    async with database.sessions() as session:
+        assert await session.scalar(select(Survey.status)) == "closed"
+
+
+async def test_a_broken_definition_is_explained_and_nothing_is_stored(app, database):
+    await setup(app, database)
+    broken = EXAMPLE.replace(b'show_if = "overall <= 2"', b'show_if = "overal <= 2"')
+    answer = await app.send_file(OFFICER, "service.toml", broken)
+    assert "没有保存" in answer.text and "overal" in answer.text and "service.toml:" in answer.text
+    assert "没有看懂" in (await app.send_file(OFFICER, "roster.xlsx", b"PK")).text
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Survey)) == 0
+
+
+async def test_members_cannot_manage_surveys(app, database):
+    await setup(app, database)
+    await app.send_file(OFFICER, "service-2026q4.toml", EXAMPLE)
+    member = MEMBERS[0]
+    assert "没有权限" in (await app.press(member, MenuCB(action=MenuAction.SURVEY_ADMIN))).text
+    forged = SurveyAdminCB(action=SurveyAdminAction.OPEN, survey_id=1)
+    assert "没有权限" in (await app.press(member, forged)).text
+    upload = await app.send_file(member, "service-2026q4.toml", EXAMPLE)
+    assert "没有权限" in upload.text
+    async with database.sessions() as session:
+        assert await session.scalar(select(Survey.status)) == "draft"
