@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import io
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -324,6 +325,36 @@ async def cmd_survey_open_or_close(config: Config, args: argparse.Namespace) -> 
     return await _with_database(config, work)
 
 
+async def cmd_survey_results(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from common.errors import DomainError
+        from storage.uow import unit_of_work
+        from surveys.export import export_results
+
+        async with unit_of_work(database.sessions) as repos:
+            try:
+                survey = await _survey_service(config, repos).by_slug(args.survey_id)
+            except DomainError as exc:
+                print(f"error: {exc.message_id.format(**exc.params)}", file=sys.stderr)
+                return EXIT_ERROR
+            if args.output is None:
+                buffer = io.BytesIO()
+                rows = await export_results(
+                    repos, survey, args.format, buffer, timezone=config.union.timezone
+                )
+                sys.stdout.buffer.write(buffer.getvalue())
+                sys.stdout.flush()
+            else:
+                with args.output.open("wb") as out:
+                    rows = await export_results(
+                        repos, survey, args.format, out, timezone=config.union.timezone
+                    )
+        print(f"{rows} response(s) exported", file=sys.stderr)
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
 _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     ("run", None): cmd_run,
     ("db", "upgrade"): cmd_db_upgrade,
@@ -335,6 +366,7 @@ _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], A
     ("survey", "list"): cmd_survey_list,
     ("survey", "open"): cmd_survey_open_or_close,
     ("survey", "close"): cmd_survey_open_or_close,
+    ("survey", "results"): cmd_survey_results,
 }
 
 if __name__ == "__main__":

@@ -3,22 +3,27 @@ and import a definition by sending its TOML file."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import MenuAction, MenuCB, SurveyAdminAction, SurveyAdminCB
+from bot.config import Config
 from bot.filters import DocumentWithSuffix, private_chat
 from bot.middlewares import RequireRole
 from members.dto import Identity
 from members.roles import Role
 from storage.uow import Repositories
+from surveys.charts import render_chart
 from surveys.definition import DefinitionError
+from surveys.export import export_results
+from surveys.results import compute_results, render_results_text
 from surveys.service import SurveyInfo, SurveyService
 
 MAX_DEFINITION_BYTES = 256 * 1024
@@ -116,6 +121,59 @@ async def on_close(
     await callback.answer(_("Closed."), show_alert=True)
 
 
+async def on_results(
+    callback: CallbackQuery,
+    callback_data: SurveyAdminCB,
+    surveys: SurveyService,
+    repos: Repositories,
+    config: Config,
+) -> None:
+    await callback.answer(_("Preparing the results…"))
+    if not isinstance(callback.message, Message):
+        return
+    survey = await surveys.get(callback_data.survey_id)
+    locale = get_i18n().current_locale
+    results = await compute_results(repos, survey, small_group=config.surveys.small_group)
+    for part in render_results_text(results, survey, locale, _):
+        await callback.message.answer(part)
+    for question in results.questions:
+        if question.chart_counts:
+            # Drawing takes a few hundred ms: off the event loop.
+            png = await asyncio.to_thread(
+                render_chart,
+                question.question,
+                question.chart_counts,
+                locale,
+                gettext=_,
+            )
+            await callback.message.answer_photo(
+                BufferedInputFile(png, f"{survey.slug}-{question.question.id}.png")
+            )
+
+
+async def on_export(
+    callback: CallbackQuery,
+    callback_data: SurveyAdminCB,
+    surveys: SurveyService,
+    repos: Repositories,
+    config: Config,
+) -> None:
+    await callback.answer(_("Preparing the results…"))
+    if not isinstance(callback.message, Message):
+        return
+    survey = await surveys.get(callback_data.survey_id)
+    buffer = io.BytesIO()
+    rows = await export_results(repos, survey, "xlsx", buffer, timezone=config.union.timezone)
+    if not rows:
+        await callback.message.answer(_("Nothing to export yet: no responses."))
+        return
+    title = survey.definition.title.get(get_i18n().current_locale)
+    await callback.message.answer_document(
+        BufferedInputFile(buffer.getvalue(), f"{survey.slug}.xlsx"),
+        caption=_("Results of {title}").format(title=html.quote(title)),
+    )
+
+
 async def on_definition_file(
     message: Message, bot: Bot, surveys: SurveyService, repos: Repositories
 ) -> None:
@@ -161,6 +219,12 @@ def create_router() -> Router:
     )
     router.callback_query.register(
         on_close, SurveyAdminCB.filter(F.action == SurveyAdminAction.CLOSE)
+    )
+    router.callback_query.register(
+        on_results, SurveyAdminCB.filter(F.action == SurveyAdminAction.RESULTS)
+    )
+    router.callback_query.register(
+        on_export, SurveyAdminCB.filter(F.action == SurveyAdminAction.EXPORT)
     )
     router.message.register(on_definition_file, DocumentWithSuffix(".toml"))
     return router

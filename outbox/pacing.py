@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 
@@ -22,6 +23,9 @@ class Pacer:
         self._next_global = 0.0
         self._next_for_chat: dict[int, float] = {}
         self.paused_until = 0.0
+        self._rate = rate_per_second
+        # When requests actually left: a task that woke late must not bunch up with the next.
+        self._sent: deque[float] = deque()
 
     def reserve(self, chat_id: int) -> float:
         """The earliest start time for a send to this chat, booked."""
@@ -33,6 +37,18 @@ class Pacer:
         self._next_global = start + self._gap
         self._next_for_chat[chat_id] = start + self._chat_interval
         return start
+
+    def window_wait(self) -> float:
+        """Seconds to wait so that no sliding second holds more than `rate` actual sends."""
+        now = self._clock()
+        while self._sent and self._sent[0] <= now - 1.0:
+            self._sent.popleft()
+        if len(self._sent) < int(self._rate):
+            return 0.0
+        return self._sent[0] + 1.0 - now
+
+    def record_send(self) -> None:
+        self._sent.append(self._clock())
 
     def chat_free_at(self, chat_id: int) -> float:
         """When this chat may get its next message (a busy chat should wait in the queue,

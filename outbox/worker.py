@@ -121,17 +121,23 @@ class OutboxWorker:
 
     async def _deliver(self, message: ClaimedMessage, start: float) -> None:
         try:
-            # A 429 seen by another task moves every later start: re-book until clear.
+            # A 429 seen by another task moves every later start: re-book until clear. Then
+            # check what really went out in the last second (late wake-ups bunch up).
             while True:
                 delay = start - self._monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                if not self._pacer.is_paused():
+                if self._pacer.is_paused():
+                    start = self._pacer.reserve(message.chat_id)
+                    continue
+                crowded = self._pacer.window_wait()
+                if crowded <= 0:
                     break
-                start = self._pacer.reserve(message.chat_id)
+                start = self._monotonic() + crowded
             if self._stopping:
                 await self._requeue(message)
                 return
+            self._pacer.record_send()
             try:
                 result = await self._transport.send(message)
             except Exception as exc:  # a bug in rendering must not kill the sender

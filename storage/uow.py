@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repos.members import MemberRepository
 from storage.repos.outbox import OutboxRepository
 from storage.repos.registration import InviteRepository, RegistrationRepository
+from storage.repos.survey_results import SurveyResultsRepository
 from storage.repos.surveys import SurveyRepository
 from storage.repos.updates import ProcessedUpdateRepository
 
@@ -35,6 +36,7 @@ class Repositories:
         self.updates = ProcessedUpdateRepository(session)
         self.outbox = OutboxRepository(session)
         self.surveys = SurveyRepository(session)
+        self.results = SurveyResultsRepository(session)
         self._unmarked_update_id = update_id
 
     async def commit(self) -> None:

@@ -16,6 +16,7 @@ from surveys import expressions
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 QUESTION_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 DURATION = re.compile(r"^(\d+)\s*([dhm])$")
+QUESTION_HEADER = re.compile(r"^\s*\[\[\s*questions\s*\]\]\s*(#.*)?$")
 LOCALES = ("zh", "en")
 TEXT_LIMIT = 4000  # a Telegram message holds 4,096 characters
 MAX_OPTIONS = 20
@@ -114,7 +115,7 @@ class _Lines:
     def __init__(self, source: str) -> None:
         self.lines = source.splitlines()
         self.question_starts = [
-            i + 1 for i, line in enumerate(self.lines) if line.strip() == "[[questions]]"
+            i + 1 for i, line in enumerate(self.lines) if QUESTION_HEADER.match(line)
         ]
 
     def top(self, key: str) -> int:
@@ -306,10 +307,13 @@ class _Parser:
             self.problem(self.lines.top("questions"), "a survey needs at least one [[questions]]")
             return []
         questions: list[Question] = []
+        earlier: list[str] = []  # includes broken questions: each problem is reported once
         for index, raw in enumerate(value):
-            question = self.question(index, raw, [q.id for q in questions])
+            question = self.question(index, raw, earlier)
             if question is not None:
                 questions.append(question)
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                earlier.append(raw["id"])
         return questions
 
     def question(self, index: int, raw: Any, earlier: list[str]) -> Question | None:
@@ -356,7 +360,7 @@ class _Parser:
             fields |= self.number_fields(raw, qid, at)
         else:
             max_length = raw.get("max_length", 1000)
-            if not isinstance(max_length, int) or not 1 <= max_length <= TEXT_LIMIT:
+            if not _whole(max_length) or not 1 <= max_length <= TEXT_LIMIT:
                 self.problem(at("max_length"), f"max_length must be 1–{TEXT_LIMIT}", qid)
                 max_length = 1000
             fields["max_length"] = max_length
@@ -405,7 +409,8 @@ class _Parser:
         if kind is QuestionType.MULTI:
             limit = len(options) + bool(other)
             max_choices = raw.get("max_choices", limit)
-            if not isinstance(max_choices, int) or not 1 <= max_choices <= max(limit, 1):
+            # Without usable options the options problem above says it all.
+            if limit and (not _whole(max_choices) or not 1 <= max_choices <= limit):
                 self.problem(at("max_choices"), f"max_choices must be 1–{limit}", qid)
                 max_choices = limit
             fields["max_choices"] = max_choices
@@ -417,10 +422,12 @@ class _Parser:
         self, raw: dict[str, Any], kind: QuestionType, qid: str, at: Any
     ) -> dict[str, Any]:
         low, high = (0, 10) if kind is QuestionType.NPS else (raw.get("min", 1), raw.get("max", 5))
+        # Point at the key that is wrong (min if given, else max).
+        where = at("min") if "min" in raw else at("max")
         if kind is QuestionType.NPS and ("min" in raw or "max" in raw):
-            self.problem(at("min"), "nps is always 0–10", qid)
-        if not (isinstance(low, int) and isinstance(high, int) and 1 <= high - low <= 10):
-            self.problem(at("min"), "a scale needs whole-number min and max, 2 to 11 points", qid)
+            self.problem(where, "nps is always 0–10", qid)
+        if not (_whole(low) and _whole(high) and 1 <= high - low <= 10):
+            self.problem(where, "a scale needs whole-number min and max, 2 to 11 points", qid)
             low, high = 1, 5
         labels: dict[str, Text] = {}
         raw_labels = raw.get("labels", {})
@@ -465,6 +472,11 @@ class _Parser:
             )
             return None
         return node
+
+
+def _whole(value: Any) -> bool:
+    """An int that is not a bool (TOML true/false are bools, which Python counts as ints)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_definition(

@@ -81,7 +81,10 @@ def _tokenize(source: str) -> list[tuple[str, str, int]]:
     while position < len(source):
         match = _TOKEN.match(source, position)
         if match is None or match.end() == position:
-            raise ExpressionError(f"unexpected character {source[position]!r} at {position + 1}")
+            where = position + len(source[position:]) - len(source[position:].lstrip())
+            if source[where : where + 1] == "=":
+                raise ExpressionError(f"use '==' to compare, not '=' (at {where + 1})")
+            raise ExpressionError(f"unexpected character {source[where]!r} at {where + 1}")
         kind = match.lastgroup
         assert kind is not None
         text, start = match.group(kind), match.start(kind)
@@ -225,7 +228,7 @@ MISSING = _Missing()
 
 
 def evaluate(node: Node, answers: Mapping[str, Any]) -> bool:
-    return bool(_value(node, answers))
+    return _truthy(_value(node, answers))
 
 
 def _value(node: Node, answers: Mapping[str, Any]) -> Any:
@@ -254,22 +257,25 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     if left is MISSING or right is MISSING:
         return False
     if op in ("in", "not in"):
-        if isinstance(right, list | tuple | str):
-            found = left in right if not isinstance(left, list) else bool(set(left) & set(right))
-        else:
-            found = False
+        # Membership is in a list: ["a", "b"], or a multi-choice answer. Never a substring.
+        if not isinstance(right, list):
+            return False
+        found = (
+            bool(set(map(_key, left)) & set(map(_key, right)))
+            if isinstance(left, list)
+            else _key(left) in set(map(_key, right))
+        )
         return found if op == "in" else not found
     if isinstance(left, list) or isinstance(right, list):
-        if op == "==":
-            return sorted(map(str, left)) == sorted(map(str, right))  # type: ignore[arg-type]
-        if op == "!=":
-            return sorted(map(str, left)) != sorted(map(str, right))  # type: ignore[arg-type]
-        return False
-    numeric = isinstance(left, int | float) and isinstance(right, int | float)
+        if not (isinstance(left, list) and isinstance(right, list)) or op not in ("==", "!="):
+            return False
+        same = sorted(map(_key, left)) == sorted(map(_key, right))
+        return same if op == "==" else not same
+    numeric = _is_number(left) and _is_number(right)
     if op == "==":
-        return left == right
+        return left == right if numeric or type(left) is type(right) else False
     if op == "!=":
-        return left != right
+        return left != right if numeric or type(left) is type(right) else False
     if not numeric and not (isinstance(left, str) and isinstance(right, str)):
         return False  # "abc" < 3 is no error for a survey taker: it is simply not true
     return {
@@ -278,3 +284,14 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         ">": left > right,
         ">=": left >= right,
     }[op]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _key(value: Any) -> str:
+    """Comparable form of a list item (lists may mix numbers and strings)."""
+    if _is_number(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)

@@ -91,7 +91,11 @@ class SurveyService:
         existing = await self._surveys.get_by_slug(definition.id)
         if existing is not None:
             self._check_compatible(
-                existing, definition, filename, await self._surveys.used_answers(existing.id)
+                existing,
+                definition,
+                filename,
+                await self._surveys.used_answers(existing.id),
+                responded=await self._surveys.has_responses(existing.id),
             )
         survey_id, created = await self._surveys.save(
             definition.id,
@@ -113,13 +117,16 @@ class SurveyService:
         new: SurveyDefinition,
         filename: str,
         used: dict[str, set[str | None]],
+        *,
+        responded: bool,
     ) -> None:
-        if not used:
+        if not responded:
             return
         old = _parse(existing.source, existing.slug, self._zone)
         problems = []
         if old.anonymous != new.anonymous:
-            problems.append(f"{filename}: 'anonymous' cannot change once answers exist")
+            # Even a response that skipped everything was stored under the old promise.
+            problems.append(f"{filename}: 'anonymous' cannot change once responses exist")
         for question_id, options in sorted(used.items()):
             try:
                 question = new.question(question_id)

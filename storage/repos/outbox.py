@@ -100,7 +100,13 @@ class OutboxRepository:
         due = (
             select(OutboxMessage.id)
             .where(OutboxMessage.status == Status.QUEUED, OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            # Personal notices (no broadcast) first: an approval must not wait behind a
+            # 10,000-message invitation run.
+            .order_by(
+                OutboxMessage.broadcast_id.is_not(None),
+                OutboxMessage.next_attempt_at,
+                OutboxMessage.id,
+            )
             .limit(limit)
         )
         if self._session.bind.dialect.name == "postgresql":
@@ -120,10 +126,11 @@ class OutboxRepository:
                     OutboxMessage.attempts,
                     OutboxMessage.media_id,
                     OutboxMessage.next_attempt_at,
+                    OutboxMessage.broadcast_id,
                 )
             )
         ).all()
-        rows = sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
+        rows = sorted(rows, key=lambda r: (r.broadcast_id is not None, r.next_attempt_at, r.id))
         media = await self._media({r.media_id for r in rows if r.media_id is not None})
         return [
             ClaimedMessage(

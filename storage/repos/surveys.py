@@ -126,6 +126,12 @@ class SurveyRepository:
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
+    async def has_responses(self, survey_id: int) -> bool:
+        found = await self._session.scalar(
+            select(SurveyResponse.id).where(SurveyResponse.survey_id == survey_id).limit(1)
+        )
+        return found is not None
+
     async def used_answers(self, survey_id: int) -> dict[str, set[str | None]]:
         """Question ids that have answers, with the option keys used (None for values)."""
         rows = await self._session.execute(

@@ -83,3 +83,46 @@ async def test_members_cannot_manage_surveys(app, database):
     assert "没有权限" in upload.text
     async with database.sessions() as session:
         assert await session.scalar(select(Survey.status)) == "draft"
+
+
+async def test_officer_reads_results_with_charts_and_exports_xlsx(app, database):
+    import io
+
+    from aiogram.methods import SendDocument, SendPhoto
+    from openpyxl import load_workbook
+
+    from bot.callbacks import SurveyAction, SurveyCB
+
+    await setup(app, database)
+    await app.send_file(OFFICER, "service-2026q4.toml", EXAMPLE)
+    await app.press(OFFICER, SurveyAdminCB(action=SurveyAdminAction.OPEN, survey_id=1))
+    for score, member in zip((5, 4, 2), MEMBERS, strict=True):
+        def press(action, position=0, value=0):
+            return SurveyCB(action=action, survey_id=1, position=position, value=value)
+
+        await app.press(member, press(SurveyAction.START))
+        await app.press(member, press(SurveyAction.RATE, 1, score))
+        if score <= 2:
+            await app.send(member, "<b>活动太少</b>")
+        await app.press(member, press(SurveyAction.TOGGLE, 3, 0))
+        await app.press(member, press(SurveyAction.DONE, 3))
+        await app.press(member, press(SurveyAction.CHOOSE, 4, 1))
+        await app.send(member, "3")
+        await app.press(member, press(SurveyAction.SKIP, 6))
+        assert "感谢" in (await app.press(member, press(SurveyAction.SUBMIT))).text
+
+    results = await app.press(OFFICER, SurveyAdminCB(action=SurveyAdminAction.RESULTS,
+                                                     survey_id=1))
+    assert "3" in results.text and "&lt;b&gt;活动太少" in results.text  # user text escaped
+    photos = [r for r in results.requests if isinstance(r, SendPhoto)]
+    assert photos, "a chart per closed question"
+
+    exported = await app.press(OFFICER, SurveyAdminCB(action=SurveyAdminAction.EXPORT,
+                                                      survey_id=1))
+    (document,) = [r for r in exported.requests if isinstance(r, SendDocument)]
+    workbook = load_workbook(io.BytesIO(document.document.data))
+    assert workbook.active.max_row == 4  # header + three responses
+
+    member = MEMBERS[0]
+    forged = SurveyAdminCB(action=SurveyAdminAction.RESULTS, survey_id=1)
+    assert "没有权限" in (await app.press(member, forged)).text

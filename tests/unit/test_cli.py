@@ -359,3 +359,26 @@ def test_outbox_status_counts_messages_by_state(cli: Cli, cfg: Path) -> None:
     assert result.code == 0
     lines = dict(line.split() for line in result.out.splitlines())
     assert lines == {"queued": "1", "sending": "0", "sent": "2", "unreachable": "1", "failed": "0"}
+
+
+def test_survey_import_list_open_close_and_results(cli: Cli, tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "docs" / "examples" / "service-2026q4.toml"
+    imported = cli("survey", "import", example)
+    assert imported.code == 0 and "imported survey service-2026q4 (6 questions" in imported.out
+    assert "service-2026q4\tdraft\tanonymous\t0/0" in cli("survey", "list").out
+    assert cli("survey", "open", "service-2026q4").code == 0
+    refused = cli("survey", "open", "service-2026q4")
+    assert refused.code == 1 and "already open" in refused.err
+    assert cli("survey", "close", "service-2026q4").code == 0
+    output = tmp_path / "results.json"
+    exported = cli("survey", "results", "service-2026q4", "--format", "json", "--output", output)
+    assert exported.code == 0 and json.loads(output.read_text(encoding="utf-8")) == []
+    assert cli("survey", "results", "nope").code == 1
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        example.read_text(encoding="utf-8").replace("overall <= 2", "overal <= 2"), encoding="utf-8"
+    )
+    failed = cli("survey", "import", broken)
+    assert failed.code == 1 and "show_if may refer only to earlier questions" in failed.err
+    assert "nothing stored" in failed.err
