@@ -117,7 +117,7 @@ class SurveysConfig(_Section):
 
 class OutboxConfig(_Section):
     # Telegram allows about 30/s; network jitter bunches requests, so leave headroom.
-    rate_per_second: float = Field(default=25.0, gt=0, le=28)
+    rate_per_second: float = Field(default=25.0, gt=0, le=29)
     max_in_flight: int = Field(default=8, ge=1, le=100)
     max_attempts: int = Field(default=6, ge=1, le=20)
     progress_interval: float = Field(default=3.0, ge=1.0, le=60.0)

@@ -399,6 +399,10 @@ class _Parser:
                     Option(key=(key or next(iter(text.values.values())))[:100], text=text)
                 )
         keys = [option.key for option in options]
+        if other and "other" in keys:  # the free-text choice is stored under that key
+            self.problem(
+                at("options"), "an option may not use the key 'other' when other = true", qid
+            )
         if len(set(keys)) != len(keys):
             self.problem(at("options"), "two options have the same text", qid)
         if len(options) > MAX_OPTIONS:

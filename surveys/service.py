@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
 from members.dto import Identity
-from members.roles import Role
+from members.roles import Role, effective_roles
 from outbox.broadcasts import start_broadcast
 from outbox.model import Notification
 from storage.repos.surveys import AnswerRow, SurveyRecord
@@ -245,11 +245,16 @@ class SurveyService:
         return counts
 
     async def _remind(self, survey: SurveyInfo, now: datetime) -> int:
-        closes = survey.definition.closes_at
+        closes, opened = survey.definition.closes_at, survey.opened_at
+        if closes is None:
+            return 0
+        # A reminder whose moment came before the invitations went out is not sent after them.
         due = [
-            offset for offset in survey.definition.reminders if closes and closes - offset <= now
+            offset
+            for offset in survey.definition.reminders
+            if closes - offset <= now and (opened is None or closes - offset > opened)
         ]
-        if not due or closes is None:
+        if not due:
             return 0
         offset = min(due)  # the latest reminder that is due; earlier missed ones are skipped
         params = self._message_params(survey)
@@ -517,9 +522,8 @@ def _in_audience(definition: SurveyDefinition, identity: Identity) -> bool:
     member = identity.member
     if "all" in audience:
         return True
-    return bool(
-        member and (member.department in audience or {r.value for r in identity.roles} & audience)
-    )
+    roles = {role.value for role in effective_roles(identity.roles)}  # an admin is an officer
+    return bool(member and (member.department in audience or roles & audience))
 
 
 def _option_key(question: Any, index: int) -> str:

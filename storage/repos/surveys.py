@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from members.roles import Role
+from members.roles import Role, effective_roles
 from storage.models import (
     Member,
     MemberRole,
@@ -151,7 +151,9 @@ class SurveyRepository:
             Member.telegram_id.is_not(None)
         )
         if "all" not in audience:
-            roles = [a for a in audience if a in set(Role)]
+            wanted = {Role(a) for a in audience if a in set(Role)}
+            # Members whose roles imply an audience role count too (an admin is an officer).
+            roles = [r.value for r in Role if effective_roles({r}) & wanted]
             departments = [a for a in audience if a not in set(Role)]
             role_members = select(MemberRole.member_id).where(MemberRole.role.in_(roles))
             statement = statement.where(

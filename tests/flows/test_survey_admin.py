@@ -97,6 +97,7 @@ async def test_officer_reads_results_with_charts_and_exports_xlsx(app, database)
     await app.send_file(OFFICER, "service-2026q4.toml", EXAMPLE)
     await app.press(OFFICER, SurveyAdminCB(action=SurveyAdminAction.OPEN, survey_id=1))
     for score, member in zip((5, 4, 2), MEMBERS, strict=True):
+
         def press(action, position=0, value=0):
             return SurveyCB(action=action, survey_id=1, position=position, value=value)
 
@@ -111,14 +112,12 @@ async def test_officer_reads_results_with_charts_and_exports_xlsx(app, database)
         await app.press(member, press(SurveyAction.SKIP, 6))
         assert "感谢" in (await app.press(member, press(SurveyAction.SUBMIT))).text
 
-    results = await app.press(OFFICER, SurveyAdminCB(action=SurveyAdminAction.RESULTS,
-                                                     survey_id=1))
+    results = await app.press(OFFICER, SurveyAdminCB(action=SurveyAdminAction.RESULTS, survey_id=1))
     assert "3" in results.text and "&lt;b&gt;活动太少" in results.text  # user text escaped
     photos = [r for r in results.requests if isinstance(r, SendPhoto)]
     assert photos, "a chart per closed question"
 
-    exported = await app.press(OFFICER, SurveyAdminCB(action=SurveyAdminAction.EXPORT,
-                                                      survey_id=1))
+    exported = await app.press(OFFICER, SurveyAdminCB(action=SurveyAdminAction.EXPORT, survey_id=1))
     (document,) = [r for r in exported.requests if isinstance(r, SendDocument)]
     workbook = load_workbook(io.BytesIO(document.document.data))
     assert workbook.active.max_row == 4  # header + three responses
