@@ -335,6 +335,29 @@ async def _show(
         await message.answer(text, reply_markup=markup)
 
 
+async def _show_current(
+    callback: CallbackQuery,
+    surveys: SurveyService,
+    identity: Identity,
+    stale: StaleQuestion,
+    state: FSMContext,
+    raw_state: str | None,
+) -> None:
+    """A button of another question was pressed: say so and show the current question."""
+    await callback.answer(_(stale.message_id), show_alert=True)
+    if isinstance(callback.message, Message):
+        await _show(
+            callback.message,
+            surveys,
+            identity,
+            stale.survey,
+            stale.step,
+            state,
+            raw_state,
+            edit=False,
+        )
+
+
 async def on_survey_list(
     callback: CallbackQuery, identity: Identity, surveys: SurveyService
 ) -> None:
@@ -408,18 +431,7 @@ async def on_button(
         else:
             step = await surveys.edit(identity, data.survey_id, data.position)
     except StaleQuestion as stale:
-        await callback.answer(_(stale.message_id), show_alert=True)
-        if isinstance(callback.message, Message):
-            await _show(
-                callback.message,
-                surveys,
-                identity,
-                stale.survey,
-                stale.step,
-                state,
-                raw_state,
-                edit=False,
-            )
+        await _show_current(callback, surveys, identity, stale, state, raw_state)
         return
     await callback.answer()
     if isinstance(callback.message, Message):
@@ -438,18 +450,7 @@ async def on_submit(
     try:
         survey = await surveys.submit(identity, callback_data.survey_id)
     except StaleQuestion as stale:
-        await callback.answer(_(stale.message_id), show_alert=True)
-        if isinstance(callback.message, Message):
-            await _show(
-                callback.message,
-                surveys,
-                identity,
-                stale.survey,
-                stale.step,
-                state,
-                raw_state,
-                edit=False,
-            )
+        await _show_current(callback, surveys, identity, stale, state, raw_state)
         return
     await state.clear()  # nothing about this survey stays in the conversation state
     await callback.answer()

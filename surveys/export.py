@@ -26,6 +26,7 @@ from storage.repos.survey_results import ResponseExportRow, SurveyResultsReposit
 from storage.repos.surveys import AnswerRow
 from surveys.answering import OTHER
 from surveys.definition import Question, QuestionType
+from surveys.results import session_of
 
 if TYPE_CHECKING:
     from surveys.service import SurveyInfo
@@ -43,15 +44,6 @@ BATCH = 500
 TITLE_LIMIT = 60  # characters of a question's text in its column title
 
 Cell = str | int | float | date | datetime | list[str] | None
-
-
-def _session_of(source: Any) -> AsyncSession:
-    if isinstance(source, AsyncSession):
-        return source
-    session = getattr(source, "session", None)
-    if isinstance(session, AsyncSession):
-        return session
-    raise TypeError(f"expected a session, Repositories or SurveyResultsRepository: {source!r}")
 
 
 def columns(survey: SurveyInfo) -> list[tuple[str, str]]:
@@ -132,7 +124,7 @@ async def export_results(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
-    session = _session_of(source)
+    session = session_of(source)
     repo = (
         source if isinstance(source, SurveyResultsRepository) else SurveyResultsRepository(session)
     )

@@ -231,7 +231,7 @@ def department_results(
 
 
 # -- computing -------------------------------------------------------------------------------------
-def _session_of(source: Any) -> AsyncSession:
+def session_of(source: Any) -> AsyncSession:
     """An AsyncSession, a Repositories (its .session) or a SurveyResultsRepository."""
     if isinstance(source, AsyncSession):
         return source
@@ -251,7 +251,7 @@ async def compute_results(
     """Every figure of the survey, from GROUP BY queries (a handful per survey and one or two
     per scale/nps/text question). `text_limit` free texts per question are kept; the total is
     counted. `small_group` is the k of the department rule."""
-    session = _session_of(source)
+    session = session_of(source)
     repo = (
         source if isinstance(source, SurveyResultsRepository) else SurveyResultsRepository(session)
     )

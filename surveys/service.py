@@ -21,6 +21,7 @@ from surveys import answering
 from surveys.answering import Draft, Step
 from surveys.definition import (
     DefinitionError,
+    Question,
     QuestionType,
     SurveyDefinition,
     parse_definition,
@@ -343,6 +344,17 @@ class SurveyService:
             raise StaleQuestion(survey, step)
         return survey, draft, step
 
+    async def _question(
+        self, identity: Identity, survey_id: int, position: int, *types: QuestionType
+    ) -> tuple[SurveyInfo, Draft, Question]:
+        """The current question, if the button was for it and is of a fitting kind."""
+        survey, draft, step = await self._at(identity, survey_id, position)
+        question = step.question
+        assert question is not None
+        if question.type not in types:
+            raise StaleQuestion(survey, step)
+        return survey, draft, question
+
     def _answered(self, draft: Draft, question_id: str, stored: Any) -> None:
         draft.answers[question_id] = stored
         draft.skipped = [q for q in draft.skipped if q != question_id]
@@ -352,11 +364,9 @@ class SurveyService:
 
     async def choose(self, identity: Identity, survey_id: int, position: int, option: int) -> Step:
         """A single-choice button (or its "other", which then asks for text)."""
-        survey, draft, step = await self._at(identity, survey_id, position)
-        question = step.question
-        assert question is not None
-        if question.type is not QuestionType.SINGLE:
-            raise StaleQuestion(survey, step)
+        survey, draft, question = await self._question(
+            identity, survey_id, position, QuestionType.SINGLE
+        )
         if option == OTHER_OPTION and question.other:
             draft.other = question.id
             return await self._save(identity, survey, draft)
@@ -364,11 +374,9 @@ class SurveyService:
         return await self._save(identity, survey, draft)
 
     async def toggle(self, identity: Identity, survey_id: int, position: int, option: int) -> Step:
-        survey, draft, step = await self._at(identity, survey_id, position)
-        question = step.question
-        assert question is not None
-        if question.type is not QuestionType.MULTI:
-            raise StaleQuestion(survey, step)
+        survey, draft, question = await self._question(
+            identity, survey_id, position, QuestionType.MULTI
+        )
         if option == OTHER_OPTION and question.other:
             draft.other = None if draft.other == question.id else question.id
             return await self._save(identity, survey, draft)
@@ -385,9 +393,9 @@ class SurveyService:
 
     async def confirm(self, identity: Identity, survey_id: int, position: int) -> Step:
         """'Done' under a multiple-choice question."""
-        survey, draft, step = await self._at(identity, survey_id, position)
-        question = step.question
-        assert question is not None and question.type is QuestionType.MULTI
+        survey, draft, question = await self._question(
+            identity, survey_id, position, QuestionType.MULTI
+        )
         chosen = draft.pending.get(question.id, [])
         if not chosen:
             raise DomainError(N_("Choose at least one option, or skip the question."))
@@ -398,11 +406,9 @@ class SurveyService:
         return await self._save(identity, survey, draft)
 
     async def rate(self, identity: Identity, survey_id: int, position: int, value: int) -> Step:
-        survey, draft, step = await self._at(identity, survey_id, position)
-        question = step.question
-        assert question is not None
-        if question.type not in (QuestionType.SCALE, QuestionType.NPS):
-            raise StaleQuestion(survey, step)
+        survey, draft, question = await self._question(
+            identity, survey_id, position, QuestionType.SCALE, QuestionType.NPS
+        )
         self._answered(draft, question.id, answering.scale_value(question, value))
         return await self._save(identity, survey, draft)
 
