@@ -23,7 +23,13 @@ from members.dto import Identity
 from surveys.answering import Step
 from surveys.definition import Question, QuestionType, Text
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
-from surveys.service import OTHER_OPTION, StaleQuestion, SurveyInfo, SurveyService
+from surveys.service import (
+    OTHER_OPTION,
+    StaleQuestion,
+    SurveyInfo,
+    SurveyService,
+    SurveyUnavailable,
+)
 
 # While answering, the FSM state is "survey:<id>": typed text goes to that survey, and the
 # state is written only when it changes (not on every answer).
@@ -471,7 +477,11 @@ async def on_typed(
 ) -> None:
     assert raw_state is not None  # the Answering filter matched
     survey_id = int(raw_state.removeprefix(ANSWERING))
-    step = await surveys.type_in(identity, survey_id, message.text or "")
+    try:
+        step = await surveys.type_in(identity, survey_id, message.text or "")
+    except SurveyUnavailable:
+        await state.set_state(None)  # closed or gone: stop routing this person's text to it
+        raise
     survey = await surveys.get(survey_id)
     await _show(message, surveys, identity, survey, step, state, raw_state, edit=False)
 

@@ -158,7 +158,7 @@ class SurveyService:
             return self._loaded[survey_id]
         record = await self._surveys.get(survey_id)
         if record is None:
-            raise DomainError(N_("This survey no longer exists."))
+            raise SurveyUnavailable(N_("This survey no longer exists."))
         self._loaded[survey_id] = self._info(record)
         return self._loaded[survey_id]
 
@@ -310,11 +310,11 @@ class SurveyService:
         member = _member(identity)
         survey = await self.get(survey_id)
         if survey.status != "open":
-            raise DomainError(N_("This survey is closed."))
+            raise SurveyUnavailable(N_("This survey is closed."))
         if not _in_audience(survey.definition, identity):
-            raise DomainError(N_("This survey is not meant for you."))
+            raise SurveyUnavailable(N_("This survey is not meant for you."))
         if await self._surveys.is_done(survey.id, member.id):
-            raise DomainError(N_("You have already answered this survey. Thank you!"))
+            raise SurveyUnavailable(N_("You have already answered this survey. Thank you!"))
         record = await self._surveys.draft(survey.id, member.id)
         draft = Draft.from_json(record.answers, record.editing) if record else Draft()
         return survey, draft
@@ -502,6 +502,10 @@ class SurveyService:
         await self._surveys.delete_draft(survey.id, member.id)
         await self._repos.commit()
         return survey
+
+
+class SurveyUnavailable(DomainError):
+    """The survey is closed, gone, or not for this member: nothing more can be answered."""
 
 
 class StaleQuestion(DomainError):

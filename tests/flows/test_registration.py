@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.callbacks import ApprovalCB, ConsentCB
-from storage.models import Member, RegistrationRequest
+from storage.models import FsmRecord, Member, RegistrationRequest
 from tests.conftest import ADMIN, make_driver, register, seed_roster
 from tests.harness import TgUser
 
@@ -142,7 +142,12 @@ async def test_same_update_twice_has_no_second_effect(app, database):
 
 
 async def test_declining_consent_stores_nothing(app, database):
+    await seed_roster(database, ROSTER)
     await app.send(ZHANG, "/start")
     outcome = await app.press(ZHANG, ConsentCB(accept=False))
     assert "未经您的同意" in outcome.text
     assert "已失效" in (await app.press(ZHANG, ConsentCB(accept=True))).text
+    async with database.sessions() as session:
+        assert await session.scalar(select(FsmRecord.key)) is None
+        assert await session.scalar(select(RegistrationRequest.id)) is None
+    assert await linked_telegram_id(database, "T1001") is None

@@ -212,3 +212,16 @@ async def test_closed_survey_and_wrong_audience_are_refused(app, database):
     async with database.sessions() as session:
         draft = await session.scalar(select(SurveyDraft))
     assert draft is not None, "what was answered before the close is kept"
+
+
+async def test_text_after_the_survey_closed_is_answered_once_then_released(app, database):
+    await seed_roster(database, ROSTER)
+    await register(app, ZHANG, "T1", "张三")
+    await open_survey(app, database)
+    await app.press(ZHANG, cb(SurveyAction.START))
+    await app.press(ZHANG, cb(SurveyAction.RATE, 1, 1))  # now a text question is waiting
+    async with unit_of_work(database.sessions) as repos:
+        await SurveyService(repos).close("canteen")
+    assert "该问卷已关闭" in (await app.send(ZHANG, "太慢")).text
+    # The conversation no longer belongs to the survey: plain text gets the normal answer.
+    assert "没有看懂" in (await app.send(ZHANG, "还有")).text
