@@ -121,6 +121,15 @@ async def on_close(
     await callback.answer(_("Closed."), show_alert=True)
 
 
+async def _preparing(
+    callback: CallbackQuery, callback_data: SurveyAdminCB, surveys: SurveyService
+) -> tuple[Message | None, SurveyInfo]:
+    """Acknowledge the press at once (results take a moment) and load the survey."""
+    await callback.answer(_("Preparing the results…"))
+    survey = await surveys.get(callback_data.survey_id)
+    return (callback.message if isinstance(callback.message, Message) else None), survey
+
+
 async def on_results(
     callback: CallbackQuery,
     callback_data: SurveyAdminCB,
@@ -128,14 +137,13 @@ async def on_results(
     repos: Repositories,
     config: Config,
 ) -> None:
-    await callback.answer(_("Preparing the results…"))
-    if not isinstance(callback.message, Message):
+    message, survey = await _preparing(callback, callback_data, surveys)
+    if message is None:
         return
-    survey = await surveys.get(callback_data.survey_id)
     locale = get_i18n().current_locale
     results = await compute_results(repos, survey, small_group=config.surveys.small_group)
     for part in render_results_text(results, survey, locale, _):
-        await callback.message.answer(part)
+        await message.answer(part)
     for question in results.questions:
         if question.chart_counts:
             # Drawing takes a few hundred ms: off the event loop.
@@ -146,7 +154,7 @@ async def on_results(
                 locale,
                 gettext=_,
             )
-            await callback.message.answer_photo(
+            await message.answer_photo(
                 BufferedInputFile(png, f"{survey.slug}-{question.question.id}.png")
             )
 
@@ -158,17 +166,16 @@ async def on_export(
     repos: Repositories,
     config: Config,
 ) -> None:
-    await callback.answer(_("Preparing the results…"))
-    if not isinstance(callback.message, Message):
+    message, survey = await _preparing(callback, callback_data, surveys)
+    if message is None:
         return
-    survey = await surveys.get(callback_data.survey_id)
     buffer = io.BytesIO()
     rows = await export_results(repos, survey, "xlsx", buffer, timezone=config.union.timezone)
     if not rows:
-        await callback.message.answer(_("Nothing to export yet: no responses."))
+        await message.answer(_("Nothing to export yet: no responses."))
         return
     title = survey.definition.title.get(get_i18n().current_locale)
-    await callback.message.answer_document(
+    await message.answer_document(
         BufferedInputFile(buffer.getvalue(), f"{survey.slug}.xlsx"),
         caption=_("Results of {title}").format(title=html.quote(title)),
     )
