@@ -9,11 +9,12 @@ from contextlib import suppress
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import SUPPORTED_LOCALES, Config
+from bot.config import SUPPORTED_LOCALES, Config, ConfigError
 from bot.factory import create_bot, create_dispatcher, create_outbox_worker
 from bot.i18n import create_i18n
 from bot.logs import configure_logging
@@ -66,7 +67,7 @@ async def run_polling(
         bot = create_bot(config)
         i18n = create_i18n(config.union.default_locale)
         dispatcher = create_dispatcher(config, database, bot, i18n=i18n)
-        me = await bot.get_me()
+        me = await _check_telegram(bot, config)
         logger.info("starting long polling as @%s", me.username)
         await set_commands(bot, i18n, config.union.default_locale)
         await bot.delete_webhook(drop_pending_updates=False)
@@ -80,6 +81,20 @@ async def run_polling(
         if bot is not None:
             await bot.session.close()
         await database.dispose()
+
+
+async def _check_telegram(bot: Bot, config: Config) -> User:
+    """The first request: turn the usual set-up mistakes into one clear line."""
+    where = config.telegram.api_base or "api.telegram.org"
+    try:
+        return await bot.get_me()
+    except TelegramUnauthorizedError:
+        raise ConfigError("[telegram] token: rejected by Telegram (check BOT_TOKEN)") from None
+    except TelegramNetworkError as exc:
+        raise ConfigError(
+            f"cannot reach the Bot API at {where}: {exc.message}. Check the network, or set "
+            "[telegram] api_base to a local Bot API server."
+        ) from None
 
 
 class _Background:
