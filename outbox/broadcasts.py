@@ -21,9 +21,9 @@ async def start_broadcast(
 
     Re-running with the same keys queues nothing new (each key is sent once)."""
     broadcast_id = await repos.outbox.create_broadcast(title, progress_chat_id, progress_locale)
-    queued = 0
-    for notification in notifications:
-        queued += await repos.outbox.enqueue(replace(notification, broadcast_id=broadcast_id))
+    queued = await repos.outbox.enqueue_many(
+        [replace(notification, broadcast_id=broadcast_id) for notification in notifications]
+    )
     await repos.outbox.set_broadcast_total(broadcast_id, queued)
     await repos.commit()
     return broadcast_id

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,7 +15,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from outbox.model import ClaimedMessage, Kind, Media, Notification, Progress, Status
+from storage.base import utcnow
 from storage.models import Broadcast, Member, OutboxMedia, OutboxMessage
+
+CHUNK = 500  # rows per multi-row insert (SQLite allows 32,766 bound values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,25 +50,69 @@ class OutboxRepository:
         )
         statement = (
             self._insert()(OutboxMessage)
-            .values(
-                idempotency_key=notification.key,
-                chat_id=notification.chat_id,
-                locale=notification.locale,
-                template=notification.template,
-                params=json.dumps(notification.params, ensure_ascii=False),
-                kind=notification.kind.value,
-                media_id=notification.media_id,
-                broadcast_id=notification.broadcast_id,
-                # Known unreachable: recorded (so progress adds up), never sent.
-                status=Status.UNREACHABLE if unreachable else Status.QUEUED,
-                last_error="unreachable when queued" if unreachable else None,
-            )
+            .values(self._row(notification, unreachable=unreachable is not None))
             .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
         )
         result = await self._session.execute(statement)
         added = result.rowcount == 1  # type: ignore[attr-defined]
         self.enqueued += added
         return added
+
+    async def enqueue_many(self, notifications: Sequence[Notification]) -> int:
+        """Queue many at once (a broadcast): one lookup and one multi-row insert per chunk,
+        so a 10,000-recipient broadcast holds SQLite's write lock for a moment, not seconds.
+        Returns how many were new."""
+        added = 0
+        for start in range(0, len(notifications), CHUNK):
+            chunk = notifications[start : start + CHUNK]
+            chat_ids = {n.chat_id for n in chunk}
+            unreachable = set(
+                await self._session.scalars(
+                    select(Member.telegram_id).where(
+                        Member.telegram_id.in_(chat_ids), Member.unreachable_since.is_not(None)
+                    )
+                )
+            )
+            keys = [n.key for n in chunk]
+            existing = set(
+                await self._session.scalars(
+                    select(OutboxMessage.idempotency_key).where(
+                        OutboxMessage.idempotency_key.in_(keys)
+                    )
+                )
+            )
+            rows = [
+                self._row(n, unreachable=n.chat_id in unreachable)
+                for n in dict((n.key, n) for n in chunk if n.key not in existing).values()
+            ]
+            if rows:
+                await self._session.execute(
+                    self._insert()(OutboxMessage)
+                    .values(rows)
+                    .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+                )
+            added += len(rows)
+        self.enqueued += added
+        return added
+
+    @staticmethod
+    def _row(notification: Notification, *, unreachable: bool) -> dict[str, Any]:
+        return {
+            "idempotency_key": notification.key,
+            "chat_id": notification.chat_id,
+            "locale": notification.locale,
+            "template": notification.template,
+            "params": json.dumps(notification.params, ensure_ascii=False),
+            "kind": notification.kind.value,
+            "media_id": notification.media_id,
+            "broadcast_id": notification.broadcast_id,
+            # Known unreachable: recorded (so progress adds up), never sent.
+            "status": Status.UNREACHABLE if unreachable else Status.QUEUED,
+            "last_error": "unreachable when queued" if unreachable else None,
+            "attempts": 0,
+            "next_attempt_at": utcnow(),
+            "created_at": utcnow(),
+        }
 
     async def add_media(self, filename: str, content: bytes) -> int:
         """Store a file once (by content hash) and return its id."""

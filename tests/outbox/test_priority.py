@@ -40,3 +40,43 @@ def test_the_window_counts_sends_that_really_went_out():
     assert abs(pacer.window_wait() - 0.7) < 1e-9
     clock.advance(0.7)
     assert pacer.window_wait() == 0
+
+
+async def test_a_broadcast_is_queued_in_bulk_once_per_key_with_unreachable_members_marked(
+    database,
+):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from storage.models import OutboxMessage
+    from tests.conftest import seed_roster
+
+    await seed_roster(database, [("U1", "甲", "部门", "")])
+    async with unit_of_work(database.sessions) as repos:
+        member = await repos.members.get_by_employee_id("U1")
+        assert member is not None
+        await repos.members.link_telegram(
+            member.id, 555, locale="zh", consent_version=1, now=datetime.now(UTC)
+        )
+        await repos.members.set_reachable(555, False, datetime.now(UTC))
+        await repos.commit()
+        notifications = [
+            Notification(
+                key=f"k{i % 1200}",
+                chat_id=555 if i == 0 else 1000 + i,
+                template="text",
+                params={"text": "邀请"},
+            )
+            for i in range(1300)  # 100 repeated keys, across chunks
+        ]
+        await start_broadcast(repos, title="批量", notifications=notifications)
+    async with database.sessions() as session:
+        counts = dict(
+            (
+                await session.execute(
+                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                )
+            ).all()
+        )
+    assert counts == {"queued": 1199, "unreachable": 1}
