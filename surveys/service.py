@@ -97,6 +97,7 @@ class SurveyService:
                 filename,
                 await self._surveys.used_answers(existing.id),
                 responded=await self._surveys.has_responses(existing.id),
+                ranges=await self._surveys.answered_ranges(existing.id),
             )
         survey_id, created = await self._surveys.save(
             definition.id,
@@ -120,6 +121,7 @@ class SurveyService:
         used: dict[str, set[str | None]],
         *,
         responded: bool,
+        ranges: dict[str, tuple[float, float]] | None = None,
     ) -> None:
         if not responded:
             return
@@ -146,6 +148,18 @@ class SurveyService:
                 problems.append(
                     f"{filename}: question '{question_id}': option '{option}' has "
                     "answers and cannot be removed or renamed"
+                )
+        for question_id, (low, high) in sorted((ranges or {}).items()):
+            try:
+                question = new.question(question_id)
+            except KeyError:
+                continue  # reported above
+            too_low = question.min is not None and low < question.min
+            too_high = question.max is not None and high > question.max
+            if too_low or too_high:
+                problems.append(
+                    f"{filename}: question '{question_id}' has answers from {low:g} to "
+                    f"{high:g}; its range cannot shrink below them"
                 )
         if problems:
             raise DefinitionError(problems)

@@ -126,6 +126,19 @@ class SurveyRepository:
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
+    async def answered_ranges(self, survey_id: int) -> dict[str, tuple[float, float]]:
+        """Smallest and largest number answered per question (scales, NPS, numbers)."""
+        rows = await self._session.execute(
+            select(
+                SurveyAnswer.question_id,
+                func.min(SurveyAnswer.number),
+                func.max(SurveyAnswer.number),
+            )
+            .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.number.is_not(None))
+            .group_by(SurveyAnswer.question_id)
+        )
+        return {question_id: (low, high) for question_id, low, high in rows}
+
     async def has_responses(self, survey_id: int) -> bool:
         found = await self._session.scalar(
             select(SurveyResponse.id).where(SurveyResponse.survey_id == survey_id).limit(1)

@@ -812,3 +812,38 @@ async def test_submitting_before_the_last_question_is_refused(database):
     with pytest.raises(DomainError, match="needs an answer"):
         await run(database, lambda s: s.skip(who, survey.id, 2))
     assert await responses(database) == []
+
+
+async def test_reimport_refuses_a_range_that_would_exclude_given_answers(database):
+    from storage.repos.surveys import AnswerRow
+    from storage.uow import Repositories
+
+    source = """
+id = "r"
+title = "范围"
+
+[[questions]]
+id = "score"
+type = "scale"
+text = "打分"
+min = 1
+max = 5
+"""
+    async with database.sessions() as session:
+        repos = Repositories(session)
+        survey, _ = await SurveyService(repos).import_definition(source, "r.toml")
+        await repos.surveys.add_response(
+            survey.id,
+            member_id=None,
+            department=None,
+            submitted_on=datetime(2026, 12, 1).date(),
+            submitted_at=None,
+            answers=[AnswerRow("score", number=5.0)],
+        )
+        await repos.commit()
+        with pytest.raises(DefinitionError) as refused:
+            await SurveyService(repos).import_definition(
+                source.replace("max = 5", "max = 4"), "r.toml"
+            )
+        assert "answers from 5 to 5" in str(refused.value)
+        await SurveyService(repos).import_definition(source.replace("max = 5", "max = 7"), "r.toml")
