@@ -37,6 +37,7 @@ def role_names() -> dict[Role, str]:
         Role.HANDLER: _("handler"),
         Role.PRINCIPAL: _("principal"),
         Role.SECRETARY: _("secretary"),
+        Role.CHAIR: _("union chair"),
         Role.ADMIN: _("admin"),
     }
 

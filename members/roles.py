@@ -16,6 +16,7 @@ class Role(StrEnum):
     HANDLER = "handler"
     PRINCIPAL = "principal"
     SECRETARY = "secretary"
+    CHAIR = "chair"  # 工会主席: told when a proposal stays overdue
     ADMIN = "admin"
 
 

@@ -34,6 +34,8 @@ _ROLE_NAMES: dict[str, Role] = {role.value: role for role in Role} | {
     "院长": Role.PRINCIPAL,
     "校长": Role.PRINCIPAL,
     "书记": Role.SECRETARY,
+    "工会主席": Role.CHAIR,
+    "主席": Role.CHAIR,
     "管理员": Role.ADMIN,
 }
 # Spreadsheets typed on Chinese keyboards mix ASCII and full-width separators.

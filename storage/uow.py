@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repos.members import MemberRepository
 from storage.repos.outbox import OutboxRepository
+from storage.repos.proposals import ProposalRepository
 from storage.repos.registration import InviteRepository, RegistrationRepository
 from storage.repos.survey_results import SurveyResultsRepository
 from storage.repos.surveys import SurveyRepository
@@ -37,6 +38,7 @@ class Repositories:
         self.outbox = OutboxRepository(session)
         self.surveys = SurveyRepository(session)
         self.results = SurveyResultsRepository(session)
+        self.proposals = ProposalRepository(session)
         self._unmarked_update_id = update_id
 
     async def commit(self) -> None:

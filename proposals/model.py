@@ -1,0 +1,78 @@
+"""Proposal lifecycle as data: statuses, who may move a proposal where, and plain DTOs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    PROPOSAL = "proposal"  # 提案: filed by representatives (configurable), needs co-signers
+    SUGGESTION = "suggestion"  # 意见建议: any member, same flow
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    COLLECTING = "collecting"  # waiting for co-signatures
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    ACCEPTED = "accepted"  # 立案
+    CONVERTED = "converted"  # 转为意见建议
+    MERGED = "merged"  # 并案 (into another proposal)
+    DECLINED = "declined"  # 不予立案
+    ASSIGNED = "assigned"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY = "basically"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+REVIEWABLE = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW})
+ASSIGNABLE = frozenset({Status.ACCEPTED, Status.CONVERTED})
+# Co-signing stays open until officers have decided.
+COSIGNABLE = frozenset({Status.COLLECTING, Status.SUBMITTED, Status.UNDER_REVIEW})
+FINAL = frozenset({Status.MERGED, Status.DECLINED, Status.CLOSED})
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalDTO:
+    id: int
+    kind: Kind
+    category: str
+    title: str
+    body: str
+    status: Status
+    proposer_id: int | None
+    department: str | None
+    due_on: date | None
+    merged_into_id: int | None
+    decision_reason: str | None
+    answer: str | None
+    rating: Rating | None
+    rating_comment: str | None
+    reopen_count: int
+    created_at: datetime
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventDTO:
+    at: datetime
+    actor_id: int | None
+    action: str
+    from_status: Status | None
+    to_status: Status | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentDTO:
+    stage: str  # filing | answer
+    kind: str  # photo | document
+    telegram_file_id: str
+    file_name: str | None

@@ -1,0 +1,211 @@
+"""Proposals, co-signers, attachments and the timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from members.roles import Role
+from proposals.model import AttachmentDTO, EventDTO, Kind, ProposalDTO, Rating, Status
+from storage.models import (
+    Member,
+    MemberRole,
+    Proposal,
+    ProposalAttachment,
+    ProposalCosigner,
+    ProposalEvent,
+)
+
+
+def _dto(p: Proposal) -> ProposalDTO:
+    return ProposalDTO(
+        id=p.id,
+        kind=Kind(p.kind),
+        category=p.category,
+        title=p.title,
+        body=p.body,
+        status=Status(p.status),
+        proposer_id=p.proposer_id,
+        department=p.department,
+        due_on=p.due_on,
+        merged_into_id=p.merged_into_id,
+        decision_reason=p.decision_reason,
+        answer=p.answer,
+        rating=Rating(p.rating) if p.rating else None,
+        rating_comment=p.rating_comment,
+        reopen_count=p.reopen_count,
+        created_at=p.created_at,
+        submitted_at=p.submitted_at,
+    )
+
+
+class ProposalRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(self, kind: Kind, category: str, proposer_id: int) -> int:
+        proposal = Proposal(
+            kind=kind.value, category=category, proposer_id=proposer_id, status=Status.DRAFT.value
+        )
+        self._session.add(proposal)
+        await self._session.flush()
+        return proposal.id
+
+    async def get(self, proposal_id: int) -> ProposalDTO | None:
+        proposal = await self._session.get(Proposal, proposal_id, populate_existing=True)
+        return _dto(proposal) if proposal else None
+
+    async def update(self, proposal_id: int, **values: Any) -> None:
+        await self._session.execute(
+            update(Proposal).where(Proposal.id == proposal_id).values(**values)
+        )
+
+    async def transition(
+        self, proposal_id: int, allowed: Iterable[Status], to: Status, **values: Any
+    ) -> bool:
+        """Move only from an allowed status (first of two concurrent officers wins)."""
+        result = await self._session.execute(
+            update(Proposal)
+            .where(Proposal.id == proposal_id, Proposal.status.in_([s.value for s in allowed]))
+            .values(status=to.value, **values)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def add_event(
+        self,
+        proposal_id: int,
+        action: str,
+        *,
+        actor_id: int | None,
+        from_status: Status | None,
+        to_status: Status | None,
+        note: str | None,
+        at: datetime,
+    ) -> None:
+        self._session.add(
+            ProposalEvent(
+                proposal_id=proposal_id,
+                action=action,
+                actor_id=actor_id,
+                at=at,
+                from_status=from_status.value if from_status else None,
+                to_status=to_status.value if to_status else None,
+                note=note,
+            )
+        )
+        await self._session.flush()
+
+    async def events(self, proposal_id: int) -> list[EventDTO]:
+        rows = await self._session.scalars(
+            select(ProposalEvent)
+            .where(ProposalEvent.proposal_id == proposal_id)
+            .order_by(ProposalEvent.at, ProposalEvent.id)
+        )
+        return [
+            EventDTO(
+                e.at,
+                e.actor_id,
+                e.action,
+                Status(e.from_status) if e.from_status else None,
+                Status(e.to_status) if e.to_status else None,
+                e.note,
+            )
+            for e in rows
+        ]
+
+    async def cosign(self, proposal_id: int, member_id: int) -> bool:
+        insert = pg_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
+        result = await self._session.execute(
+            insert(ProposalCosigner)
+            .values(proposal_id=proposal_id, member_id=member_id)
+            .on_conflict_do_nothing()
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def cosigner_ids(self, proposal_id: int) -> list[int]:
+        rows = await self._session.scalars(
+            select(ProposalCosigner.member_id)
+            .where(ProposalCosigner.proposal_id == proposal_id)
+            .order_by(ProposalCosigner.created_at)
+        )
+        return list(rows)
+
+    async def add_attachment(
+        self, proposal_id: int, stage: str, kind: str, telegram_file_id: str, file_name: str | None
+    ) -> None:
+        self._session.add(
+            ProposalAttachment(
+                proposal_id=proposal_id,
+                stage=stage,
+                kind=kind,
+                telegram_file_id=telegram_file_id,
+                file_name=file_name,
+            )
+        )
+        await self._session.flush()
+
+    async def attachments(self, proposal_id: int) -> list[AttachmentDTO]:
+        rows = await self._session.scalars(
+            select(ProposalAttachment)
+            .where(ProposalAttachment.proposal_id == proposal_id)
+            .order_by(ProposalAttachment.id)
+        )
+        return [AttachmentDTO(a.stage, a.kind, a.telegram_file_id, a.file_name) for a in rows]
+
+    async def board(
+        self, *, statuses: Iterable[Status], category: str | None, offset: int, limit: int
+    ) -> tuple[list[ProposalDTO], int]:
+        """Proposals members may browse (never drafts), newest first, with the total."""
+        condition = Proposal.status.in_([s.value for s in statuses])
+        if category:
+            condition = condition & (Proposal.category == category)
+        total = (
+            await self._session.scalar(select(func.count()).where(condition).select_from(Proposal))
+            or 0
+        )
+        rows = await self._session.scalars(
+            select(Proposal)
+            .where(condition)
+            .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_dto(p) for p in rows], total
+
+    async def assigned_due_by(self, day: date) -> list[ProposalDTO]:
+        rows = await self._session.scalars(
+            select(Proposal).where(
+                Proposal.status == Status.ASSIGNED.value,
+                Proposal.due_on.is_not(None),
+                Proposal.due_on <= day,
+            )
+        )
+        return [_dto(p) for p in rows]
+
+    async def recipients(self, member_ids: Iterable[int]) -> list[tuple[int, int, str | None]]:
+        """(member id, telegram id, locale) of those still registered."""
+        rows = await self._session.execute(
+            select(Member.id, Member.telegram_id, Member.locale).where(
+                Member.id.in_(list(member_ids)), Member.telegram_id.is_not(None)
+            )
+        )
+        return [(r.id, r.telegram_id, r.locale) for r in rows]
+
+    async def with_role(
+        self, role: Role, department: str | None = None
+    ) -> list[tuple[int, int, str | None]]:
+        statement = (
+            select(Member.id, Member.telegram_id, Member.locale)
+            .join(MemberRole)
+            .where(MemberRole.role == role.value, Member.telegram_id.is_not(None))
+        )
+        if department is not None:
+            statement = statement.where(Member.department == department)
+        rows = await self._session.execute(statement.order_by(Member.id))
+        return [(r.id, r.telegram_id, r.locale) for r in rows]
