@@ -62,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv")
     results.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
 
+    proposals = commands.add_parser("proposals", help="proposals (提案)").add_subparsers(
+        dest="proposals_command", required=True
+    )
+    proposals_export = proposals.add_parser("export", help="all proposals with their history")
+    proposals_export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    proposals_export.add_argument(
+        "--output", type=Path, default=None, help="file (default: stdout)"
+    )
+
     outbox = commands.add_parser("outbox", help="messages the bot sends on its own").add_subparsers(
         dest="outbox_command", required=True
     )
@@ -355,6 +364,25 @@ async def cmd_survey_results(config: Config, args: argparse.Namespace) -> int:
     return await _with_database(config, work)
 
 
+async def cmd_proposals_export(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from proposals.export import export_proposals
+        from storage.uow import unit_of_work
+
+        buffer = io.BytesIO()
+        async with unit_of_work(database.sessions) as repos:
+            rows = await export_proposals(repos, args.format, buffer, config.union.timezone)
+        if args.output is None:
+            sys.stdout.buffer.write(buffer.getvalue())
+            sys.stdout.flush()
+        else:
+            args.output.write_bytes(buffer.getvalue())
+        print(f"{rows} proposal(s) exported", file=sys.stderr)
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
 _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     ("run", None): cmd_run,
     ("db", "upgrade"): cmd_db_upgrade,
@@ -367,6 +395,7 @@ _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], A
     ("survey", "open"): cmd_survey_open_or_close,
     ("survey", "close"): cmd_survey_open_or_close,
     ("survey", "results"): cmd_survey_results,
+    ("proposals", "export"): cmd_proposals_export,
 }
 
 if __name__ == "__main__":

@@ -115,6 +115,30 @@ class SurveysConfig(_Section):
     small_group: int = Field(default=5, ge=2, le=100)
 
 
+class ProposalsConfig(_Section):
+    categories: list[str] = Field(
+        default_factory=lambda: ["教学科研", "民主管理", "福利待遇", "后勤服务", "其他"],
+        min_length=1,
+    )
+    # Co-signers a proposal needs before it goes to review (suggestions need none).
+    min_cosigners: int = Field(default=2, ge=0, le=50)
+    # Roles that may file proposals; every member may file a suggestion.
+    proposer_roles: list[str] = Field(default_factory=lambda: ["representative"])
+    answer_days: int = Field(default=30, ge=1, le=365)
+    reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
+    escalate_after_days: int = Field(default=7, ge=1, le=365)
+
+    @field_validator("proposer_roles")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        from members.roles import Role
+
+        unknown = sorted(set(value) - {role.value for role in Role})
+        if unknown:
+            raise ValueError(f"unknown role(s) {unknown}")
+        return value
+
+
 class OutboxConfig(_Section):
     # Telegram allows about 30/s; network jitter bunches requests, so leave headroom.
     rate_per_second: float = Field(default=25.0, gt=0, le=29)
@@ -133,6 +157,7 @@ class Config(_Section):
     union: UnionConfig = UnionConfig()
     registration: RegistrationConfig = RegistrationConfig()
     surveys: SurveysConfig = SurveysConfig()
+    proposals: ProposalsConfig = ProposalsConfig()
     outbox: OutboxConfig = OutboxConfig()
     logging: LoggingConfig = LoggingConfig()
 

@@ -524,3 +524,17 @@ class ProposalMoved(DomainError):
 
 def _now(proposal: ProposalDTO) -> ProposalMoved:
     return ProposalMoved(proposal)
+
+
+def settings_from(config: object) -> ProposalSettings:
+    """ProposalSettings from bot.config.Config (kept duck-typed: no import of the bot layer)."""
+    proposals = config.proposals  # type: ignore[attr-defined]
+    return ProposalSettings(
+        categories=tuple(proposals.categories),
+        min_cosigners=proposals.min_cosigners,
+        proposer_roles=frozenset(Role(r) for r in proposals.proposer_roles),
+        answer_days=proposals.answer_days,
+        reminder_days=tuple(sorted(proposals.reminder_days, reverse=True)),
+        escalate_after_days=proposals.escalate_after_days,
+        timezone=config.union.timezone,  # type: ignore[attr-defined]
+    )

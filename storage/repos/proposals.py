@@ -209,3 +209,17 @@ class ProposalRepository:
             statement = statement.where(Member.department == department)
         rows = await self._session.execute(statement.order_by(Member.id))
         return [(r.id, r.telegram_id, r.locale) for r in rows]
+
+    async def all_submitted(self) -> list[ProposalDTO]:
+        """Everything past draft, oldest first (the congress report)."""
+        rows = await self._session.scalars(
+            select(Proposal).where(Proposal.status != Status.DRAFT.value).order_by(Proposal.id)
+        )
+        return [_dto(p) for p in rows]
+
+    async def names(self, member_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """member id → (name, department)."""
+        rows = await self._session.execute(
+            select(Member.id, Member.name, Member.department).where(Member.id.in_(list(member_ids)))
+        )
+        return {r.id: (r.name, r.department) for r in rows}

@@ -240,3 +240,37 @@ async def test_the_board_shows_everything_but_drafts(world):
     assert total == 1 and shown[0].id == proposal_id
     assert (await service.board(category="教学科研"))[1] == 0
     assert Role.CHAIR.value == "chair"
+
+
+async def test_export_holds_the_complete_history(world):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from proposals.export import COLUMNS, export_proposals
+
+    service, people, repos, _clock = world
+    proposal_id = await file_proposal(service, people["P1"])
+    await service.submit(people["P1"], proposal_id)
+    for cosigner in ("C1", "C2"):
+        await service.cosign(people[cosigner], proposal_id)
+    await service.decide(people["O1"], proposal_id, Status.ACCEPTED, "=立案")  # formula-like
+    await service.assign(people["O1"], proposal_id, "后勤处")
+    await service.answer(people["H1"], proposal_id, "已落实")
+    await service.rate(people["P1"], proposal_id, Rating.BASICALLY, "还行")
+
+    buffer = io.BytesIO()
+    assert await export_proposals(repos, "csv", buffer, "Asia/Shanghai") == 1
+    header, row = list(csv.reader(io.StringIO(buffer.getvalue().decode("utf-8-sig"))))
+    record = dict(zip(header, row, strict=True))
+    assert header == COLUMNS
+    assert record["附议人"] == "会员乙、会员丙" and record["满意度"] == "basically"
+    assert record["处理意见"] == "'=立案"
+    assert "assigned · 干部丁 · 后勤处" in record["办理过程"]
+    assert len(record["办理过程"].splitlines()) == 9  # every event of the timeline
+
+    workbook_bytes = io.BytesIO()
+    await export_proposals(repos, "xlsx", workbook_bytes, "Asia/Shanghai")
+    sheet = load_workbook(io.BytesIO(workbook_bytes.getvalue())).active
+    assert sheet.max_row == 2 and sheet["D2"].value == "食堂延长营业时间"
