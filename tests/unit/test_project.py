@@ -45,3 +45,13 @@ def test_example_survey_in_the_docs_is_valid():
     source = (ROOT / "docs" / "examples" / "service-2026q4.toml").read_text(encoding="utf-8")
     definition = parse_definition(source, "service-2026q4.toml")
     assert definition.anonymous and len(definition.questions) == 6
+
+
+def test_every_top_level_package_is_installed_by_pyproject():
+    import tomllib
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]["find"]["include"]
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    missing = {p for p in packages if f"{p}*" not in include}
+    assert not missing, f"add to [tool.setuptools.packages.find] include: {sorted(missing)}"
