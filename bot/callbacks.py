@@ -76,3 +76,15 @@ class SurveyAdminAction(StrEnum):
 class SurveyAdminCB(CallbackData, prefix="sa1"):
     action: SurveyAdminAction
     survey_id: int
+
+
+class ProposalAction(StrEnum):
+    VIEW = "v"
+    RATE = "r"
+    REPLY = "y"  # answer a handler's question
+
+
+class ProposalCB(CallbackData, prefix="p1"):
+    action: ProposalAction
+    proposal_id: int
+    value: str = ""

@@ -24,6 +24,7 @@ from handlers import (
     groups,
     menu,
     officers,
+    proposals,
     reachability,
     start,
     survey_admin,
@@ -87,6 +88,7 @@ def create_renderers() -> Renderers:
     renderers = Renderers()
     renderers.register(officers.RENDERERS)
     renderers.register(surveys.RENDERERS)
+    renderers.register(proposals.RENDERERS)
     return renderers
 
 

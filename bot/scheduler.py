@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Config
+from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import unit_of_work
 from surveys.service import SurveyService
 
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
+PROPOSAL_SWEEP_MINUTES = 30  # due dates are days: half-hourly is plenty
 
 
 async def sweep_surveys(config: Config, database: Database) -> dict[str, int]:
@@ -26,6 +28,14 @@ async def sweep_surveys(config: Config, database: Database) -> dict[str, int]:
         ).sweep()
     if any(counts.values()):
         logger.info("survey sweep: %s", counts)
+    return counts
+
+
+async def sweep_proposals(config: Config, database: Database) -> dict[str, int]:
+    async with unit_of_work(database.sessions) as repos:
+        counts = await ProposalService(repos, settings_from(config)).sweep()
+    if any(counts.values()):
+        logger.info("proposal sweep: %s", counts)
     return counts
 
 
@@ -55,6 +65,22 @@ def create_scheduler(
         seconds=SWEEP_SECONDS,
         id="surveys",
         next_run_time=datetime.now(UTC),  # first run at start-up: catch up at once
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+
+    async def proposals() -> None:
+        counts = await sweep_proposals(config, database)
+        if on_enqueued is not None and any(counts.values()):
+            on_enqueued()
+
+    scheduler.add_job(
+        _guarded("proposals", proposals),
+        "interval",
+        minutes=PROPOSAL_SWEEP_MINUTES,
+        id="proposals",
+        next_run_time=datetime.now(UTC),
         coalesce=True,
         max_instances=1,
         misfire_grace_time=None,
