@@ -51,7 +51,8 @@ def test_every_top_level_package_is_installed_by_pyproject():
     import tomllib
 
     include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "packages"]["find"]["include"]
+        "packages"
+    ]["find"]["include"]
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
     missing = {p for p in packages if f"{p}*" not in include}
     assert not missing, f"add to [tool.setuptools.packages.find] include: {sorted(missing)}"
