@@ -19,6 +19,7 @@ class MenuAction(StrEnum):
     APPROVALS = "ap"
     ROLES = "rl"
     SURVEY_ADMIN = "sa"
+    PROPOSAL_QUEUE = "pq"
 
 
 class MenuCB(CallbackData, prefix="m1"):
@@ -82,6 +83,19 @@ class ProposalAction(StrEnum):
     VIEW = "v"
     RATE = "r"
     REPLY = "y"  # answer a handler's question
+    NEW = "n"  # value: kind
+    CATEGORY = "c"  # value: category index
+    FINISH = "f"  # the text is complete: preview
+    SUBMIT = "s"
+    COSIGN = "g"
+    BOARD = "b"  # value: page
+    MINE = "m"
+    # officers and handlers
+    DECIDE = "d"  # value: accepted | converted | merged | declined
+    ASSIGN = "a"
+    ANSWER = "w"
+    ASK = "q"
+    QUEUE = "u"  # officers: waiting for review; handlers: their department's
 
 
 class ProposalCB(CallbackData, prefix="p1"):

@@ -24,6 +24,7 @@ from handlers import (
     groups,
     menu,
     officers,
+    proposal_work,
     proposals,
     reachability,
     start,
@@ -78,6 +79,8 @@ def create_dispatcher(
         menu.create_router(),
         surveys.create_router(),
         survey_admin.create_router(),
+        proposals.create_router(),
+        proposal_work.create_router(),
         fallback.create_router(),  # last: catches what nobody else took
     )
     return dispatcher

@@ -16,6 +16,7 @@ from common.clock import Clock
 from members.dto import Identity
 from members.roles import Role
 from members.service import MembershipService
+from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
 from surveys.service import SurveyService
@@ -27,7 +28,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
-    Handlers get `repos`, the services (`membership`, `surveys`) and `identity` injected.
+    Handlers get `repos`, the services (`membership`, `surveys`, `proposals`) and `identity`
+    injected.
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class DatabaseMiddleware(BaseMiddleware):
         # Telegram's update ids grow: one above every id this process has started on cannot
         # be a redelivery, so only the others cost a lookup.
         self._highest_update_id: int | None = None
+        self._proposal_settings = settings_from(config)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -67,7 +70,14 @@ class DatabaseMiddleware(BaseMiddleware):
             )
             user = data.get("event_from_user")
             identity = await membership.identify(user.id) if user is not None else None
-            data.update(repos=repos, membership=membership, surveys=surveys, identity=identity)
+            proposals = ProposalService(repos, self._proposal_settings, clock=self._clock)
+            data.update(
+                repos=repos,
+                membership=membership,
+                surveys=surveys,
+                proposals=proposals,
+                identity=identity,
+            )
             try:
                 result = await handler(event, data)
                 await repos.commit()  # the update marker, if no service committed

@@ -13,10 +13,11 @@ def N_(message: str) -> str:
 class DomainError(Exception):
     """A rule said no. `message_id` is an English gettext id with {placeholders}."""
 
-    def __init__(self, message_id: str, **params: Any) -> None:
+    def __init__(self, message_id: str, *, translate: tuple[str, ...] = (), **params: Any) -> None:
         super().__init__(message_id)
         self.message_id = message_id
         self.params = params
+        self.translate = translate  # params whose values are message ids themselves
 
 
 class PermissionDenied(DomainError):

@@ -51,7 +51,11 @@ async def on_error(
     update, exception = event.update, event.exception
     with i18n.context(), i18n.use_locale(_locale(update, identity, i18n)):
         if isinstance(exception, DomainError):
-            await _tell(bot, update, _(exception.message_id).format(**exception.params))
+            params = {
+                key: _(value) if key in exception.translate else value
+                for key, value in exception.params.items()
+            }
+            await _tell(bot, update, _(exception.message_id).format(**params))
             return
         # Context without content: update id and type only, never message text (it may be an
         # anonymous letter) and never the token (aiogram's exceptions do not carry it).

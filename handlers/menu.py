@@ -34,7 +34,10 @@ def main_menu_for_roles(roles: frozenset[Role]) -> InlineKeyboardMarkup:
         (MenuAction.LANGUAGE, _("🌐 Language")),
         (MenuAction.HELP, _("❓ Help")),
     ]
-    if Role.OFFICER in effective_roles(roles):
+    held = effective_roles(roles)
+    if Role.OFFICER in held or Role.HANDLER in held:
+        entries.append((MenuAction.PROPOSAL_QUEUE, _("🗳 Proposals to handle")))
+    if Role.OFFICER in held:
         entries += [
             (MenuAction.APPROVALS, _("🛂 Registration requests")),
             (MenuAction.ROLES, _("👥 Roles")),
@@ -144,6 +147,6 @@ def create_router() -> Router:
     router.callback_query.register(on_language_chosen, LanguageCB.filter())
     router.callback_query.register(
         on_coming_soon,
-        MenuCB.filter(F.action.in_({MenuAction.PROPOSALS, MenuAction.MAILBOX, MenuAction.MINE})),
+        MenuCB.filter(F.action.in_({MenuAction.MAILBOX, MenuAction.MINE})),
     )
     return router

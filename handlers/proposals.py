@@ -1,37 +1,42 @@
-"""Proposals in chat. So far: how proposal notices look (the outbox renders them at send
-time); filing, board and review screens come next on top of proposals.service."""
+"""Proposals in chat: filing, the public board, co-signing, rating, replying — and how the
+proposal notices look (the outbox renders them at send time)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import ProposalAction, ProposalCB
+from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
+from bot.filters import WithoutText, private_chat
+from bot.middlewares import RequireRegistration
 from bot.renderers import Rendered
+from handlers.common import ask_for_text
+from members.dto import Identity
+from members.roles import Role
 from proposals import notifications as templates
-from proposals.model import Rating, Status
+from proposals.model import (
+    ASSIGNABLE,
+    COSIGNABLE,
+    REVIEWABLE,
+    STATUS_LABELS,
+    Kind,
+    ProposalDTO,
+    Rating,
+    Status,
+)
+from proposals.service import ProposalService
 
 
 def status_name(status: str) -> str:
-    names = {
-        Status.DRAFT: _("draft"),
-        Status.COLLECTING: _("collecting co-signatures"),
-        Status.SUBMITTED: _("submitted"),
-        Status.UNDER_REVIEW: _("under review"),
-        Status.ACCEPTED: _("accepted (立案)"),
-        Status.CONVERTED: _("converted to a suggestion"),
-        Status.MERGED: _("merged into another proposal"),
-        Status.DECLINED: _("declined"),
-        Status.ASSIGNED: _("with the handling department"),
-        Status.ANSWERED: _("answered"),
-        Status.CLOSED: _("completed and closed"),
-    }
-    return names.get(Status(status), status)
+    return _(STATUS_LABELS[Status(status)])
 
 
 def rating_name(rating: Rating) -> str:
@@ -137,3 +142,406 @@ RENDERERS = {
     templates.PROPOSAL_DUE_SOON: render_due_soon,
     templates.PROPOSAL_OVERDUE: render_overdue,
 }
+
+
+# -- screens --------------------------------------------------------------------------------
+
+
+class Filing(StatesGroup):
+    title = State()
+    body = State()
+
+
+class Replying(StatesGroup):
+    text = State()
+
+
+def kind_name(kind: Kind) -> str:
+    return _("proposal") if kind is Kind.PROPOSAL else _("suggestion")
+
+
+def proposal_card(proposal: ProposalDTO, cosigners: int, min_cosigners: int) -> str:
+    lines = [
+        f"<b>#{proposal.id} {html.quote(proposal.title or '…')}</b>",
+        _("{kind} · {category} · {status}").format(
+            kind=kind_name(proposal.kind),
+            category=html.quote(proposal.category),
+            status=status_name(proposal.status),
+        ),
+        _("Co-signers: {count}").format(count=cosigners)
+        + (f" / {min_cosigners}" if proposal.status is Status.COLLECTING else ""),
+        "",
+        html.quote(_shorten(proposal.body, 1500)),
+    ]
+    if proposal.decision_reason:
+        lines += ["", _("Decision: {reason}").format(reason=html.quote(proposal.decision_reason))]
+    if proposal.department:
+        lines.append(
+            _("Handled by {department}, due {due_on}.").format(
+                department=html.quote(proposal.department), due_on=proposal.due_on
+            )
+        )
+    if proposal.answer:
+        lines += [
+            "",
+            _("Official answer: {answer}").format(
+                answer=html.quote(_shorten(proposal.answer, 1500))
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _cb(action: ProposalAction, proposal_id: int = 0, value: str = "") -> str:
+    return ProposalCB(action=action, proposal_id=proposal_id, value=value).pack()
+
+
+def card_keyboard(proposal: ProposalDTO, identity: Identity) -> InlineKeyboardMarkup | None:
+    """The actions this person may take on this proposal now (the service checks again)."""
+    builder = InlineKeyboardBuilder()
+    member = identity.member
+    own = member is not None and member.id == proposal.proposer_id
+    if proposal.status in COSIGNABLE and not own:
+        builder.button(text=_("✍️ Co-sign"), callback_data=_cb(ProposalAction.COSIGN, proposal.id))
+    if identity.has(Role.OFFICER) and proposal.status in REVIEWABLE:
+        for decision, text in (
+            (Status.ACCEPTED, _("Accept (立案)")),
+            (Status.CONVERTED, _("Convert to a suggestion")),
+            (Status.MERGED, _("Merge")),
+            (Status.DECLINED, _("Decline")),
+        ):
+            builder.button(
+                text=text, callback_data=_cb(ProposalAction.DECIDE, proposal.id, decision.value)
+            )
+    if identity.has(Role.OFFICER) and proposal.status in ASSIGNABLE:
+        builder.button(
+            text=_("Assign to a department"), callback_data=_cb(ProposalAction.ASSIGN, proposal.id)
+        )
+    handler = (
+        identity.has(Role.HANDLER)
+        and member is not None
+        and (member.department == proposal.department)
+    )
+    if proposal.status is Status.ASSIGNED and (handler or identity.has(Role.OFFICER)):
+        builder.button(text=_("Answer"), callback_data=_cb(ProposalAction.ANSWER, proposal.id))
+        builder.button(
+            text=_("Ask the proposer"), callback_data=_cb(ProposalAction.ASK, proposal.id)
+        )
+    builder.adjust(2)
+    markup = builder.as_markup()
+    return markup if markup.inline_keyboard else None
+
+
+async def show_card(
+    message: Message,
+    proposals: ProposalService,
+    identity: Identity,
+    proposal_id: int,
+    *,
+    edit: bool = False,
+) -> None:
+    proposal = await proposals.visible(identity, proposal_id)
+    cosigners = len(await proposals.cosigners(proposal_id))
+    text = proposal_card(proposal, cosigners, proposals.settings.min_cosigners)
+    markup = card_keyboard(proposal, identity)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+async def on_menu(callback: CallbackQuery, identity: Identity, proposals: ProposalService) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    builder = InlineKeyboardBuilder()
+    if proposals.may_file(identity, Kind.PROPOSAL):
+        builder.button(
+            text=_("📝 File a proposal"),
+            callback_data=_cb(ProposalAction.NEW, value=Kind.PROPOSAL.value),
+        )
+    builder.button(
+        text=_("💬 Make a suggestion"),
+        callback_data=_cb(ProposalAction.NEW, value=Kind.SUGGESTION.value),
+    )
+    builder.button(text=_("📋 Public board"), callback_data=_cb(ProposalAction.BOARD, value="0"))
+    builder.button(text=_("🗂 My proposals"), callback_data=_cb(ProposalAction.MINE))
+    builder.adjust(1)
+    await callback.message.answer(_("Proposals and suggestions"), reply_markup=builder.as_markup())
+
+
+async def on_new(
+    callback: CallbackQuery, callback_data: ProposalCB, proposals: ProposalService
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    builder = InlineKeyboardBuilder()
+    for index, category in enumerate(proposals.settings.categories):
+        builder.button(
+            text=category,
+            callback_data=_cb(ProposalAction.CATEGORY, value=f"{callback_data.value}-{index}"),
+        )
+    builder.adjust(2)
+    await callback.message.answer(_("Choose a category:"), reply_markup=builder.as_markup())
+
+
+async def on_category(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+    state: FSMContext,
+) -> None:
+    kind_value, _sep, index = callback_data.value.partition("-")
+    categories = proposals.settings.categories
+    if (
+        kind_value not in {k.value for k in Kind}
+        or not index.isdigit()
+        or int(index) >= len(categories)
+    ):
+        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    proposal_id = await proposals.start(identity, Kind(kind_value), categories[int(index)])
+    await callback.answer()
+    await state.set_state(Filing.title)
+    await state.update_data({"proposal_id": proposal_id})
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_("Please send the title (at most 100 characters)."))
+
+
+def _finish_keyboard(proposal_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Done, show the preview"), callback_data=_cb(ProposalAction.FINISH, proposal_id)
+    )
+    return builder.as_markup()
+
+
+async def on_title(
+    message: Message, identity: Identity, proposals: ProposalService, state: FSMContext
+) -> None:
+    proposal_id = int(await state.get_value("proposal_id") or 0)
+    await proposals.set_title(identity, proposal_id, message.text or "")
+    await state.set_state(Filing.body)
+    await message.answer(
+        _(
+            "Now send the text. You may send several messages, photos and "
+            "documents. When you are done, tap the button."
+        ),
+        reply_markup=_finish_keyboard(proposal_id),
+    )
+
+
+async def on_body(
+    message: Message, identity: Identity, proposals: ProposalService, state: FSMContext
+) -> None:
+    proposal_id = int(await state.get_value("proposal_id") or 0)
+    if message.photo or message.document:
+        file_id = message.photo[-1].file_id if message.photo else message.document.file_id  # type: ignore[union-attr]
+        name = message.document.file_name if message.document else None
+        await proposals.attach(
+            identity, proposal_id, "photo" if message.photo else "document", file_id, name
+        )
+        if message.caption:
+            await proposals.add_text(identity, proposal_id, message.caption)
+        await message.answer(_("Attached."), reply_markup=_finish_keyboard(proposal_id))
+        return
+    if message.text is None:
+        await message.answer(_("Please send text, a photo or a document."))
+        return
+    length = await proposals.add_text(identity, proposal_id, message.text)
+    await message.answer(
+        _("Received ({length} characters so far).").format(length=length),
+        reply_markup=_finish_keyboard(proposal_id),
+    )
+
+
+async def on_finish(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    proposal = await proposals.visible(identity, callback_data.proposal_id)
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("📨 Submit"), callback_data=_cb(ProposalAction.SUBMIT, proposal.id))
+    attachments = len(await proposals.attachments(proposal.id))
+    await callback.message.answer(
+        _("Preview:")
+        + "\n\n"
+        + proposal_card(proposal, 0, proposals.settings.min_cosigners)
+        + "\n"
+        + _("Attachments: {count}").format(count=attachments),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def on_submit(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    proposal = await proposals.submit(identity, callback_data.proposal_id)
+    await state.clear()
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    if proposal.status is Status.COLLECTING:
+        me = await bot.me()
+        await callback.message.answer(
+            _(
+                "Submitted. It needs {count} co-signers before review. Share this link with "
+                "colleagues: https://t.me/{bot}?start=p{id}"
+            ).format(count=proposals.settings.min_cosigners, bot=me.username, id=proposal.id)
+        )
+    else:
+        await callback.message.answer(_("Submitted. The union officers will review it."))
+
+
+async def on_view(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await show_card(callback.message, proposals, identity, callback_data.proposal_id)
+
+
+async def on_cosign(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+) -> None:
+    await proposals.cosign(identity, callback_data.proposal_id)
+    await callback.answer(_("Thank you for co-signing."))
+    if isinstance(callback.message, Message):
+        await show_card(callback.message, proposals, identity, callback_data.proposal_id, edit=True)
+
+
+async def on_board(
+    callback: CallbackQuery, callback_data: ProposalCB, proposals: ProposalService
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    page = int(callback_data.value) if callback_data.value.isdigit() else 0
+    shown, total = await proposals.board(page=page, per_page=PER_PAGE)
+    text, markup = _listing(shown, total, page)
+    await callback.message.answer(text, reply_markup=markup)
+
+
+async def on_mine(callback: CallbackQuery, identity: Identity, proposals: ProposalService) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        mine = await proposals.mine(identity)
+        text, markup = _listing(mine, len(mine), None)
+        await callback.message.answer(text, reply_markup=markup)
+
+
+PER_PAGE = 5
+
+
+def _listing(
+    items: list[ProposalDTO], total: int, page: int | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for proposal in items[:20]:
+        builder.row(
+            InlineKeyboardButton(
+                text=f"#{proposal.id} {proposal.title or '…'} · {status_name(proposal.status)}",
+                callback_data=_cb(ProposalAction.VIEW, proposal.id),
+            )
+        )
+    if page is not None:
+        navigation = []
+        if page > 0:
+            navigation.append(
+                InlineKeyboardButton(
+                    text="⬅️", callback_data=_cb(ProposalAction.BOARD, value=str(page - 1))
+                )
+            )
+        if (page + 1) * PER_PAGE < total:
+            navigation.append(
+                InlineKeyboardButton(
+                    text="➡️", callback_data=_cb(ProposalAction.BOARD, value=str(page + 1))
+                )
+            )
+        if navigation:
+            builder.row(*navigation)
+    text = _("{total} in all.").format(total=total) if total else _("Nothing here yet.")
+    return text, builder.as_markup()
+
+
+async def on_rate(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+) -> None:
+    if callback_data.value not in {r.value for r in Rating}:
+        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await proposals.rate(identity, callback_data.proposal_id, Rating(callback_data.value))
+    await callback.answer(_("Thank you for your rating."), show_alert=True)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+
+
+async def on_reply_button(
+    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext
+) -> None:
+    await callback.answer()
+    await state.set_state(Replying.text)
+    await state.update_data({"proposal_id": callback_data.proposal_id})
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_("Please send your reply."))
+
+
+async def on_reply_text(
+    message: Message, identity: Identity, proposals: ProposalService, state: FSMContext
+) -> None:
+    proposal_id = int(await state.get_value("proposal_id") or 0)
+    await proposals.clarify(identity, proposal_id, message.text or "")
+    await state.clear()
+    await message.answer(_("Your reply was passed on to the handling department."))
+
+
+def create_router() -> Router:
+    router = Router(name="proposals")
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+        observer.middleware(RequireRegistration())
+    router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.PROPOSALS))
+    actions = {
+        ProposalAction.NEW: on_new,
+        ProposalAction.CATEGORY: on_category,
+        ProposalAction.FINISH: on_finish,
+        ProposalAction.SUBMIT: on_submit,
+        ProposalAction.VIEW: on_view,
+        ProposalAction.COSIGN: on_cosign,
+        ProposalAction.BOARD: on_board,
+        ProposalAction.MINE: on_mine,
+        ProposalAction.RATE: on_rate,
+        ProposalAction.REPLY: on_reply_button,
+    }
+    for action, handler in actions.items():
+        router.callback_query.register(handler, ProposalCB.filter(F.action == action))
+    router.message.register(ask_for_text, Filing.title, WithoutText())
+    router.message.register(on_title, Filing.title)
+    router.message.register(on_body, Filing.body)
+    router.message.register(ask_for_text, Replying.text, WithoutText())
+    router.message.register(on_reply_text, Replying.text)
+    return router

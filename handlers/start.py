@@ -15,6 +15,7 @@ from bot.callbacks import ConsentCB
 from bot.filters import WithoutText, private_chat
 from handlers.common import ask_for_text
 from handlers.menu import main_menu, menu_text, show_menu
+from handlers.proposals import show_card
 from members.dto import Identity
 from members.service import (
     INVITE_PREFIX,
@@ -22,8 +23,10 @@ from members.service import (
     RegistrationResult,
     validate_employee_id,
 )
+from proposals.service import ProposalService
 
 INVITE_KEY = "invite"
+PROPOSAL_LINK = "p"  # t.me/<bot>?start=p<id> opens a proposal to co-sign
 
 
 class Registration(StatesGroup):
@@ -58,10 +61,16 @@ async def on_start(
     identity: Identity,
     membership: MembershipService,
     state: FSMContext,
+    proposals: ProposalService,
 ) -> None:
     if identity.is_registered:
         await state.set_state(None)
-        if command.args:
+        args = command.args or ""
+        if args.startswith(PROPOSAL_LINK) and args[len(PROPOSAL_LINK) :].isdigit():
+            # A co-signing link a proposer shared.
+            await show_card(message, proposals, identity, int(args[len(PROPOSAL_LINK) :]))
+            return
+        if args:
             await message.answer(_("You are already registered."))
         await show_menu(message, identity)
         return

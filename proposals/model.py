@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from common.errors import N_
+
 
 class Kind(StrEnum):
     PROPOSAL = "proposal"  # 提案: filed by representatives (configurable), needs co-signers
@@ -31,6 +33,21 @@ class Rating(StrEnum):
     BASICALLY = "basically"  # 基本满意
     UNSATISFIED = "unsatisfied"  # 不满意
 
+
+# What people read for each status (message ids; translated where shown).
+STATUS_LABELS = {
+    Status.DRAFT: N_("draft"),
+    Status.COLLECTING: N_("collecting co-signatures"),
+    Status.SUBMITTED: N_("submitted"),
+    Status.UNDER_REVIEW: N_("under review"),
+    Status.ACCEPTED: N_("accepted (立案)"),
+    Status.CONVERTED: N_("converted to a suggestion"),
+    Status.MERGED: N_("merged into another proposal"),
+    Status.DECLINED: N_("declined"),
+    Status.ASSIGNED: N_("with the handling department"),
+    Status.ANSWERED: N_("answered"),
+    Status.CLOSED: N_("completed and closed"),
+}
 
 REVIEWABLE = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW})
 ASSIGNABLE = frozenset({Status.ACCEPTED, Status.CONVERTED})

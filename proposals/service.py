@@ -18,6 +18,7 @@ from proposals.model import (
     ASSIGNABLE,
     COSIGNABLE,
     REVIEWABLE,
+    STATUS_LABELS,
     AttachmentDTO,
     EventDTO,
     Kind,
@@ -98,6 +99,18 @@ class ProposalService:
         return await self._proposals.board(
             statuses=statuses, category=category, offset=max(page, 0) * per_page, limit=per_page
         )
+
+    async def mine(self, actor: Identity) -> list[ProposalDTO]:
+        return await self._proposals.by_proposer(_member(actor).id)
+
+    async def queue(self, actor: Identity) -> list[ProposalDTO]:
+        """What waits for this person: officers review and assign; handlers answer."""
+        if actor.has(Role.OFFICER):
+            return await self._proposals.in_status(REVIEWABLE | ASSIGNABLE | {Status.ASSIGNED})
+        member = _member(actor)
+        if actor.has(Role.HANDLER):
+            return await self._proposals.in_status({Status.ASSIGNED}, member.department)
+        raise PermissionDenied()
 
     # -- filing -----------------------------------------------------------------------------------
     def may_file(self, actor: Identity, kind: Kind) -> bool:
@@ -518,7 +531,11 @@ class ProposalMoved(DomainError):
     """An old button after a status change: "this proposal is now …"."""
 
     def __init__(self, proposal: ProposalDTO) -> None:
-        super().__init__(N_("This proposal is now: {status}."), status=proposal.status.value)
+        super().__init__(
+            N_("This proposal is now: {status}."),
+            status=STATUS_LABELS[proposal.status],
+            translate=("status",),
+        )
         self.proposal = proposal
 
 

@@ -223,3 +223,18 @@ class ProposalRepository:
             select(Member.id, Member.name, Member.department).where(Member.id.in_(list(member_ids)))
         )
         return {r.id: (r.name, r.department) for r in rows}
+
+    async def by_proposer(self, member_id: int) -> list[ProposalDTO]:
+        rows = await self._session.scalars(
+            select(Proposal).where(Proposal.proposer_id == member_id).order_by(Proposal.id.desc())
+        )
+        return [_dto(p) for p in rows]
+
+    async def in_status(
+        self, statuses: Iterable[Status], department: str | None = None
+    ) -> list[ProposalDTO]:
+        statement = select(Proposal).where(Proposal.status.in_([s.value for s in statuses]))
+        if department is not None:
+            statement = statement.where(Proposal.department == department)
+        rows = await self._session.scalars(statement.order_by(Proposal.id))
+        return [_dto(p) for p in rows]

@@ -158,7 +158,7 @@ async def test_old_buttons_after_a_status_change_say_where_it_is(world):
     await service.decide(people["O1"], proposal_id, Status.DECLINED, "不属于工会职责")
     with pytest.raises(ProposalMoved) as moved:
         await service.decide(people["O1"], proposal_id, Status.ACCEPTED, "改主意")
-    assert moved.value.params == {"status": "declined"}
+    assert moved.value.params == {"status": "declined"} and moved.value.translate == ("status",)
     with pytest.raises(ProposalMoved):
         await service.add_text(people["P1"], proposal_id, "补充")
 
