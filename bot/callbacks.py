@@ -96,6 +96,8 @@ class ProposalAction(StrEnum):
     ANSWER = "w"
     ASK = "q"
     QUEUE = "u"  # officers: waiting for review; handlers: their department's
+    TIMELINE = "t"
+    FILES = "x"
 
 
 class ProposalCB(CallbackData, prefix="p1"):

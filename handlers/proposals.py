@@ -23,6 +23,7 @@ from members.dto import Identity
 from members.roles import Role
 from proposals import notifications as templates
 from proposals.model import (
+    ACTION_LABELS,
     ASSIGNABLE,
     COSIGNABLE,
     REVIEWABLE,
@@ -156,6 +157,10 @@ class Replying(StatesGroup):
     text = State()
 
 
+class Commenting(StatesGroup):
+    text = State()
+
+
 def kind_name(kind: Kind) -> str:
     return _("proposal") if kind is Kind.PROPOSAL else _("suggestion")
 
@@ -199,7 +204,9 @@ def _cb(action: ProposalAction, proposal_id: int = 0, value: str = "") -> str:
     return ProposalCB(action=action, proposal_id=proposal_id, value=value).pack()
 
 
-def card_keyboard(proposal: ProposalDTO, identity: Identity) -> InlineKeyboardMarkup | None:
+def card_keyboard(
+    proposal: ProposalDTO, identity: Identity, attachments: int = 0
+) -> InlineKeyboardMarkup:
     """The actions this person may take on this proposal now (the service checks again)."""
     builder = InlineKeyboardBuilder()
     member = identity.member
@@ -230,9 +237,14 @@ def card_keyboard(proposal: ProposalDTO, identity: Identity) -> InlineKeyboardMa
         builder.button(
             text=_("Ask the proposer"), callback_data=_cb(ProposalAction.ASK, proposal.id)
         )
+    builder.button(text=_("🕓 Timeline"), callback_data=_cb(ProposalAction.TIMELINE, proposal.id))
+    if attachments:
+        builder.button(
+            text=_("📎 Attachments ({count})").format(count=attachments),
+            callback_data=_cb(ProposalAction.FILES, proposal.id),
+        )
     builder.adjust(2)
-    markup = builder.as_markup()
-    return markup if markup.inline_keyboard else None
+    return builder.as_markup()
 
 
 async def show_card(
@@ -246,7 +258,7 @@ async def show_card(
     proposal = await proposals.visible(identity, proposal_id)
     cosigners = len(await proposals.cosigners(proposal_id))
     text = proposal_card(proposal, cosigners, proposals.settings.min_cosigners)
-    markup = card_keyboard(proposal, identity)
+    markup = card_keyboard(proposal, identity, len(await proposals.attachments(proposal_id)))
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -431,16 +443,72 @@ async def on_cosign(
         await show_card(callback.message, proposals, identity, callback_data.proposal_id, edit=True)
 
 
+BOARD_FILTERS = (
+    ("", None),
+    (Status.ASSIGNED.value, Status.ASSIGNED),
+    (Status.ANSWERED.value, Status.ANSWERED),
+    (Status.CLOSED.value, Status.CLOSED),
+    (Status.DECLINED.value, Status.DECLINED),
+)
+
+
+def _board_value(page: int, status: str, category: str) -> str:
+    return f"{page}.{status}.{category}"  # ":" separates callback fields, so "." here
+
+
 async def on_board(
     callback: CallbackQuery, callback_data: ProposalCB, proposals: ProposalService
 ) -> None:
     await callback.answer()
     if not isinstance(callback.message, Message):
         return
-    page = int(callback_data.value) if callback_data.value.isdigit() else 0
-    shown, total = await proposals.board(page=page, per_page=PER_PAGE)
-    text, markup = _listing(shown, total, page)
-    await callback.message.answer(text, reply_markup=markup)
+    page_text, _dot, rest = callback_data.value.partition(".")
+    status_value, _dot, category_text = rest.partition(".")
+    page = int(page_text) if page_text.isdigit() else 0
+    status = Status(status_value) if status_value in {s.value for s in Status} else None
+    categories = proposals.settings.categories
+    category = (
+        categories[int(category_text)]
+        if category_text.isdigit() and int(category_text) < len(categories)
+        else None
+    )
+    shown, total = await proposals.board(
+        status=status, category=category, page=page, per_page=PER_PAGE
+    )
+    text, markup = _listing(
+        shown,
+        total,
+        page,
+        filters=(status_value if status else "", category_text if category else ""),
+    )
+    builder = InlineKeyboardBuilder.from_markup(markup)
+    builder.row(
+        *[
+            InlineKeyboardButton(
+                text=("🔎 " if value == (status_value if status else "") else "")
+                + (status_name(value) if value else _("all")),
+                callback_data=_cb(
+                    ProposalAction.BOARD, value=_board_value(0, value, category_text)
+                ),
+            )
+            for value, _status in BOARD_FILTERS
+        ],
+        width=3,
+    )
+    builder.row(
+        *[
+            InlineKeyboardButton(
+                text=("🔎 " if str(index) == category_text else "") + "#" + name,
+                callback_data=_cb(
+                    ProposalAction.BOARD,
+                    value=_board_value(0, status_value if status else "", str(index)),
+                ),
+            )
+            for index, name in enumerate(categories)
+        ],
+        width=3,
+    )
+    await callback.message.answer(text, reply_markup=builder.as_markup())
 
 
 async def on_mine(callback: CallbackQuery, identity: Identity, proposals: ProposalService) -> None:
@@ -455,7 +523,10 @@ PER_PAGE = 5
 
 
 def _listing(
-    items: list[ProposalDTO], total: int, page: int | None
+    items: list[ProposalDTO],
+    total: int,
+    page: int | None,
+    filters: tuple[str, str] = ("", ""),
 ) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     for proposal in items[:20]:
@@ -470,13 +541,15 @@ def _listing(
         if page > 0:
             navigation.append(
                 InlineKeyboardButton(
-                    text="⬅️", callback_data=_cb(ProposalAction.BOARD, value=str(page - 1))
+                    text="⬅️",
+                    callback_data=_cb(ProposalAction.BOARD, value=_board_value(page - 1, *filters)),
                 )
             )
         if (page + 1) * PER_PAGE < total:
             navigation.append(
                 InlineKeyboardButton(
-                    text="➡️", callback_data=_cb(ProposalAction.BOARD, value=str(page + 1))
+                    text="➡️",
+                    callback_data=_cb(ProposalAction.BOARD, value=_board_value(page + 1, *filters)),
                 )
             )
         if navigation:
@@ -490,14 +563,20 @@ async def on_rate(
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
+    state: FSMContext,
 ) -> None:
     if callback_data.value not in {r.value for r in Rating}:
         await callback.answer(_("This button is no longer valid."), show_alert=True)
         return
     await proposals.rate(identity, callback_data.proposal_id, Rating(callback_data.value))
-    await callback.answer(_("Thank you for your rating."), show_alert=True)
+    await callback.answer(_("Thank you for your rating."))
+    await state.set_state(Commenting.text)
+    await state.update_data({"proposal_id": callback_data.proposal_id})
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(
+            _("Would you like to add a comment? Send it now, or send /skip.")
+        )
 
 
 async def on_reply_button(
@@ -519,6 +598,61 @@ async def on_reply_text(
     await message.answer(_("Your reply was passed on to the handling department."))
 
 
+async def on_comment(
+    message: Message, identity: Identity, proposals: ProposalService, state: FSMContext
+) -> None:
+    proposal_id = int(await state.get_value("proposal_id") or 0)
+    await state.clear()
+    if (message.text or "").strip() == "/skip":
+        await message.answer(_("All right, no comment."))
+        return
+    await proposals.comment_rating(identity, proposal_id, message.text or "")
+    await message.answer(_("Thank you, your comment was recorded."))
+
+
+async def on_timeline(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    proposal = await proposals.visible(identity, callback_data.proposal_id)
+    events = await proposals.timeline(proposal.id)
+    names = await proposals.names([e.actor_id for e in events if e.actor_id])
+    tz = proposals.settings.tz
+    lines = [f"<b>#{proposal.id} {html.quote(proposal.title)}</b>", _("Timeline:")]
+    for event in events:
+        line = f"{event.at.astimezone(tz):%Y-%m-%d %H:%M} · " + _(
+            ACTION_LABELS.get(event.action, event.action)
+        )
+        if event.actor_id in names:
+            line += f" · {html.quote(names[event.actor_id])}"
+        if event.note:
+            line += f"\n    {html.quote(_shorten(event.note, 300))}"
+        lines.append(line)
+    await callback.message.answer(_shorten("\n".join(lines), 4000))
+
+
+async def on_files(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    proposal = await proposals.visible(identity, callback_data.proposal_id)
+    for attachment in await proposals.attachments(proposal.id):
+        if attachment.kind == "photo":
+            await callback.message.answer_photo(attachment.telegram_file_id)
+        else:
+            await callback.message.answer_document(attachment.telegram_file_id)
+
+
 def create_router() -> Router:
     router = Router(name="proposals")
     for observer in (router.message, router.callback_query):
@@ -535,6 +669,8 @@ def create_router() -> Router:
         ProposalAction.BOARD: on_board,
         ProposalAction.MINE: on_mine,
         ProposalAction.RATE: on_rate,
+        ProposalAction.TIMELINE: on_timeline,
+        ProposalAction.FILES: on_files,
         ProposalAction.REPLY: on_reply_button,
     }
     for action, handler in actions.items():
@@ -542,6 +678,8 @@ def create_router() -> Router:
     router.message.register(ask_for_text, Filing.title, WithoutText())
     router.message.register(on_title, Filing.title)
     router.message.register(on_body, Filing.body)
+    router.message.register(ask_for_text, Commenting.text, WithoutText())
+    router.message.register(on_comment, Commenting.text)
     router.message.register(ask_for_text, Replying.text, WithoutText())
     router.message.register(on_reply_text, Replying.text)
     return router

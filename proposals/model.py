@@ -49,6 +49,27 @@ STATUS_LABELS = {
     Status.CLOSED: N_("completed and closed"),
 }
 
+# Timeline actions as people read them.
+ACTION_LABELS = {
+    "created": N_("draft started"),
+    "submitted": N_("submitted"),
+    "cosigned": N_("co-signed"),
+    "enough_cosigners": N_("enough co-signers: sent to review"),
+    "review_started": N_("review started"),
+    "accepted": N_("accepted (立案)"),
+    "converted": N_("converted to a suggestion"),
+    "merged": N_("merged into another proposal"),
+    "declined": N_("declined"),
+    "assigned": N_("assigned"),
+    "clarification_asked": N_("the department asked a question"),
+    "clarified": N_("the proposer replied"),
+    "answered": N_("answered"),
+    "rated": N_("rated"),
+    "rating_comment": N_("commented on the answer"),
+    "reopened": N_("not satisfied: reopened to the department"),
+    "sent_to_officers": N_("not satisfied again: back to the union officers"),
+}
+
 REVIEWABLE = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW})
 ASSIGNABLE = frozenset({Status.ACCEPTED, Status.CONVERTED})
 # Co-signing stays open until officers have decided.

@@ -378,6 +378,21 @@ class ProposalService:
         await self._repos.commit()
         return await self.get(proposal_id)
 
+    async def comment_rating(self, actor: Identity, proposal_id: int, comment: str) -> None:
+        """The proposer's words to go with their rating."""
+        proposal = await self.get(proposal_id)
+        if not _is_proposer(actor, proposal):
+            raise PermissionDenied()
+        if proposal.rating is None:
+            raise _now(proposal)
+        comment = _text(comment, NOTE_MAX)
+        await self._proposals.update(proposal_id, rating_comment=comment)
+        await self._event(proposal_id, "rating_comment", actor, None, None, comment)
+        await self._repos.commit()
+
+    async def names(self, member_ids: list[int]) -> dict[int, str]:
+        return {k: v[0] for k, v in (await self._proposals.names(member_ids)).items()}
+
     # -- due dates --------------------------------------------------------------------------------
     async def sweep(self) -> dict[str, int]:
         """Scheduled: reminders before the due date, then officers, then the chair. Each

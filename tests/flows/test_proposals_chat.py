@@ -37,6 +37,8 @@ async def test_file_cosign_review_assign_clarify_answer_rate(app, database):
     assert "正文" in (await app.send(PROPOSER, "食堂延长营业时间")).text
     assert "请发送文字" in (await app.send(PROPOSER, sticker=True)).text
     await app.send(PROPOSER, "晚上加班的老师吃不上饭。")
+    attached = await app.send_file(PROPOSER, "排队照片.pdf", b"%PDF-1.4")
+    assert "已附加" in attached.text
     received = await app.send(PROPOSER, "建议营业到 20:00。")
     preview = await app.press(PROPOSER, received.button("完成"))
     assert "食堂延长营业时间" in preview.text and "建议营业到 20:00" in preview.text
@@ -84,11 +86,25 @@ async def test_file_cosign_review_assign_clarify_answer_rate(app, database):
     rate = to_proposer[-1]
     assert "已答复" in rate.text and "满意" in str(rate.reply_markup)
     rated = await app.press(PROPOSER, cb(ProposalAction.RATE, value="satisfied"))
-    assert "感谢您的评价" in rated.text
+    assert "感谢您的评价" in rated.text and "/skip" in rated.text
+    assert "已记录" in (await app.send(PROPOSER, "办得很快")).text
     final = await app.press(C2, cb(ProposalAction.VIEW))
     assert "已办结" in final.text and "二食堂将营业到 20:00" in final.text
     board = await app.press(C2, cb(ProposalAction.BOARD, value="0"))
     assert "食堂延长营业时间" in str(board.buttons())
+    filters = {text: data for text, data in board.buttons() if not text.startswith("#")}
+    closed_only = await app.press(C2, filters["已办结"])
+    assert "食堂延长营业时间" in str(closed_only.buttons())
+    declined_only = await app.press(C2, filters["不予立案"])
+    assert "暂无内容" in declined_only.text
+    other_category = await app.press(C2, board.button("#教学科研"))
+    assert "暂无内容" in other_category.text
+
+    timeline = await app.press(C2, final.button("办理过程"))
+    for step in ("提交", "附议", "已立案", "分派", "答复", "评价", "办得很快", "干部丁"):
+        assert step in timeline.text, step
+    files = await app.press(C2, final.button("附件"))
+    assert len([r for r in files.requests if type(r).__name__ == "SendDocument"]) == 1
 
 
 async def test_members_file_suggestions_and_drafts_stay_private(app, database):
