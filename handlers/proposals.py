@@ -520,6 +520,7 @@ async def on_mine(callback: CallbackQuery, identity: Identity, proposals: Propos
 
 
 PER_PAGE = 5
+PRIVATE_NOTES = frozenset({"clarification_asked", "clarified"})
 
 
 def _listing(
@@ -623,6 +624,16 @@ async def on_timeline(
     events = await proposals.timeline(proposal.id)
     names = await proposals.names([e.actor_id for e in events if e.actor_id])
     tz = proposals.settings.tz
+    member = identity.member
+    # The public sees every step; the proposer, officers and the department also see what
+    # was said between them.
+    insider = identity.has(Role.OFFICER) or (
+        member is not None
+        and (
+            member.id == proposal.proposer_id
+            or (identity.has(Role.HANDLER) and member.department == proposal.department)
+        )
+    )
     lines = [f"<b>#{proposal.id} {html.quote(proposal.title)}</b>", _("Timeline:")]
     for event in events:
         line = f"{event.at.astimezone(tz):%Y-%m-%d %H:%M} · " + _(
@@ -630,7 +641,7 @@ async def on_timeline(
         )
         if event.actor_id in names:
             line += f" · {html.quote(names[event.actor_id])}"
-        if event.note:
+        if event.note and (event.action not in PRIVATE_NOTES or insider):
             line += f"\n    {html.quote(_shorten(event.note, 300))}"
         lines.append(line)
     await callback.message.answer(_shorten("\n".join(lines), 4000))

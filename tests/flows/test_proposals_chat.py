@@ -103,6 +103,9 @@ async def test_file_cosign_review_assign_clarify_answer_rate(app, database):
     timeline = await app.press(C2, final.button("办理过程"))
     for step in ("提交", "附议", "已立案", "分派", "答复", "评价", "办得很快", "干部丁"):
         assert step in timeline.text, step
+    assert "二食堂" not in timeline.text.replace("二食堂将营业", "")  # the Q&A stays private
+    own_view = await app.press(PROPOSER, cb(ProposalAction.TIMELINE))
+    assert "是哪个食堂" in own_view.text
     files = await app.press(C2, final.button("附件"))
     assert len([r for r in files.requests if type(r).__name__ == "SendDocument"]) == 1
 
