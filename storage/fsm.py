@@ -48,7 +48,8 @@ class SQLStorage(BaseStorage):
         return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
-        self._cache.pop(self._key_builder.build(key), None)  # re-read after any write
+        built = self._key_builder.build(key)
+        cached = self._cache.pop(built, None)
         async with self._sessions() as session:
             statement = self._insert(session)(FsmRecord).values(
                 key=self._key_builder.build(key), updated_at=utcnow(), **values
@@ -59,6 +60,9 @@ class SQLStorage(BaseStorage):
             )
             await session.execute(statement)
             await session.commit()
+        if cached is not None and self._cache_size:  # write-through: no re-read after a write
+            state, data = (None, "{}") if cached == _ABSENT else cached
+            self._cache[built] = (values.get("state", state), values.get("data", data))
 
     async def _row(self, key: StorageKey) -> tuple[str | None, str] | None:
         built = self._key_builder.build(key)
@@ -101,6 +105,8 @@ class SQLStorage(BaseStorage):
         return json.loads(row[1]) if row else {}
 
     async def _drop_if_empty(self, key: StorageKey) -> None:
+        if self._cache.get(self._key_builder.build(key)) not in (None, _ABSENT, (None, "{}")):
+            return  # write-through cache knows the row is not empty: nothing to delete
         self._cache.pop(self._key_builder.build(key), None)
         # A cleared conversation leaves no row behind (less data kept about a person).
         async with self._sessions() as session:

@@ -327,9 +327,9 @@ class SurveyService:
             raise SurveyUnavailable(N_("This survey is closed."))
         if not _in_audience(survey.definition, identity):
             raise SurveyUnavailable(N_("This survey is not meant for you."))
-        if await self._surveys.is_done(survey.id, member.id):
+        done, record = await self._surveys.progress(survey.id, member.id)
+        if done:
             raise SurveyUnavailable(N_("You have already answered this survey. Thank you!"))
-        record = await self._surveys.draft(survey.id, member.id)
         draft = Draft.from_json(record.answers, record.editing) if record else Draft()
         return survey, draft
 

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from members.dto import MemberDTO
 from members.roles import Role
@@ -36,14 +35,36 @@ class MemberRepository:
         return to_dto(member) if member else None
 
     async def get_by_telegram_id(self, telegram_id: int) -> MemberDTO | None:
-        # Runs on every update: one query with the roles joined in, not two.
-        result = await self._session.scalars(
-            select(Member)
-            .options(joinedload(Member.roles))
-            .where(Member.telegram_id == telegram_id)
+        # Runs on every update: one Core query with the roles joined in (no ORM identity map).
+        rows = (
+            await self._session.execute(
+                select(
+                    Member.id,
+                    Member.employee_id,
+                    Member.name,
+                    Member.department,
+                    Member.telegram_id,
+                    Member.locale,
+                    Member.registered_at,
+                    MemberRole.role,
+                )
+                .outerjoin(MemberRole, MemberRole.member_id == Member.id)
+                .where(Member.telegram_id == telegram_id)
+            )
+        ).all()
+        if not rows:
+            return None
+        first = rows[0]
+        return MemberDTO(
+            id=first.id,
+            employee_id=first.employee_id,
+            name=first.name,
+            department=first.department,
+            telegram_id=first.telegram_id,
+            locale=first.locale,
+            roles=frozenset(Role(r.role) for r in rows if r.role is not None),
+            registered_at=first.registered_at,
         )
-        member = result.unique().first()
-        return to_dto(member) if member else None
 
     async def get_by_employee_id(self, employee_id: str) -> MemberDTO | None:
         member = await self._session.scalar(select(Member).where(Member.employee_id == employee_id))

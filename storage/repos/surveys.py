@@ -55,6 +55,19 @@ class DraftRecord:
     editing: str | None
 
 
+_SURVEY_COLUMNS = select(
+    Survey.id,
+    Survey.slug,
+    Survey.definition,
+    Survey.status,
+    Survey.anonymous,
+    Survey.opens_at,
+    Survey.closes_at,
+    Survey.opened_at,
+    Survey.closed_at,
+)
+
+
 def _record(survey: Survey) -> SurveyRecord:
     return SurveyRecord(
         survey.id,
@@ -78,8 +91,29 @@ class SurveyRepository:
 
     # -- definitions ----------------------------------------------------------------------------
     async def get(self, survey_id: int) -> SurveyRecord | None:
-        survey = await self._session.get(Survey, survey_id)
-        return _record(survey) if survey else None
+        # Core, not the ORM: runs on every answer.
+        row = (await self._session.execute(_SURVEY_COLUMNS.where(Survey.id == survey_id))).first()
+        return SurveyRecord(*row) if row else None
+
+    async def progress(self, survey_id: int, member_id: int) -> tuple[bool, DraftRecord | None]:
+        """(done, draft) of one member in one statement: runs on every answer."""
+        done = select(SurveyParticipant.done).where(
+            SurveyParticipant.survey_id == survey_id, SurveyParticipant.member_id == member_id
+        )
+        draft = select(SurveyDraft.answers, SurveyDraft.editing).where(
+            SurveyDraft.survey_id == survey_id, SurveyDraft.member_id == member_id
+        )
+        row = (
+            await self._session.execute(
+                select(
+                    done.scalar_subquery(),
+                    draft.with_only_columns(SurveyDraft.answers).scalar_subquery(),
+                    draft.with_only_columns(SurveyDraft.editing).scalar_subquery(),
+                )
+            )
+        ).one()
+        record = DraftRecord(json.loads(row[1]), row[2]) if row[1] is not None else None
+        return bool(row[0]), record
 
     async def get_by_slug(self, slug: str) -> SurveyRecord | None:
         survey = await self._session.scalar(select(Survey).where(Survey.slug == slug))
@@ -241,7 +275,13 @@ class SurveyRepository:
 
     # -- drafts -----------------------------------------------------------------------------------
     async def draft(self, survey_id: int, member_id: int) -> DraftRecord | None:
-        row = await self._session.get(SurveyDraft, (survey_id, member_id))
+        row = (
+            await self._session.execute(
+                select(SurveyDraft.answers, SurveyDraft.editing).where(
+                    SurveyDraft.survey_id == survey_id, SurveyDraft.member_id == member_id
+                )
+            )
+        ).first()
         return DraftRecord(json.loads(row.answers), row.editing) if row else None
 
     async def save_draft(
