@@ -16,11 +16,9 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.base import utcnow
+from storage.base import dialect_insert, utcnow
 from storage.models import FsmRecord
 
 _ABSENT: tuple[str | None, str] = (None, "{}")  # cached "no row"
@@ -44,14 +42,11 @@ class SQLStorage(BaseStorage):
         self._cache_size = cache_size
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
 
-    def _insert(self, session: AsyncSession) -> Any:
-        return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
         built = self._key_builder.build(key)
         cached = self._cache.pop(built, None)
         async with self._sessions() as session:
-            statement = self._insert(session)(FsmRecord).values(
+            statement = dialect_insert(session)(FsmRecord).values(
                 key=self._key_builder.build(key), updated_at=utcnow(), **values
             )
             statement = statement.on_conflict_do_update(

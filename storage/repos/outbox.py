@@ -10,12 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from outbox.model import ClaimedMessage, Kind, Media, Notification, Progress, Status
-from storage.base import utcnow
+from storage.base import dialect_insert, utcnow
 from storage.models import Broadcast, Member, OutboxMedia, OutboxMessage
 
 CHUNK = 500  # rows per multi-row insert (SQLite allows 32,766 bound values)
@@ -37,9 +35,6 @@ class OutboxRepository:
         self._session = session
         self.enqueued = 0  # in this unit of work: lets the caller wake the sender
 
-    def _insert(self):  # type: ignore[no-untyped-def]
-        return pg_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
-
     # -- enqueueing -----------------------------------------------------------------------------
     async def enqueue(self, notification: Notification) -> bool:
         """Queue one message; False if its key was queued before (it is sent once)."""
@@ -49,7 +44,7 @@ class OutboxRepository:
             )
         )
         statement = (
-            self._insert()(OutboxMessage)
+            dialect_insert(self._session)(OutboxMessage)
             .values(self._row(notification, unreachable=unreachable is not None))
             .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
         )
@@ -87,7 +82,7 @@ class OutboxRepository:
             ]
             if rows:
                 await self._session.execute(
-                    self._insert()(OutboxMessage)
+                    dialect_insert(self._session)(OutboxMessage)
                     .values(rows)
                     .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
                 )
@@ -118,7 +113,7 @@ class OutboxRepository:
         """Store a file once (by content hash) and return its id."""
         digest = hashlib.sha256(content).hexdigest()
         await self._session.execute(
-            self._insert()(OutboxMedia)
+            dialect_insert(self._session)(OutboxMedia)
             .values(sha256=digest, filename=filename, content=content)
             .on_conflict_do_nothing(index_elements=[OutboxMedia.sha256])
         )

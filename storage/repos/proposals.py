@@ -7,12 +7,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.roles import Role
 from proposals.model import AttachmentDTO, EventDTO, Kind, ProposalDTO, Rating, Status
+from storage.base import dialect_insert
 from storage.models import (
     Member,
     MemberRole,
@@ -120,7 +119,7 @@ class ProposalRepository:
         ]
 
     async def cosign(self, proposal_id: int, member_id: int) -> bool:
-        insert = pg_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(self._session)
         result = await self._session.execute(
             insert(ProposalCosigner)
             .values(proposal_id=proposal_id, member_id=member_id)

@@ -11,11 +11,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.roles import Role, effective_roles
+from storage.base import dialect_insert
 from storage.models import (
     Member,
     MemberRole,
@@ -85,9 +84,6 @@ def _record(survey: Survey) -> SurveyRecord:
 class SurveyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    def _insert(self):  # type: ignore[no-untyped-def]
-        return pg_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
 
     # -- definitions ----------------------------------------------------------------------------
     async def get(self, survey_id: int) -> SurveyRecord | None:
@@ -213,7 +209,9 @@ class SurveyRepository:
         rows = [{"survey_id": survey_id, "member_id": m, "done": False} for m in member_ids]
         if rows:
             await self._session.execute(
-                self._insert()(SurveyParticipant).values(rows).on_conflict_do_nothing()
+                dialect_insert(self._session)(SurveyParticipant)
+                .values(rows)
+                .on_conflict_do_nothing()
             )
 
     async def is_done(self, survey_id: int, member_id: int) -> bool:
@@ -288,7 +286,7 @@ class SurveyRepository:
         self, survey_id: int, member_id: int, answers: dict[str, Any], editing: str | None
     ) -> None:
         values = {"answers": json.dumps(answers, ensure_ascii=False), "editing": editing}
-        statement = self._insert()(SurveyDraft).values(
+        statement = dialect_insert(self._session)(SurveyDraft).values(
             survey_id=survey_id, member_id=member_id, **values
         )
         await self._session.execute(
@@ -335,7 +333,7 @@ class SurveyRepository:
         await self._session.flush()
         if answers:
             await self._session.execute(
-                self._insert()(SurveyAnswer),
+                dialect_insert(self._session)(SurveyAnswer),
                 [
                     {
                         "response_id": response_id,

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.base import utcnow
+from storage.base import dialect_insert, utcnow
 from storage.models import ProcessedUpdate
 
 
@@ -17,7 +15,7 @@ class ProcessedUpdateRepository:
 
     async def mark(self, update_id: int) -> bool:
         """Record the update id; False if it was already recorded (a duplicate)."""
-        insert = pg_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(self._session)
         statement = (
             insert(ProcessedUpdate)
             .values(update_id=update_id, processed_at=utcnow())
