@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
-from handlers.common import ask_for_text
+from handlers.common import ask_for_text, attachment_of
 from handlers.proposals import _listing, show_card
 from members.dto import Identity
 from proposals.model import Status
@@ -114,12 +114,9 @@ async def on_answer(
     message: Message, identity: Identity, proposals: ProposalService, state: FSMContext
 ) -> None:
     proposal_id = int(await state.get_value("proposal_id") or 0)
-    if message.document or message.photo:
-        file_id = message.photo[-1].file_id if message.photo else message.document.file_id  # type: ignore[union-attr]
-        name = message.document.file_name if message.document else None
-        await proposals.attach(
-            identity, proposal_id, "photo" if message.photo else "document", file_id, name
-        )
+    attachment = attachment_of(message)
+    if attachment is not None:
+        await proposals.attach(identity, proposal_id, *attachment)
         await message.answer(_("Attached. Now send the text of the answer."))
         return
     if message.text is None:

@@ -18,7 +18,7 @@ from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
 from bot.renderers import Rendered
-from handlers.common import ask_for_text
+from handlers.common import ask_for_text, attachment_of
 from members.dto import Identity
 from members.roles import Role
 from proposals import notifications as templates
@@ -352,12 +352,9 @@ async def on_body(
     message: Message, identity: Identity, proposals: ProposalService, state: FSMContext
 ) -> None:
     proposal_id = int(await state.get_value("proposal_id") or 0)
-    if message.photo or message.document:
-        file_id = message.photo[-1].file_id if message.photo else message.document.file_id  # type: ignore[union-attr]
-        name = message.document.file_name if message.document else None
-        await proposals.attach(
-            identity, proposal_id, "photo" if message.photo else "document", file_id, name
-        )
+    attachment = attachment_of(message)
+    if attachment is not None:
+        await proposals.attach(identity, proposal_id, *attachment)
         if message.caption:
             await proposals.add_text(identity, proposal_id, message.caption)
         await message.answer(_("Attached."), reply_markup=_finish_keyboard(proposal_id))
@@ -372,20 +369,33 @@ async def on_body(
     )
 
 
+async def _opened(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+) -> tuple[Message, ProposalDTO] | None:
+    """Acknowledge the press and load the proposal as this person may see it."""
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return None
+    return callback.message, await proposals.visible(identity, callback_data.proposal_id)
+
+
 async def on_finish(
     callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
+    opened = await _opened(callback, callback_data, identity, proposals)
+    if opened is None:
         return
-    proposal = await proposals.visible(identity, callback_data.proposal_id)
+    message, proposal = opened
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📨 Submit"), callback_data=_cb(ProposalAction.SUBMIT, proposal.id))
     attachments = len(await proposals.attachments(proposal.id))
-    await callback.message.answer(
+    await message.answer(
         _("Preview:")
         + "\n\n"
         + proposal_card(proposal, 0, proposals.settings.min_cosigners)
@@ -617,10 +627,10 @@ async def on_timeline(
     identity: Identity,
     proposals: ProposalService,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
+    opened = await _opened(callback, callback_data, identity, proposals)
+    if opened is None:
         return
-    proposal = await proposals.visible(identity, callback_data.proposal_id)
+    message, proposal = opened
     events = await proposals.timeline(proposal.id)
     names = await proposals.names([e.actor_id for e in events if e.actor_id])
     tz = proposals.settings.tz
@@ -644,7 +654,7 @@ async def on_timeline(
         if event.note and (event.action not in PRIVATE_NOTES or insider):
             line += f"\n    {html.quote(_shorten(event.note, 300))}"
         lines.append(line)
-    await callback.message.answer(_shorten("\n".join(lines), 4000))
+    await message.answer(_shorten("\n".join(lines), 4000))
 
 
 async def on_files(
@@ -653,15 +663,15 @@ async def on_files(
     identity: Identity,
     proposals: ProposalService,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
+    opened = await _opened(callback, callback_data, identity, proposals)
+    if opened is None:
         return
-    proposal = await proposals.visible(identity, callback_data.proposal_id)
+    message, proposal = opened
     for attachment in await proposals.attachments(proposal.id):
         if attachment.kind == "photo":
-            await callback.message.answer_photo(attachment.telegram_file_id)
+            await message.answer_photo(attachment.telegram_file_id)
         else:
-            await callback.message.answer_document(attachment.telegram_file_id)
+            await message.answer_document(attachment.telegram_file_id)
 
 
 def create_router() -> Router:
