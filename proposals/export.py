@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import BinaryIO, Literal
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from common.tables import TableFormat, write_table
 from storage.uow import Repositories
 
 FORMER_MEMBER = "（已离会）"  # proposer or co-signer who has left the union
@@ -70,35 +69,9 @@ async def proposal_rows(repos: Repositories, timezone: str) -> list[list[str]]:
     return rows
 
 
-def _safe(cell: str) -> str:
-    # Spreadsheets run cells that start like a formula; proposals are user text.
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
-
-
 async def export_proposals(
-    repos: Repositories, fmt: Literal["csv", "xlsx"], out: BinaryIO, timezone: str
+    repos: Repositories, fmt: TableFormat, out: BinaryIO, timezone: str
 ) -> int:
     rows = await proposal_rows(repos, timezone)
-    if fmt == "csv":
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows([[_safe(c) for c in row] for row in rows])
-        out.write(text.getvalue().encode("utf-8-sig"))
-        return len(rows)
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "提案"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([_safe(c) for c in row])
-    for column in sheet.columns:
-        for cell in column:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    workbook.save(out)
+    write_table(COLUMNS, rows, fmt, out, sheet_title="提案")
     return len(rows)
