@@ -20,6 +20,7 @@ class MenuAction(StrEnum):
     ROLES = "rl"
     SURVEY_ADMIN = "sa"
     PROPOSAL_QUEUE = "pq"
+    INBOX = "ib"
 
 
 class MenuCB(CallbackData, prefix="m1"):
@@ -104,3 +105,56 @@ class ProposalCB(CallbackData, prefix="p1"):
     action: ProposalAction
     proposal_id: int
     value: str = ""
+
+
+class MailboxAction(StrEnum):
+    BOX = "b"  # box chosen: pick the type
+    TYPE = "t"  # type chosen: pick the identity mode
+    MODE = "m"  # mode chosen: start writing
+    PREVIEW = "p"
+    SEND = "s"
+    DISCARD = "x"
+    MINE = "l"
+    OPEN = "o"  # one of my letters
+    FOLLOW = "f"  # answer back on my letter
+    RATE = "r"  # value: 1–5
+    FILES = "a"
+    # letters opened with a receipt code: the letter comes from the in-memory session, never
+    # from the button, so a forged button cannot reach someone else's letter
+    RECEIPT_FOLLOW = "rf"
+    RECEIPT_RATE = "rr"
+    RECEIPT_FILES = "ra"
+
+
+class MailboxCB(CallbackData, prefix="mb1"):
+    action: MailboxAction
+    letter_id: int = 0
+    box: str = ""
+    type: str = ""
+    mode: str = ""
+    value: int = 0
+
+
+class InboxAction(StrEnum):
+    LIST = "l"  # value: page; filter
+    OPEN = "o"
+    REPLY = "r"
+    ASK = "q"
+    HANDLE = "h"
+    TRANSFER = "t"  # box empty: choose; else: ask for the note
+    FILES = "a"
+    SEND = "s"  # the reply being written is complete
+
+
+class InboxFilter(StrEnum):
+    OPEN = "o"
+    UNREAD = "u"
+    ALL = "a"
+
+
+class InboxCB(CallbackData, prefix="ib1"):
+    action: InboxAction
+    letter_id: int = 0
+    page: int = 0
+    view: InboxFilter = InboxFilter.OPEN
+    box: str = ""

@@ -71,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=None, help="file (default: stdout)"
     )
 
+    mailbox = commands.add_parser("mailbox", help="院长/书记信箱").add_subparsers(
+        dest="mailbox_command", required=True
+    )
+    mailbox_export = mailbox.add_parser(
+        "export", help="a box's letters (names only for named letters)"
+    )
+    mailbox_export.add_argument("box", metavar="BOX", help="box key, e.g. principal")
+    mailbox_export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    mailbox_export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
+
     outbox = commands.add_parser("outbox", help="messages the bot sends on its own").add_subparsers(
         dest="outbox_command", required=True
     )
@@ -364,6 +374,14 @@ async def cmd_survey_results(config: Config, args: argparse.Namespace) -> int:
     return await _with_database(config, work)
 
 
+def _write_output(args: argparse.Namespace, content: bytes) -> None:
+    if args.output is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        args.output.write_bytes(content)
+
+
 async def cmd_proposals_export(config: Config, args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
         from proposals.export import export_proposals
@@ -372,12 +390,28 @@ async def cmd_proposals_export(config: Config, args: argparse.Namespace) -> int:
         buffer = io.BytesIO()
         async with unit_of_work(database.sessions) as repos:
             rows = await export_proposals(repos, args.format, buffer, config.union.timezone)
-        if args.output is None:
-            sys.stdout.buffer.write(buffer.getvalue())
-            sys.stdout.flush()
-        else:
-            args.output.write_bytes(buffer.getvalue())
+        _write_output(args, buffer.getvalue())
         print(f"{rows} proposal(s) exported", file=sys.stderr)
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
+async def cmd_mailbox_export(config: Config, args: argparse.Namespace) -> int:
+    if config.mailbox.box(args.box) is None:
+        keys = ", ".join(box.key for box in config.mailbox.boxes)
+        print(f"unknown box {args.box!r} (boxes: {keys})", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def work(database: Database) -> int:
+        from mailboxes.export import export_box
+        from storage.uow import unit_of_work
+
+        buffer = io.BytesIO()
+        async with unit_of_work(database.sessions) as repos:
+            rows = await export_box(repos, args.box, args.format, buffer, config.union.timezone)
+        _write_output(args, buffer.getvalue())
+        print(f"{rows} letter(s) exported", file=sys.stderr)
         return EXIT_OK
 
     return await _with_database(config, work)
@@ -396,6 +430,7 @@ _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], A
     ("survey", "close"): cmd_survey_open_or_close,
     ("survey", "results"): cmd_survey_results,
     ("proposals", "export"): cmd_proposals_export,
+    ("mailbox", "export"): cmd_mailbox_export,
 }
 
 if __name__ == "__main__":

@@ -50,6 +50,23 @@ def _check_api_base(value: str | None) -> str | None:
     return value.rstrip("/") if value else value
 
 
+def _check_roles(value: list[str]) -> list[str]:
+    from members.roles import Role
+
+    unknown = sorted(set(value) - {role.value for role in Role})
+    if unknown:
+        raise ValueError(f"unknown role(s) {unknown}")
+    return value
+
+
+def _localized(value: object) -> object:
+    return {"zh": value, "en": value} if isinstance(value, str) else value
+
+
+# A name shown to people: one string, or a table per locale ({ zh = "…", en = "…" }).
+LocalizedName = Annotated[dict[Locale, str], BeforeValidator(_localized)]
+
+
 class TelegramConfig(_Section):
     token: SecretStr | None = None
     api_base: Annotated[
@@ -131,12 +148,74 @@ class ProposalsConfig(_Section):
     @field_validator("proposer_roles")
     @classmethod
     def _known_roles(cls, value: list[str]) -> list[str]:
-        from members.roles import Role
+        return _check_roles(value)
 
-        unknown = sorted(set(value) - {role.value for role in Role})
-        if unknown:
-            raise ValueError(f"unknown role(s) {unknown}")
+
+class MailboxBox(_Section):
+    """One mailbox (院长信箱, 书记信箱 …): who receives its letters."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")]
+    name: LocalizedName
+    # Members holding any of these roles receive the box's letters …
+    roles: list[str] = Field(default_factory=list)
+    # … and so do these Telegram ids (registered members).
+    telegram_ids: list[int] = Field(default_factory=list)
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        return _check_roles(value)
+
+
+def _default_boxes() -> list[MailboxBox]:
+    return [
+        MailboxBox(
+            key="principal",
+            name={"zh": "院长信箱", "en": "Principal's mailbox"},
+            roles=["principal"],
+        ),
+        MailboxBox(
+            key="secretary",
+            name={"zh": "书记信箱", "en": "Party secretary's mailbox"},
+            roles=["secretary"],
+        ),
+    ]
+
+
+class MailboxConfig(_Section):
+    boxes: list[MailboxBox] = Field(default_factory=_default_boxes, min_length=1)
+    # Letters without a first reply after this many days remind the box's recipients.
+    reply_days: int = Field(default=5, ge=1, le=90)
+    # 32 random bytes, base64. Seals the link to confidential senders and peppers receipt
+    # hashes. Empty: read from (or created in) key_file. Losing it makes confidential senders
+    # unreachable and receipt codes useless.
+    secret_key: SecretStr | None = None
+    key_file: str = "unionvoice-mailbox.key"
+    # Anonymous letters one Telegram account may send per day (counted in memory only).
+    anonymous_per_day: int = Field(default=3, ge=1, le=100)
+
+    @field_validator("boxes")
+    @classmethod
+    def _unique_keys(cls, value: list[MailboxBox]) -> list[MailboxBox]:
+        keys = [box.key for box in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError("box keys must be unique")
+        if len(keys) > 8:
+            raise ValueError("at most 8 boxes")
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        from common.secrets import decode_key
+
+        decode_key(value.get_secret_value())  # never echo the value
+        return value
+
+    def box(self, key: str) -> MailboxBox | None:
+        return next((box for box in self.boxes if box.key == key), None)
 
 
 class OutboxConfig(_Section):
@@ -158,6 +237,7 @@ class Config(_Section):
     registration: RegistrationConfig = RegistrationConfig()
     surveys: SurveysConfig = SurveysConfig()
     proposals: ProposalsConfig = ProposalsConfig()
+    mailbox: MailboxConfig = MailboxConfig()
     outbox: OutboxConfig = OutboxConfig()
     logging: LoggingConfig = LoggingConfig()
 

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Config
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.isolation import UserEventIsolation
+from bot.mailbox_setup import create_mailbox_context
 from bot.middlewares import DatabaseMiddleware
 from bot.renderers import Renderers
 from bot.telegram_transport import TelegramTransport
@@ -22,6 +23,8 @@ from handlers import (
     errors,
     fallback,
     groups,
+    mailbox,
+    mailbox_inbox,
     menu,
     officers,
     proposal_work,
@@ -31,6 +34,8 @@ from handlers import (
     survey_admin,
     surveys,
 )
+from mailboxes.memory import AnonymousSessions
+from mailboxes.settings import MailboxContext
 from outbox.worker import OutboxWorker, SenderSettings
 from storage.database import Database
 from storage.fsm import SQLStorage
@@ -53,8 +58,10 @@ def create_dispatcher(
     *,
     clock: Clock = system_clock,
     i18n: I18n | None = None,
+    mailbox_context: MailboxContext | None = None,
 ) -> Dispatcher:
     i18n = i18n or create_i18n(config.union.default_locale)
+    mailbox_context = mailbox_context or create_mailbox_context(config)
     outbox_wakeup = asyncio.Event()
     dispatcher = Dispatcher(
         # One process owns a SQLite file, so FSM reads can be cached in memory.
@@ -64,10 +71,14 @@ def create_dispatcher(
         database=database,
         i18n=i18n,
         outbox_wakeup=outbox_wakeup,
+        # Anonymous drafts and receipt sessions: process memory only, never the database.
+        anonymous_sessions=AnonymousSessions(),
     )
     # Order matters: the database middleware identifies the sender, which picks the locale.
     dispatcher.update.outer_middleware(
-        DatabaseMiddleware(database, config, clock=clock, outbox_wakeup=outbox_wakeup)
+        DatabaseMiddleware(
+            database, config, clock=clock, mailbox=mailbox_context, outbox_wakeup=outbox_wakeup
+        )
     )
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(
@@ -81,6 +92,8 @@ def create_dispatcher(
         survey_admin.create_router(),
         proposals.create_router(),
         proposal_work.create_router(),
+        mailbox_inbox.create_router(),
+        mailbox.create_router(),
         fallback.create_router(),  # last: catches what nobody else took
     )
     return dispatcher
@@ -92,6 +105,7 @@ def create_renderers() -> Renderers:
     renderers.register(officers.RENDERERS)
     renderers.register(surveys.RENDERERS)
     renderers.register(proposals.RENDERERS)
+    renderers.register(mailbox.RENDERERS)
     return renderers
 
 

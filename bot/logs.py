@@ -23,6 +23,9 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
+QUIET_LIBRARIES = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
+
+
 def configure_logging(config: Config) -> None:
     token = config.telegram.token.get_secret_value() if config.telegram.token else ""
     handler = logging.StreamHandler()
@@ -35,3 +38,7 @@ def configure_logging(config: Config) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(config.logging.level)
+    # Their debug logs print SQL parameters: Telegram ids, texts. Only `[database] echo` (a
+    # deliberate debugging switch) lets SQL through.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -13,6 +13,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Config
 from common.clock import Clock
+from mailboxes.service import MailboxService
+from mailboxes.settings import MailboxContext
 from members.dto import Identity
 from members.roles import Role
 from members.service import MembershipService
@@ -28,8 +30,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
-    Handlers get `repos`, the services (`membership`, `surveys`, `proposals`) and `identity`
-    injected.
+    Handlers get `repos`, the services (`membership`, `surveys`, `proposals`, `mailbox`) and
+    `identity` injected.
     """
 
     def __init__(
@@ -38,9 +40,11 @@ class DatabaseMiddleware(BaseMiddleware):
         config: Config,
         *,
         clock: Clock,
+        mailbox: MailboxContext,
         outbox_wakeup: asyncio.Event | None = None,
     ) -> None:
         self._database = database
+        self._mailbox = mailbox
         self._config = config
         self._admins = frozenset(config.union.admins)
         self._clock = clock
@@ -76,6 +80,7 @@ class DatabaseMiddleware(BaseMiddleware):
                 membership=membership,
                 surveys=surveys,
                 proposals=proposals,
+                mailbox=MailboxService(repos, self._mailbox, clock=self._clock),
                 identity=identity,
             )
             try:

@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Config
+from bot.mailbox_setup import create_mailbox_context
+from mailboxes.service import MailboxService
+from mailboxes.settings import MailboxContext
 from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import unit_of_work
@@ -19,6 +22,9 @@ from surveys.service import SurveyService
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
 PROPOSAL_SWEEP_MINUTES = 30  # due dates are days: half-hourly is plenty
+# Anonymous letters are announced to recipients in these batches, so the moment of a notice
+# is not the moment the sender wrote.
+MAILBOX_SWEEP_MINUTES = 10
 
 
 async def sweep_surveys(config: Config, database: Database) -> dict[str, int]:
@@ -36,6 +42,14 @@ async def sweep_proposals(config: Config, database: Database) -> dict[str, int]:
         counts = await ProposalService(repos, settings_from(config)).sweep()
     if any(counts.values()):
         logger.info("proposal sweep: %s", counts)
+    return counts
+
+
+async def sweep_mailbox(database: Database, context: MailboxContext) -> dict[str, int]:
+    async with unit_of_work(database.sessions) as repos:
+        counts = await MailboxService(repos, context).sweep()
+    if any(counts.values()):
+        logger.info("mailbox sweep: %s", counts)
     return counts
 
 
@@ -80,6 +94,24 @@ def create_scheduler(
         "interval",
         minutes=PROPOSAL_SWEEP_MINUTES,
         id="proposals",
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+
+    mailbox_context = create_mailbox_context(config)
+
+    async def mailbox() -> None:
+        counts = await sweep_mailbox(database, mailbox_context)
+        if on_enqueued is not None and any(counts.values()):
+            on_enqueued()
+
+    scheduler.add_job(
+        _guarded("mailbox", mailbox),
+        "interval",
+        minutes=MAILBOX_SWEEP_MINUTES,
+        id="mailbox",
         next_run_time=datetime.now(UTC),
         coalesce=True,
         max_instances=1,

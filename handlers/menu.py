@@ -35,6 +35,8 @@ def main_menu_for_roles(roles: frozenset[Role]) -> InlineKeyboardMarkup:
         (MenuAction.HELP, _("❓ Help")),
     ]
     held = effective_roles(roles)
+    if Role.PRINCIPAL in held or Role.SECRETARY in held:
+        entries.append((MenuAction.INBOX, _("📥 Mailbox inbox")))
     if Role.OFFICER in held or Role.HANDLER in held:
         entries.append((MenuAction.PROPOSAL_QUEUE, _("🗳 Proposals to handle")))
     if Role.OFFICER in held:
@@ -147,6 +149,6 @@ def create_router() -> Router:
     router.callback_query.register(on_language_chosen, LanguageCB.filter())
     router.callback_query.register(
         on_coming_soon,
-        MenuCB.filter(F.action.in_({MenuAction.MAILBOX, MenuAction.MINE})),
+        MenuCB.filter(F.action == MenuAction.MINE),
     )
     return router

@@ -337,3 +337,7 @@ class ProposalEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# Tables of later features live in their own modules; importing them registers them.
+from storage import models_mailbox  # noqa: E402,F401

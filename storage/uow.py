@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repos.mailbox import MailboxRepository
 from storage.repos.members import MemberRepository
 from storage.repos.outbox import OutboxRepository
 from storage.repos.proposals import ProposalRepository
@@ -39,6 +40,7 @@ class Repositories:
         self.surveys = SurveyRepository(session)
         self.results = SurveyResultsRepository(session)
         self.proposals = ProposalRepository(session)
+        self.mailbox = MailboxRepository(session)
         self._unmarked_update_id = update_id
 
     async def commit(self) -> None:

@@ -26,6 +26,8 @@ from tests.fakes.session import RecordingSession
 from tests.harness import BotDriver, TgUser
 
 ADMIN = TgUser(id=900, first_name="Admin")
+# A fixed key, so tests never create a key file in the working directory.
+TEST_MAILBOX_KEY = "dGVzdC1rZXktZm9yLXRoZS1tYWlsYm94LTMyYnl0ZSE="
 
 
 async def _migrate(url: str) -> None:
@@ -62,6 +64,7 @@ def make_config(db_url: str, **union: object) -> Config:
             "telegram": {"token": "42:TEST", "bot_username": "unionvoice_test_bot"},
             "database": {"url": db_url},
             "union": {"admins": [ADMIN.id], **union},
+            "mailbox": {"secret_key": TEST_MAILBOX_KEY},
         }
     )
 

@@ -1,0 +1,44 @@
+"""Builds the mailbox's shared context from the config: boxes, the secret key, the guards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import Config
+from common.secrets import decode_key, load_or_create_key
+from mailboxes.sealing import Sealer
+from mailboxes.settings import Box, MailboxContext, MailboxGuards, MailboxSettings
+from members.roles import Role
+
+
+def mailbox_settings(config: Config) -> MailboxSettings:
+    return MailboxSettings(
+        boxes=tuple(
+            Box(
+                key=box.key,
+                names=dict(box.name),
+                roles=frozenset(Role(r) for r in box.roles),
+                telegram_ids=frozenset(box.telegram_ids),
+            )
+            for box in config.mailbox.boxes
+        ),
+        reply_days=config.mailbox.reply_days,
+        timezone=config.union.timezone,
+        anonymous_per_day=config.mailbox.anonymous_per_day,
+    )
+
+
+def secret_key(config: Config) -> bytes:
+    """[mailbox] secret_key, or the key file (created with a new random key if missing)."""
+    if config.mailbox.secret_key is not None:
+        return decode_key(config.mailbox.secret_key.get_secret_value())
+    return load_or_create_key(Path(config.mailbox.key_file))
+
+
+def create_mailbox_context(config: Config) -> MailboxContext:
+    settings = mailbox_settings(config)
+    return MailboxContext(
+        settings=settings,
+        sealer=Sealer(secret_key(config)),
+        guards=MailboxGuards.create(settings.anonymous_per_day),
+    )

@@ -1,0 +1,158 @@
+"""How letters look, for senders and recipients alike, and sending texts longer than one
+Telegram message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.text_decorations import html_decoration as html
+
+from mailboxes.model import (
+    MODE_LABELS,
+    STATUS_LABELS,
+    TYPE_LABELS,
+    Author,
+    IdentityMode,
+    LetterDTO,
+    MessageKind,
+    ThreadMessage,
+)
+from mailboxes.service import MailboxService
+
+TELEGRAM_TEXT_MAX = 4096
+
+
+def box_name(mailbox: MailboxService, key: str) -> str:
+    return mailbox.box(key).name(get_i18n().current_locale)
+
+
+def when(moment: datetime, tz: ZoneInfo, *, day_only: bool) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d}" if day_only else f"{local:%Y-%m-%d %H:%M}"
+
+
+def letter_summary(letter: LetterDTO) -> str:
+    """One line: type · mode · status."""
+    return " · ".join(
+        (
+            _(TYPE_LABELS[letter.type]),
+            _(MODE_LABELS[letter.mode]),
+            _(STATUS_LABELS[letter.status]),
+        )
+    )
+
+
+def _thread_line(
+    mailbox: MailboxService,
+    message: ThreadMessage,
+    tz: ZoneInfo,
+    *,
+    anonymous: bool,
+    for_recipient: bool,
+) -> str:
+    # The sender's times in anonymous threads are days; say so rather than show 00:00.
+    day_only = anonymous and message.author is Author.SENDER
+    stamp = when(message.created_at, tz, day_only=day_only)
+    files = f" 📎{len(message.attachments)}" if message.attachments else ""
+    if message.kind is MessageKind.TRANSFER:
+        target = box_name(mailbox, message.box or "")
+        line = _("[{when}] ↪️ Transferred to {box}.").format(when=stamp, box=target)
+        if for_recipient and message.text:  # the note is for the recipients only
+            line += "\n    " + html.quote(message.text)
+        return line
+    label = {
+        MessageKind.LETTER: _("Sender") if for_recipient else _("You"),
+        MessageKind.REPLY: _("Reply"),
+        MessageKind.QUESTION: _("Question"),
+        MessageKind.OUTCOME: _("Outcome"),
+    }[message.kind]
+    return f"[{stamp}] <b>{label}</b>{files}: {html.quote(message.text)}"
+
+
+def letter_text(
+    mailbox: MailboxService,
+    letter: LetterDTO,
+    thread: Sequence[ThreadMessage],
+    tz: ZoneInfo,
+    *,
+    for_recipient: bool,
+) -> str:
+    anonymous = letter.mode is IdentityMode.ANONYMOUS
+    lines = [
+        _("✉️ <b>Letter #{id}</b> · {box}").format(id=letter.id, box=box_name(mailbox, letter.box)),
+        letter_summary(letter),
+        _("Received: {when}").format(when=when(letter.created_at, tz, day_only=anonymous)),
+    ]
+    if for_recipient:
+        if letter.mode is IdentityMode.NAMED:
+            lines.append(
+                _("From: {name} · {department}").format(
+                    name=html.quote(letter.sender.name or _("former member")),
+                    department=html.quote(letter.sender.department or "—"),
+                )
+            )
+        elif letter.mode is IdentityMode.CONFIDENTIAL:
+            lines.append(_("From: a confidential sender (identity not shown)"))
+        else:
+            lines.append(_("From: an anonymous sender"))
+    if letter.attachments:
+        lines.append(_("📎 Files: {count}").format(count=letter.attachments))
+    lines += ["", html.quote(letter.body)]
+    if thread:
+        lines += ["", _("<b>Conversation</b>")]
+        lines += [
+            _thread_line(mailbox, m, tz, anonymous=anonymous, for_recipient=for_recipient)
+            for m in thread
+        ]
+    if letter.rating is not None:
+        lines.append(_("Rating: {stars}").format(stars="★" * letter.rating))
+    return "\n".join(lines)
+
+
+def split_text(text: str, limit: int = TELEGRAM_TEXT_MAX) -> list[str]:
+    """Cut at line ends where possible (never inside an HTML tag of one line)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # one huge paragraph: cut it, escaping is per line anyway
+            cut = _safe_cut(line, limit)
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    """A cut position not inside an HTML entity like &amp; or a tag."""
+    cut = limit
+    amp, lt = line.rfind("&", 0, cut), line.rfind("<", 0, cut)
+    if amp > line.rfind(";", 0, cut):
+        cut = amp
+    if lt > line.rfind(">", 0, cut):
+        cut = min(cut, lt)
+    return cut or limit
+
+
+async def answer_long(
+    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Send text of any length; the buttons go with the last part."""
+    parts = split_text(text)
+    for part in parts[:-1]:
+        await message.answer(part)
+    await message.answer(parts[-1], reply_markup=reply_markup)
