@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.callbacks import InboxAction, InboxCB, MailboxAction, MailboxCB, MenuAction, MenuCB
+from tests.conftest import register, seed_roster
+from tests.harness import TgUser
 from tests.mailbox.conftest import (
     OFFICER,
     OTHER,
@@ -10,6 +12,7 @@ from tests.mailbox.conftest import (
     SECRETARY,
     SENDER,
     letter_id_in,
+    receipt_code_in,
     write_letter,
 )
 
@@ -166,3 +169,20 @@ async def test_bad_input_gets_clear_replies_and_changes_nothing(people, app):
     assert "not allowed" not in (await app.press(SENDER, MenuCB(action=MenuAction.MAILBOX))).text
     bad_box = await app.press(SENDER, MailboxCB(action=MailboxAction.BOX, box="nope"))
     assert "no longer valid" in bad_box.text
+
+
+async def test_chinese_is_the_default_language_of_the_mailbox(people, app, database):
+    zhang = TgUser(id=8199, first_name="张", language_code="zh-hans")
+    await seed_roster(database, [("Z1", "张老师", "数学学院", "")])
+    await register(app, zhang, "Z1", "张老师")
+    menu = await app.press(zhang, MenuCB(action=MenuAction.MAILBOX))
+    types = await app.press(zhang, menu.button("院长信箱"))
+    modes = await app.press(zhang, types.button("举报问题"))
+    assert "匿名" in modes.text and "保密" in modes.text and "实名" in modes.text
+    await app.press(zhang, modes.button("匿名"))
+    await app.send(zhang, "食堂卫生有问题。")
+    preview = await app.press(zhang, MailboxCB(action=MailboxAction.PREVIEW))
+    sent = await app.press(zhang, preview.button("发送"))
+    assert "回执码" in sent.text
+    code = receipt_code_in(sent.text)
+    assert "食堂卫生有问题。" in (await app.send(zhang, f"/receipt {code}")).text
