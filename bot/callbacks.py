@@ -158,3 +158,20 @@ class InboxCB(CallbackData, prefix="ib1"):
     page: int = 0
     view: InboxFilter = InboxFilter.OPEN
     box: str = ""
+
+
+class DataAction(StrEnum):
+    JSON = "j"
+    XLSX = "x"
+    ERASE = "e"  # explain what erasure does, ask to confirm
+    REQUEST = "r"  # confirmed: file the request
+    CANCEL = "c"
+    # officers
+    PENDING = "p"
+    CONFIRM = "k"  # member_id: ask "really?"
+    ERASE_NOW = "n"  # member_id: erase
+
+
+class DataCB(CallbackData, prefix="d1"):
+    action: DataAction
+    member_id: int = 0

@@ -71,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=None, help="file (default: stdout)"
     )
 
+    forget = members.add_parser(
+        "forget", help="erase a member's data and Telegram id (their right to deletion)"
+    )
+    forget.add_argument("employee_id", metavar="EMPLOYEE_ID")
+
+    retention = commands.add_parser("retention", help="purge data kept long enough").add_subparsers(
+        dest="retention_command", required=True
+    )
+    retention_run = retention.add_parser("run", help="purge now (the bot does it daily)")
+    retention_run.add_argument("--dry-run", action="store_true", help="only count what would go")
+
     mailbox = commands.add_parser("mailbox", help="院长/书记信箱").add_subparsers(
         dest="mailbox_command", required=True
     )
@@ -417,12 +428,49 @@ async def cmd_mailbox_export(config: Config, args: argparse.Namespace) -> int:
     return await _with_database(config, work)
 
 
+async def cmd_members_forget(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from bot.mailbox_setup import secret_key
+        from mailboxes.sealing import Sealer
+        from privacy.service import DataRightsService
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            counts = await DataRightsService(
+                repos, Sealer(secret_key(config))
+            ).erase_by_employee_id(args.employee_id)
+        if counts is None:
+            print(f"no member with employee id {args.employee_id!r}", file=sys.stderr)
+            return EXIT_ERROR
+        await database.checkpoint()
+        for kind, count in counts.items():
+            print(f"{kind}: {count}")
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
+async def cmd_retention_run(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from bot.scheduler import purge_expired
+
+        counts = await purge_expired(config, database, dry_run=args.dry_run)
+        verb = "would be purged" if args.dry_run else "purged"
+        for kind, count in counts.items():
+            print(f"{kind}: {count} {verb}")
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
 _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     ("run", None): cmd_run,
     ("db", "upgrade"): cmd_db_upgrade,
     ("members", "import"): cmd_members_import,
     ("members", "list"): cmd_members_list,
     ("members", "invite"): cmd_members_invite,
+    ("members", "forget"): cmd_members_forget,
+    ("retention", "run"): cmd_retention_run,
     ("outbox", "status"): cmd_outbox_status,
     ("survey", "import"): cmd_survey_import,
     ("survey", "list"): cmd_survey_list,

@@ -226,6 +226,23 @@ class OutboxConfig(_Section):
     progress_interval: float = Field(default=3.0, ge=1.0, le=60.0)
 
 
+class RetentionConfig(_Section):
+    """How long data is kept; a daily job purges what is due (counts logged, never content)."""
+
+    # Handled mailbox letters, with their conversation, files and audit log.
+    handled_letters_days: int = Field(default=730, ge=1)
+    # Messages the bot has sent (or given up on).
+    outbox_days: int = Field(default=30, ge=1)
+    # Ids of processed Telegram updates (Telegram redelivers for 24 hours at most).
+    processed_updates_days: int = Field(default=7, ge=2)
+    # Raw free-text answers of closed surveys (choices and numbers stay for comparisons).
+    survey_text_days: int = Field(default=1095, ge=1)
+    # Dialogues abandoned half-way.
+    conversations_days: int = Field(default=30, ge=1)
+    # Local hour of the daily purge.
+    hour: int = Field(default=3, ge=0, le=23)
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -239,6 +256,7 @@ class Config(_Section):
     proposals: ProposalsConfig = ProposalsConfig()
     mailbox: MailboxConfig = MailboxConfig()
     outbox: OutboxConfig = OutboxConfig()
+    retention: RetentionConfig = RetentionConfig()
     logging: LoggingConfig = LoggingConfig()
 
     def require_token(self) -> str:

@@ -20,12 +20,14 @@ from bot.renderers import Renderers
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
 from handlers import (
+    consent,
     errors,
     fallback,
     groups,
     mailbox,
     mailbox_inbox,
     menu,
+    mydata,
     officers,
     proposal_work,
     proposals,
@@ -85,9 +87,11 @@ def create_dispatcher(
         errors.create_router(),
         reachability.create_router(),
         groups.create_router(),
+        consent.create_router(),  # before everything a registered member can do
         start.create_router(),
         officers.create_router(),
         menu.create_router(),
+        mydata.create_router(),
         surveys.create_router(),
         survey_admin.create_router(),
         proposals.create_router(),
@@ -106,6 +110,7 @@ def create_renderers() -> Renderers:
     renderers.register(surveys.RENDERERS)
     renderers.register(proposals.RENDERERS)
     renderers.register(mailbox.RENDERERS)
+    renderers.register(mydata.RENDERERS)
     return renderers
 
 

@@ -18,6 +18,7 @@ from mailboxes.settings import MailboxContext
 from members.dto import Identity
 from members.roles import Role
 from members.service import MembershipService
+from privacy.service import DataRightsService
 from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
@@ -30,8 +31,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
-    Handlers get `repos`, the services (`membership`, `surveys`, `proposals`, `mailbox`) and
-    `identity` injected.
+    Handlers get `repos`, the services (`membership`, `surveys`, `proposals`, `mailbox`,
+    `data_rights`) and `identity` injected.
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class DatabaseMiddleware(BaseMiddleware):
                 surveys=surveys,
                 proposals=proposals,
                 mailbox=MailboxService(repos, self._mailbox, clock=self._clock),
+                data_rights=DataRightsService(repos, self._mailbox.sealer, clock=self._clock),
                 identity=identity,
             )
             try:

@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.mailbox_setup import create_mailbox_context
 from mailboxes.service import MailboxService
 from mailboxes.settings import MailboxContext
+from privacy.retention import RetentionPolicy, run_retention
 from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import unit_of_work
@@ -50,6 +51,30 @@ async def sweep_mailbox(database: Database, context: MailboxContext) -> dict[str
         counts = await MailboxService(repos, context).sweep()
     if any(counts.values()):
         logger.info("mailbox sweep: %s", counts)
+    return counts
+
+
+def retention_policy(config: Config) -> RetentionPolicy:
+    section = config.retention
+    return RetentionPolicy(
+        handled_letters_days=section.handled_letters_days,
+        outbox_days=section.outbox_days,
+        processed_updates_days=section.processed_updates_days,
+        survey_text_days=section.survey_text_days,
+        conversations_days=section.conversations_days,
+    )
+
+
+async def purge_expired(
+    config: Config, database: Database, *, dry_run: bool = False
+) -> dict[str, int]:
+    async with unit_of_work(database.sessions) as repos:
+        counts = await run_retention(
+            repos, retention_policy(config), datetime.now(UTC), dry_run=dry_run
+        )
+    if not dry_run:
+        await database.checkpoint()  # deleted rows must not linger in SQLite's WAL file
+        logger.info("retention purge: %s", counts)  # counts only, never content
     return counts
 
 
@@ -116,5 +141,16 @@ def create_scheduler(
         coalesce=True,
         max_instances=1,
         misfire_grace_time=None,
+    )
+
+    scheduler.add_job(
+        _guarded("retention", lambda: purge_expired(config, database)),
+        "cron",
+        hour=config.retention.hour,
+        minute=30,
+        id="retention",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,  # a bot restarted in the morning still purges that day
     )
     return scheduler

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from typing import BinaryIO, Literal
 
@@ -13,8 +14,16 @@ TableFormat = Literal["csv", "xlsx"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Characters an XLSX file may not contain (openpyxl refuses them).
+XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def safe_cell(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def _xlsx_cell(cell: str) -> str:
+    return safe_cell(XLSX_ILLEGAL.sub("", cell))
 
 
 def write_table(
@@ -43,8 +52,27 @@ def write_table(
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([safe_cell(c) for c in row])
+        sheet.append([_xlsx_cell(c) for c in row])
     for column in sheet.columns:
         for cell in column:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    workbook.save(out)
+
+
+def write_sheets(
+    sheets: dict[str, tuple[Sequence[str], Sequence[Sequence[str]]]], out: BinaryIO
+) -> None:
+    """Several tables as the sheets of one XLSX workbook (sheet names ≤ 31 characters)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    for title, (columns, rows) in sheets.items():
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(list(columns))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_xlsx_cell(c) for c in row])
     workbook.save(out)

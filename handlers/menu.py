@@ -30,7 +30,7 @@ def main_menu_for_roles(roles: frozenset[Role]) -> InlineKeyboardMarkup:
         (MenuAction.SURVEYS, _("📋 Surveys")),
         (MenuAction.PROPOSALS, _("💡 Proposals")),
         (MenuAction.MAILBOX, _("✉️ Mailbox")),
-        (MenuAction.MINE, _("🗂 My submissions")),
+        (MenuAction.MINE, _("🗂 My data")),
         (MenuAction.LANGUAGE, _("🌐 Language")),
         (MenuAction.HELP, _("❓ Help")),
     ]
@@ -133,10 +133,6 @@ async def on_language_chosen(
                 await show_menu(callback.message, identity)
 
 
-async def on_coming_soon(callback: CallbackQuery) -> None:
-    await callback.answer(_("This part is coming soon."), show_alert=True)
-
-
 def create_router() -> Router:
     router = Router(name="menu")
     router.message.filter(private_chat())
@@ -147,8 +143,4 @@ def create_router() -> Router:
     router.callback_query.register(on_help_button, MenuCB.filter(F.action == MenuAction.HELP))
     router.callback_query.register(on_lang_button, MenuCB.filter(F.action == MenuAction.LANGUAGE))
     router.callback_query.register(on_language_chosen, LanguageCB.filter())
-    router.callback_query.register(
-        on_coming_soon,
-        MenuCB.filter(F.action == MenuAction.MINE),
-    )
     return router

@@ -18,6 +18,7 @@ class MemberDTO:
     locale: str | None
     roles: frozenset[Role]
     registered_at: datetime | None = None
+    consent_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from storage.repos.registration import APPROVED, REJECTED
 from storage.uow import Repositories
 
 # Bump when the privacy notice shown at registration changes materially.
-CONSENT_VERSION = 1
+# Bump when the privacy notice changes: members are then asked again (handlers/consent.py).
+CONSENT_VERSION = 2
 INVITE_PREFIX = "inv_"
 EMPLOYEE_ID_MAX, NAME_MAX = 32, 64
 APPROVER_ROLES = (Role.OFFICER, Role.ADMIN)

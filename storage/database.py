@@ -44,6 +44,14 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+    async def checkpoint(self) -> None:
+        """SQLite: move the write-ahead log into the file and truncate it, so erased rows
+        (zeroed in the file by secure_delete) do not linger in the log. Best effort: readers
+        busy at that moment leave the rest for SQLite's own checkpoints."""
+        if self.is_sqlite:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
 
 def create_database(url: str, *, echo: bool = False) -> Database:
     engine = create_async_engine(url, echo=echo)

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repos.mailbox import MailboxRepository
 from storage.repos.members import MemberRepository
 from storage.repos.outbox import OutboxRepository
+from storage.repos.personal_data import PersonalDataRepository
 from storage.repos.proposals import ProposalRepository
 from storage.repos.registration import InviteRepository, RegistrationRepository
+from storage.repos.retention import RetentionRepository
 from storage.repos.survey_results import SurveyResultsRepository
 from storage.repos.surveys import SurveyRepository
 from storage.repos.updates import ProcessedUpdateRepository
@@ -41,6 +43,8 @@ class Repositories:
         self.results = SurveyResultsRepository(session)
         self.proposals = ProposalRepository(session)
         self.mailbox = MailboxRepository(session)
+        self.personal_data = PersonalDataRepository(session)
+        self.retention = RetentionRepository(session)
         self._unmarked_update_id = update_id
 
     async def commit(self) -> None:

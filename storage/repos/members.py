@@ -23,6 +23,7 @@ def to_dto(member: Member) -> MemberDTO:
         locale=member.locale,
         roles=frozenset(Role(r.role) for r in member.roles),
         registered_at=member.registered_at,
+        consent_version=member.consent_version,
     )
 
 
@@ -46,6 +47,7 @@ class MemberRepository:
                     Member.telegram_id,
                     Member.locale,
                     Member.registered_at,
+                    Member.consent_version,
                     MemberRole.role,
                 )
                 .outerjoin(MemberRole, MemberRole.member_id == Member.id)
@@ -64,6 +66,7 @@ class MemberRepository:
             locale=first.locale,
             roles=frozenset(Role(r.role) for r in rows if r.role is not None),
             registered_at=first.registered_at,
+            consent_version=first.consent_version,
         )
 
     async def get_by_employee_id(self, employee_id: str) -> MemberDTO | None:
@@ -129,6 +132,13 @@ class MemberRepository:
             )
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def record_consent(self, member_id: int, version: int, now: datetime) -> None:
+        await self._session.execute(
+            update(Member)
+            .where(Member.id == member_id)
+            .values(consent_version=version, consented_at=now)
+        )
 
     async def set_locale(self, member_id: int, locale: str) -> None:
         await self._session.execute(

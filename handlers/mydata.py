@@ -1,0 +1,245 @@
+"""/mydata: what the bot holds about me, a copy as JSON or XLSX, and asking to be erased.
+Officers see pending erasure requests and confirm them (/datarequests)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.callbacks import DataAction, DataCB, MenuAction, MenuCB
+from bot.filters import private_chat
+from bot.middlewares import RequireRegistration, RequireRole
+from bot.renderers import Rendered
+from members.dto import Identity
+from members.roles import Role
+from privacy.service import ERASURE_REQUESTED, DataRightsService
+from storage.database import Database
+
+
+def render_erasure_requested(params: Mapping[str, Any]) -> Rendered:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Review"), callback_data=DataCB(action=DataAction.PENDING))
+    text = _("🗑 {name} ({employee_id}) asks for their data to be erased.").format(
+        name=html.quote(str(params["name"])), employee_id=html.quote(str(params["employee_id"]))
+    )
+    return text, builder.as_markup()
+
+
+RENDERERS = {ERASURE_REQUESTED: render_erasure_requested}
+
+
+def _overview(data: dict[str, Any]) -> str:
+    profile = data["profile"] or {}
+    surveys = data["surveys"]
+    named_answers = sum(1 for s in surveys if not s["anonymous"] and s["answers"])
+    letters = data["letters"]
+    lines = [
+        _("<b>What the bot holds about you</b>"),
+        "",
+        _("<b>Profile:</b> {name}, employee id {employee_id}, {department}").format(
+            name=html.quote(str(profile.get("name"))),
+            employee_id=html.quote(str(profile.get("employee_id"))),
+            department=html.quote(str(profile.get("department"))),
+        ),
+        _("Roles: {roles}; language: {language}; Telegram id: {telegram_id}").format(
+            roles=", ".join(profile.get("roles") or []) or "—",
+            language=profile.get("language") or "—",
+            telegram_id=profile.get("telegram_id"),
+        ),
+        _("Consent: version {version}, given {when}").format(
+            version=profile.get("consent_version"), when=(profile.get("consented_at") or "—")[:16]
+        ),
+        _("<b>Surveys:</b> invited to {invited}, your named answers in {named}").format(
+            invited=len(surveys), named=named_answers
+        ),
+        _("<b>Proposals:</b> {own} filed, {cosigned} co-signed").format(
+            own=len(data["proposals"]), cosigned=len(data["cosigned_proposals"])
+        ),
+        _("<b>Letters:</b> {named} named, {confidential} confidential").format(
+            named=sum(1 for letter in letters if letter["mode"] == "named"),
+            confidential=sum(1 for letter in letters if letter["mode"] == "confidential"),
+        ),
+        _("<b>Notices sent to you:</b> {count} (kept 30 days)").format(
+            count=len(data["notifications"])
+        ),
+        "",
+        _(
+            "Not listed: your anonymous survey answers and anonymous letters. Nothing in the "
+            "database links them to you, so the bot cannot find them either."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("⬇️ Download JSON"), callback_data=DataCB(action=DataAction.JSON))
+    builder.button(text=_("⬇️ Download XLSX"), callback_data=DataCB(action=DataAction.XLSX))
+    builder.button(text=_("🗑 Delete my data"), callback_data=DataCB(action=DataAction.ERASE))
+    builder.adjust(2, 1)
+    return builder.as_markup()
+
+
+async def show_mydata(message: Message, identity: Identity, data_rights: DataRightsService):
+    assert identity.member is not None
+    data = await data_rights.collect(identity.member)
+    await message.answer(_overview(data), reply_markup=_keyboard())
+
+
+async def on_mydata(message: Message, identity: Identity, data_rights: DataRightsService) -> None:
+    await show_mydata(message, identity, data_rights)
+
+
+async def on_menu(callback: CallbackQuery, identity: Identity, data_rights: DataRightsService):
+    await callback.answer()
+    if isinstance(callback.message, Message) and identity.member is not None:
+        await show_mydata(callback.message, identity, data_rights)
+
+
+async def on_download(
+    callback: CallbackQuery,
+    callback_data: DataCB,
+    identity: Identity,
+    data_rights: DataRightsService,
+) -> None:
+    fmt = "json" if callback_data.action is DataAction.JSON else "xlsx"
+    filename, content = await data_rights.export(identity, fmt)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer_document(BufferedInputFile(content, filename))
+
+
+async def on_erase(callback: CallbackQuery) -> None:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Yes, ask to delete"), callback_data=DataCB(action=DataAction.REQUEST))
+    builder.button(text=_("No"), callback_data=DataCB(action=DataAction.CANCEL))
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            _(
+                "<b>Deleting your data</b>\n"
+                "An officer confirms the request. Then your profile, your Telegram id and "
+                "everything that links you to the bot are deleted. The union keeps, without "
+                "your name: proposals already submitted (shown as from a former member), named "
+                "letters already sent, and your survey answers inside the results. After that "
+                "the bot no longer knows you and cannot write to you.\n\nAsk for deletion?"
+            ),
+            reply_markup=builder.as_markup(),
+        )
+
+
+async def on_request(
+    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService
+) -> None:
+    created = await data_rights.request_erasure(identity)
+    text = (
+        _("Your request has been sent to the union officers. You can withdraw it with /mydata.")
+        if created
+        else _("Your request is already waiting for an officer.")
+    )
+    await callback.answer(text, show_alert=True)
+
+
+async def on_cancel(
+    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService
+) -> None:
+    cancelled = await data_rights.cancel_erasure(identity)
+    await callback.answer(
+        _("Your deletion request was withdrawn.") if cancelled else _("Nothing was changed."),
+        show_alert=True,
+    )
+
+
+# -- officers ---------------------------------------------------------------------------------
+
+
+async def show_pending(message: Message, identity: Identity, data_rights: DataRightsService):
+    pending = await data_rights.pending_erasures(identity)
+    if not pending:
+        await message.answer(_("No deletion requests are waiting."))
+        return
+    builder = InlineKeyboardBuilder()
+    for request in pending:
+        member = request.member
+        builder.button(
+            text=f"🗑 {member.name} ({member.employee_id}) · {member.department}",
+            callback_data=DataCB(action=DataAction.CONFIRM, member_id=member.id),
+        )
+    builder.adjust(1)
+    await message.answer(_("Deletion requests:"), reply_markup=builder.as_markup())
+
+
+async def on_pending_command(
+    message: Message, identity: Identity, data_rights: DataRightsService
+) -> None:
+    await show_pending(message, identity, data_rights)
+
+
+async def on_pending(callback: CallbackQuery, identity: Identity, data_rights: DataRightsService):
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await show_pending(callback.message, identity, data_rights)
+
+
+async def on_confirm(callback: CallbackQuery, callback_data: DataCB) -> None:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Erase now"),
+        callback_data=DataCB(action=DataAction.ERASE_NOW, member_id=callback_data.member_id),
+    )
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            _("This cannot be undone. Erase this member's data now?"),
+            reply_markup=builder.as_markup(),
+        )
+
+
+async def on_erase_now(
+    callback: CallbackQuery,
+    callback_data: DataCB,
+    identity: Identity,
+    data_rights: DataRightsService,
+    database: Database,
+) -> None:
+    await data_rights.confirm_erasure(identity, callback_data.member_id)
+    await database.checkpoint()  # the erased rows must not linger in SQLite's WAL file
+    await callback.answer(_("Erased."), show_alert=True)
+
+
+def create_router() -> Router:
+    router = Router(name="mydata")
+    officers = Router(name="mydata_officers")
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+    for observer in (officers.message, officers.callback_query):
+        observer.middleware(RequireRole(Role.OFFICER))
+    router.message.middleware(RequireRegistration())
+    router.message.register(on_mydata, Command("mydata"))
+    router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.MINE))
+    officers.message.register(on_pending_command, Command("datarequests"))
+    member_actions = {
+        DataAction.JSON: on_download,
+        DataAction.XLSX: on_download,
+        DataAction.ERASE: on_erase,
+        DataAction.REQUEST: on_request,
+        DataAction.CANCEL: on_cancel,
+    }
+    for action, handler in member_actions.items():
+        router.callback_query.register(handler, DataCB.filter(F.action == action))
+    officer_actions = {
+        DataAction.PENDING: on_pending,
+        DataAction.CONFIRM: on_confirm,
+        DataAction.ERASE_NOW: on_erase_now,
+    }
+    for action, handler in officer_actions.items():
+        officers.callback_query.register(handler, DataCB.filter(F.action == action))
+    router.include_router(officers)
+    return router

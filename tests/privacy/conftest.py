@@ -1,0 +1,3 @@
+"""The mailbox tests' people (a member, principal, secretary, officer, another member)."""
+
+from tests.mailbox.conftest import people  # noqa: F401  (fixture)
