@@ -19,6 +19,7 @@ _CANONICAL = {
     "tg-spoiler": "tg-spoiler", "blockquote": "blockquote", "tg-emoji": "tg-emoji",
     "span": "span",
 }  # fmt: skip
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
 
 
@@ -28,7 +29,8 @@ class TelegramHtmlError(ValueError):
 
 class _TreeBuilder(HTMLParser):
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        # Entities by hand: a raw "<" in the text must be told apart from an escaped one.
+        super().__init__(convert_charrefs=False)
         self.root: list[Node] = []
         self._stack: list[tuple[str, list[Node]]] = [("", self.root)]
 
@@ -59,6 +61,22 @@ class _TreeBuilder(HTMLParser):
         self._stack.pop()
 
     def handle_data(self, data: str) -> None:
+        if "<" in data:
+            raise TelegramHtmlError(f'Unsupported start tag "{data.split("<", 1)[1][:10]}"')
+        self._text(data)
+
+    def handle_entityref(self, name: str) -> None:
+        # Telegram knows these four by name; others stay as they were typed.
+        self._text(_NAMED_ENTITIES.get(name, f"&{name};"))
+
+    def handle_charref(self, name: str) -> None:
+        try:
+            code = int(name[1:], 16) if name[:1] in ("x", "X") else int(name)
+            self._text(chr(code))
+        except (ValueError, OverflowError):
+            raise TelegramHtmlError(f'Invalid character reference "&#{name};"') from None
+
+    def _text(self, data: str) -> None:
         siblings = self._stack[-1][1]
         if siblings and isinstance(siblings[-1], str):
             siblings[-1] += data
