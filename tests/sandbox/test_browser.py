@@ -48,6 +48,11 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=ARTIFACTS / f"{name}.png")
 
 
+def first_bytes(path: Path, count: int) -> bytes:
+    with path.open("rb") as file:
+        return file.read(count)
+
+
 async def say(page: Page, text: str) -> None:
     await page.fill("#text-input", text)
     await page.press("#text-input", "Enter")
@@ -121,3 +126,23 @@ async def test_member_registers_answers_files_and_officer_sees_it(page: Page) ->
     await sees(page, "晚自习后食堂只开一个窗口")
     await expect(page.locator(".inline-button", has_text="Accept").last).to_be_visible()
     await shot(page, "5-officer-view")
+
+    # The survey's results: charts arrive as photos, the export as a document to download.
+    await say(page, "/menu")
+    await tap(page, "Manage surveys")
+    await tap(page, "Union services: a short survey")
+    await tap(page, "Results")
+    chart = page.locator("#messages img.photo").first
+    await expect(chart).to_be_visible()
+    assert await chart.evaluate("image => image.naturalWidth") > 100  # a real PNG was served
+    await tap(page, "Export XLSX")
+    link = page.locator("#messages a.document").last
+    await expect(link).to_contain_text("sandbox-demo.xlsx")
+    async with page.expect_download() as download_info:
+        await link.click()
+    download = await download_info.value
+    assert download.suggested_filename == "sandbox-demo.xlsx"
+    saved = ARTIFACTS / download.suggested_filename
+    await download.save_as(saved)
+    assert first_bytes(saved, 2) == b"PK"  # a zip: XLSX
+    await shot(page, "6-results")
