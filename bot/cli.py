@@ -157,6 +157,12 @@ async def _run_sandbox(config: Config, options: object) -> int:
 
     def ready(url: str) -> None:
         print(f"Sandbox ready: open {url} in a browser (Ctrl+C stops it).", file=sys.stderr)
+        if options.host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"warning: {options.host} is reachable from other machines and the sandbox "
+                "has no login: anyone who can reach it can act as any persona.",
+                file=sys.stderr,
+            )
 
     try:
         await run_sandbox(config, options, on_ready=ready)
