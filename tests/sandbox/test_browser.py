@@ -5,6 +5,7 @@ proposal, and the officer finds it in their queue. Screenshots: test-artifacts/s
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -58,8 +59,8 @@ async def say(page: Page, text: str) -> None:
     await page.press("#text-input", "Enter")
 
 
-async def tap(page: Page, label: str) -> None:
-    """The newest inline button whose label contains `label`."""
+async def tap(page: Page, label: str | re.Pattern[str]) -> None:
+    """The newest inline button whose label contains (or matches) `label`."""
     await page.locator(".inline-button", has_text=label).last.click()
 
 
@@ -85,7 +86,7 @@ async def test_member_registers_answers_files_and_officer_sees_it(page: Page) ->
     await tap(page, "Union services: a short survey")
     await tap(page, "Start")
     await sees(page, "how satisfied")
-    await tap(page, "4")
+    await tap(page, re.compile(r"^4$"))
     await sees(page, "Which union services")
     await tap(page, "Health checks")
     await tap(page, "Sports and culture")
