@@ -31,8 +31,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser(
+        "run", help="run the bot (long polling); without a token: the local sandbox"
+    )
     run.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="try the bot without Telegram: a chat page at http://127.0.0.1:8080"
+    )
+    sandbox.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    sandbox.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    sandbox.add_argument(
+        "--demo", action="store_true", help="seed a roster, a survey, a proposal to try"
+    )
+    sandbox.add_argument(
+        "--database",
+        type=Path,
+        default=None,
+        help="SQLite file to keep between runs (default: a fresh one in a temporary folder)",
+    )
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", required=True
@@ -128,11 +146,50 @@ async def _with_database(config: Config, work: Callable[[Database], Awaitable[in
         await database.dispose()
 
 
+SANDBOX_FALLBACK_HINT = (
+    "No bot token configured: starting the local sandbox with demo data instead. "
+    "To connect a real bot: BOT_TOKEN=123456:ABC… unionvoice run (token from @BotFather)."
+)
+
+
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    config.require_token()
+    if config.telegram.token is None:
+        from sandbox.run import SandboxOptions
+
+        print(SANDBOX_FALLBACK_HINT, file=sys.stderr)
+        return await _run_sandbox(config, SandboxOptions(demo=True))
     from bot.app import run_polling
 
     await run_polling(config)
+    return EXIT_OK
+
+
+async def cmd_sandbox(config: Config, args: argparse.Namespace) -> int:
+    from sandbox.run import SandboxOptions
+
+    options = SandboxOptions(host=args.host, port=args.port, database=args.database, demo=args.demo)
+    return await _run_sandbox(config, options)
+
+
+async def _run_sandbox(config: Config, options: object) -> int:
+    from sandbox.run import SandboxOptions, run_sandbox
+
+    assert isinstance(options, SandboxOptions)
+
+    def ready(url: str) -> None:
+        print(f"Sandbox ready: open {url} in a browser (Ctrl+C stops it).", file=sys.stderr)
+        if options.host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"warning: {options.host} is reachable from other machines and the sandbox "
+                "has no login: anyone who can reach it can act as any persona.",
+                file=sys.stderr,
+            )
+
+    try:
+        await run_sandbox(config, options, on_ready=ready)
+    except OSError as exc:  # the port is taken, or the address is not ours
+        print(f"error: cannot serve on {options.host}:{options.port}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -465,6 +522,7 @@ async def cmd_retention_run(config: Config, args: argparse.Namespace) -> int:
 
 _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     ("run", None): cmd_run,
+    ("sandbox", None): cmd_sandbox,
     ("db", "upgrade"): cmd_db_upgrade,
     ("members", "import"): cmd_members_import,
     ("members", "list"): cmd_members_list,

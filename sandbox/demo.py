@@ -1,0 +1,130 @@
+"""What the sandbox puts in its database: the personas always; with --demo, something to try.
+
+Everything goes through the same services the bot and the CLI use, so the demo data is
+exactly what real use would produce (an opened survey queues real invitations in the outbox,
+which the running bot then sends to the personas). Running it again on a kept database adds
+nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Config
+from common.errors import DomainError
+from members.dto import Identity, MemberDTO
+from members.roles import Role
+from members.roster import RosterRow
+from members.service import MembershipService
+from proposals.model import Kind
+from proposals.service import ProposalService, settings_from
+from sandbox.personas import Persona
+from storage.database import Database
+from storage.uow import Repositories, unit_of_work
+from surveys.service import SurveyService
+
+logger = logging.getLogger(__name__)
+
+DEMO_SURVEY = "sandbox-demo"
+DEMO_SURVEY_FILE = Path(__file__).resolve().parent / "demo-survey.toml"
+
+# Colleagues who never open the sandbox: a roster of realistic size, and co-signers.
+DEMO_ROSTER: tuple[tuple[str, str, str], ...] = (
+    ("T5001", "孙丽", "外国语学院"),
+    ("T5002", "周强", "外国语学院"),
+    ("T5003", "吴敏", "机电工程学院"),
+    ("T5004", "郑磊", "机电工程学院"),
+    ("T5005", "冯雪", "信息工程学院"),
+    ("T5006", "何军", "信息工程学院"),
+    ("T5007", "高燕", "后勤处"),
+    ("T5008", "林涛", "经济管理学院"),
+)
+DEMO_PROPOSAL_TITLE = "延长图书馆周末开放时间"
+DEMO_PROPOSAL_BODY = (
+    "目前图书馆周末 17:00 闭馆，青年教师和备课教师反映周末晚上没有合适的工作场所。"
+    "建议周六、周日开放至 21:00，并在考试周前后增开自习区。"
+)
+
+
+async def seed_personas(database: Database, personas: Sequence[Persona]) -> None:
+    """Roster entries for every persona; the `registered` ones linked to their Telegram id."""
+    rows = [
+        RosterRow(i, p.employee_id, p.name, p.department, p.roles)
+        for i, p in enumerate(personas, start=2)
+    ]
+    async with unit_of_work(database.sessions) as repos:
+        await MembershipService(repos).import_roster(rows)
+    for persona in personas:
+        if not persona.registered:
+            continue
+        async with unit_of_work(database.sessions) as repos:
+            # No locale: the page's language (Telegram's language_code) decides until /lang.
+            await MembershipService(repos).register(
+                persona.telegram_id, persona.employee_id, persona.name, locale=None
+            )
+
+
+async def seed_demo(database: Database, config: Config, personas: Sequence[Persona]) -> None:
+    """A roster, an open anonymous survey, a proposal, a letter: a first screen to try."""
+    rows = [
+        RosterRow(i, employee_id, name, department, frozenset({Role.MEMBER}))
+        for i, (employee_id, name, department) in enumerate(DEMO_ROSTER, start=2)
+    ]
+    async with unit_of_work(database.sessions) as repos:
+        await MembershipService(repos).import_roster(rows)
+    async with unit_of_work(database.sessions) as repos:
+        await seed_survey(repos, config)
+    async with unit_of_work(database.sessions) as repos:
+        await seed_proposal(repos, config, personas)
+    async with unit_of_work(database.sessions) as repos:
+        await seed_letter(repos, config, personas)
+
+
+async def seed_survey(repos: Repositories, config: Config) -> None:
+    """The sample survey, opened: the bot invites every registered persona."""
+    service = SurveyService(
+        repos, timezone=config.union.timezone, small_group=config.surveys.small_group
+    )
+    source = DEMO_SURVEY_FILE.read_text(encoding="utf-8")
+    survey, _ = await service.import_definition(source, DEMO_SURVEY_FILE.name)
+    await repos.commit()
+    if survey.status == "draft":
+        await service.open(DEMO_SURVEY)
+        await repos.commit()
+
+
+async def seed_proposal(repos: Repositories, config: Config, personas: Sequence[Persona]) -> None:
+    """Member B's proposal, co-signed by colleagues: it waits in the officers' queue."""
+    proposer = await _identity(repos, _by_key(personas, "member_b").employee_id)
+    service = ProposalService(repos, settings_from(config))
+    if await service.mine(proposer):
+        return
+    category = "后勤服务" if "后勤服务" in service.settings.categories else None
+    proposal_id = await service.start(
+        proposer, Kind.PROPOSAL, category or service.settings.categories[0]
+    )
+    await service.set_title(proposer, proposal_id, DEMO_PROPOSAL_TITLE)
+    await service.add_text(proposer, proposal_id, DEMO_PROPOSAL_BODY)
+    await service.submit(proposer, proposal_id)
+    for employee_id, *_ in DEMO_ROSTER[: service.settings.min_cosigners]:
+        try:
+            await service.cosign(await _identity(repos, employee_id), proposal_id)
+        except DomainError:  # e.g. fewer roster colleagues than min_cosigners asks for
+            logger.info("demo proposal: co-signing by %s refused", employee_id)
+
+
+async def seed_letter(repos: Repositories, config: Config, personas: Sequence[Persona]) -> None:
+    """A letter to the principal's mailbox. Hook for the mailbox feature: to be filled in when
+    it lands (e.g. member A writes an anonymous letter that the principal persona can read)."""
+
+
+def _by_key(personas: Sequence[Persona], key: str) -> Persona:
+    return next(p for p in personas if p.key == key)
+
+
+async def _identity(repos: Repositories, employee_id: str) -> Identity:
+    member: MemberDTO | None = await repos.members.get_by_employee_id(employee_id)
+    assert member is not None, f"{employee_id} is not on the roster"
+    return Identity(telegram_id=member.telegram_id or 0, member=member, roles=member.roles)
