@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import Config
+from bot.mailbox_setup import create_mailbox_context
 from common.errors import DomainError
+from mailboxes.model import Draft, IdentityMode, LetterType
+from mailboxes.service import MailboxService
 from members.dto import Identity, MemberDTO
 from members.roles import Role
 from members.roster import RosterRow
@@ -46,6 +49,9 @@ DEMO_PROPOSAL_BODY = (
     "目前图书馆周末 17:00 闭馆，青年教师和备课教师反映周末晚上没有合适的工作场所。"
     "建议周六、周日开放至 21:00，并在考试周前后增开自习区。"
 )
+
+DEMO_LETTER_NAMED = "建议在教学楼每层增设饮水机，夏天老师上课间隙常常找不到热水和凉水。"
+DEMO_LETTER_ANONYMOUS = "实验楼三楼的消防通道经常被杂物堵住，已经反映过两次仍未清理。"
 
 
 async def seed_personas(database: Database, personas: Sequence[Persona]) -> None:
@@ -116,8 +122,20 @@ async def seed_proposal(repos: Repositories, config: Config, personas: Sequence[
 
 
 async def seed_letter(repos: Repositories, config: Config, personas: Sequence[Persona]) -> None:
-    """A letter to the principal's mailbox. Hook for the mailbox feature: to be filled in when
-    it lands (e.g. member A writes an anonymous letter that the principal persona can read)."""
+    """Member B's named letter to the principal's mailbox, and an anonymous one (its receipt
+    code is not kept: the principal persona reads and answers it, nobody can follow it up)."""
+    sender = await _identity(repos, _by_key(personas, "member_b").employee_id)
+    mailbox = MailboxService(repos, create_mailbox_context(config))
+    if await mailbox.sent_letters(sender):
+        return
+    box = config.mailbox.boxes[0].key
+    await mailbox.send(
+        sender, box, LetterType.SUGGESTION, IdentityMode.NAMED, Draft(DEMO_LETTER_NAMED)
+    )
+    await mailbox.send(
+        sender, box, LetterType.REPORT, IdentityMode.ANONYMOUS, Draft(DEMO_LETTER_ANONYMOUS)
+    )
+    await mailbox.sweep()  # tells the recipients of the anonymous letter at once
 
 
 def _by_key(personas: Sequence[Persona], key: str) -> Persona:

@@ -49,7 +49,12 @@ def sandbox_config(config: Config, api_base: str, token: str, database_url: str)
         }
     )
     database = config.database.model_copy(update={"url": database_url})
-    return config.model_copy(update={"telegram": telegram, "database": database})
+    # The sandbox's own mailbox key, next to its database (never the real installation's).
+    key_file = Path(database_url.removeprefix("sqlite+aiosqlite:///")).with_suffix(".key")
+    mailbox = config.mailbox.model_copy(update={"secret_key": None, "key_file": str(key_file)})
+    return config.model_copy(
+        update={"telegram": telegram, "database": database, "mailbox": mailbox}
+    )
 
 
 def database_url(path: Path | None) -> str:

@@ -19,6 +19,7 @@ from tests.sandbox.conftest import RunningSandbox
 Event = dict[str, Any]
 OFFICER = persona("officer").telegram_id
 MEMBER_B = persona("member_b").telegram_id
+PRINCIPAL = persona("principal").telegram_id
 
 
 class Page:
@@ -72,6 +73,14 @@ async def test_first_screen_has_the_personas_and_the_invitations(
         page.seen.extend(sent)
         invitation = await page.wait_for(bot_says(MEMBER_B, "工会服务满意度小调查"))
         assert invitation["message"]["inline"], "the invitation has a Start button"
+
+        # The demo letters: the principal persona is told, and reads them in its inbox.
+        history = hello["chats"].get(str(PRINCIPAL), {"messages": []})["messages"]
+        page.seen.extend({"type": "message", "chat_id": PRINCIPAL, "message": m} for m in history)
+        await page.wait_for(bot_says(PRINCIPAL, "院长信箱"))
+        await page.act(PRINCIPAL, type="send", text="/inbox")
+        inbox = await page.wait_for(bot_says(PRINCIPAL, "2 letters"))
+        assert inbox["message"]["inline"]
 
 
 async def test_an_officer_imports_a_survey_file_through_the_page(
