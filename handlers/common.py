@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
@@ -18,3 +23,13 @@ def attachment_of(message: Message) -> tuple[str, str, str | None] | None:
     if message.document:
         return "document", message.document.file_id, message.document.file_name
     return None
+
+
+def register_actions(
+    router: Router,
+    factory: type[CallbackData],
+    actions: Mapping[Any, Callable[..., Any]],
+) -> None:
+    """One callback handler per `action` value of a callback data factory."""
+    for action, handler in actions.items():
+        router.callback_query.register(handler, factory.filter(F.action == action))

@@ -28,7 +28,7 @@ from bot.filters import private_chat
 from bot.middlewares import RequireRegistration
 from bot.renderers import Rendered
 from common.errors import N_, DomainError
-from handlers.common import attachment_of
+from handlers.common import attachment_of, register_actions
 from handlers.mailbox_views import answer_long, letter_summary, letter_text
 from mailboxes import notifications as templates
 from mailboxes.memory import AnonymousSession, AnonymousSessions, Stage
@@ -630,8 +630,7 @@ def create_router() -> Router:
         MailboxAction.RATE: on_rate,
         MailboxAction.FILES: on_files,
     }
-    for action, handler in actions.items():
-        router.callback_query.register(handler, MailboxCB.filter(F.action == action))
+    register_actions(router, MailboxCB, actions)
     receipt_actions = {
         MailboxAction.RECEIPT_FOLLOW,
         MailboxAction.RECEIPT_RATE,

@@ -20,7 +20,7 @@ from bot.config import Config
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
 from common.errors import N_, DomainError
-from handlers.common import ask_for_text
+from handlers.common import ask_for_text, register_actions
 from handlers.mailbox import add_part, send_files
 from handlers.mailbox_views import answer_long, box_name, letter_summary, letter_text
 from mailboxes.model import Draft, LetterDTO, LetterStatus
@@ -172,6 +172,27 @@ def _send_keyboard(letter_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+async def _ask(
+    callback: CallbackQuery,
+    letter_id: int,
+    identity: Identity,
+    mailbox: MailboxService,
+    state: FSMContext,
+    next_state: State,
+    prompt: str,
+    **data: object,
+) -> None:
+    """Open the letter (checked, audited), refuse if handled, then wait for the next message."""
+    letter, _thread = await mailbox.open_letter(identity, letter_id)
+    if letter.status is LetterStatus.HANDLED:
+        raise DomainError(N_("This letter has been handled already."))
+    await state.set_state(next_state)
+    await state.set_data({"letter_id": letter.id, **data})
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(prompt)
+
+
 async def on_reply_button(
     callback: CallbackQuery,
     callback_data: InboxCB,
@@ -179,20 +200,23 @@ async def on_reply_button(
     mailbox: MailboxService,
     state: FSMContext,
 ) -> None:
-    letter, _thread = await mailbox.open_letter(identity, callback_data.letter_id)
-    if letter.status is LetterStatus.HANDLED:
-        raise DomainError(N_("This letter has been handled already."))
     question = callback_data.action is InboxAction.ASK
-    await state.set_state(Answering.text)
-    await state.set_data({"letter_id": letter.id, "question": question, "draft": {}})
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        prompt = (
-            _("Write your question to the sender (text, photos or documents), then tap Send.")
-            if question
-            else _("Write your reply (text, photos or documents), then tap Send.")
-        )
-        await callback.message.answer(prompt)
+    prompt = (
+        _("Write your question to the sender (text, photos or documents), then tap Send.")
+        if question
+        else _("Write your reply (text, photos or documents), then tap Send.")
+    )
+    await _ask(
+        callback,
+        callback_data.letter_id,
+        identity,
+        mailbox,
+        state,
+        Answering.text,
+        prompt,
+        question=question,
+        draft={},
+    )
 
 
 async def on_answer_part(message: Message, state: FSMContext) -> None:
@@ -235,16 +259,10 @@ async def on_handle_button(
     mailbox: MailboxService,
     state: FSMContext,
 ) -> None:
-    letter, _thread = await mailbox.open_letter(identity, callback_data.letter_id)
-    if letter.status is LetterStatus.HANDLED:
-        raise DomainError(N_("This letter has been handled already."))
-    await state.set_state(Handling.outcome)
-    await state.set_data({"letter_id": letter.id})
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            _("What was the outcome? Send one message; the sender will read it and rate it.")
-        )
+    prompt = _("What was the outcome? Send one message; the sender will read it and rate it.")
+    await _ask(
+        callback, callback_data.letter_id, identity, mailbox, state, Handling.outcome, prompt
+    )
 
 
 async def on_outcome(
@@ -322,8 +340,7 @@ def create_router() -> Router:
         InboxAction.HANDLE: on_handle_button,
         InboxAction.TRANSFER: on_transfer_button,
     }
-    for action, handler in actions.items():
-        router.callback_query.register(handler, InboxCB.filter(F.action == action))
+    register_actions(router, InboxCB, actions)
     router.message.register(on_answer_part, Answering.text)
     router.message.register(ask_for_text, Handling.outcome, WithoutText())
     router.message.register(on_outcome, Handling.outcome)

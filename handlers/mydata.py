@@ -17,6 +17,7 @@ from bot.callbacks import DataAction, DataCB, MenuAction, MenuCB
 from bot.filters import private_chat
 from bot.middlewares import RequireRegistration, RequireRole
 from bot.renderers import Rendered
+from handlers.common import register_actions
 from members.dto import Identity
 from members.roles import Role
 from privacy.service import ERASURE_REQUESTED, DataRightsService
@@ -232,14 +233,12 @@ def create_router() -> Router:
         DataAction.REQUEST: on_request,
         DataAction.CANCEL: on_cancel,
     }
-    for action, handler in member_actions.items():
-        router.callback_query.register(handler, DataCB.filter(F.action == action))
+    register_actions(router, DataCB, member_actions)
     officer_actions = {
         DataAction.PENDING: on_pending,
         DataAction.CONFIRM: on_confirm,
         DataAction.ERASE_NOW: on_erase_now,
     }
-    for action, handler in officer_actions.items():
-        officers.callback_query.register(handler, DataCB.filter(F.action == action))
+    register_actions(officers, DataCB, officer_actions)
     router.include_router(officers)
     return router

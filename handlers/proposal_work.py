@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
-from handlers.common import ask_for_text, attachment_of
+from handlers.common import ask_for_text, attachment_of, register_actions
 from handlers.proposals import _listing, show_card
 from members.dto import Identity
 from proposals.model import Status
@@ -148,13 +148,16 @@ def create_router() -> Router:
         observer.filter(private_chat())
         observer.middleware(RequireRegistration())  # the service checks roles on every step
     router.callback_query.register(on_queue, MenuCB.filter(F.action == MenuAction.PROPOSAL_QUEUE))
-    for action, handler in {
-        ProposalAction.DECIDE: on_decide,
-        ProposalAction.ASSIGN: on_assign,
-        ProposalAction.ANSWER: on_answer_button,
-        ProposalAction.ASK: on_ask_button,
-    }.items():
-        router.callback_query.register(handler, ProposalCB.filter(F.action == action))
+    register_actions(
+        router,
+        ProposalCB,
+        {
+            ProposalAction.DECIDE: on_decide,
+            ProposalAction.ASSIGN: on_assign,
+            ProposalAction.ANSWER: on_answer_button,
+            ProposalAction.ASK: on_ask_button,
+        },
+    )
     for step, handler in (
         (Work.merge_target, on_merge_target),
         (Work.reason, on_reason),

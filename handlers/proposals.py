@@ -18,7 +18,7 @@ from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
 from bot.renderers import Rendered
-from handlers.common import ask_for_text, attachment_of
+from handlers.common import ask_for_text, attachment_of, register_actions
 from members.dto import Identity
 from members.roles import Role
 from proposals import notifications as templates
@@ -694,8 +694,7 @@ def create_router() -> Router:
         ProposalAction.FILES: on_files,
         ProposalAction.REPLY: on_reply_button,
     }
-    for action, handler in actions.items():
-        router.callback_query.register(handler, ProposalCB.filter(F.action == action))
+    register_actions(router, ProposalCB, actions)
     router.message.register(ask_for_text, Filing.title, WithoutText())
     router.message.register(on_title, Filing.title)
     router.message.register(on_body, Filing.body)
