@@ -337,3 +337,6 @@ class ProposalEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+from storage import models_digest  # noqa: E402,F401

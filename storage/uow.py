@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repos.digests import DigestRepository
+from storage.repos.improvements import ImprovementRepository
 from storage.repos.members import MemberRepository
 from storage.repos.outbox import OutboxRepository
 from storage.repos.proposals import ProposalRepository
@@ -39,6 +41,8 @@ class Repositories:
         self.surveys = SurveyRepository(session)
         self.results = SurveyResultsRepository(session)
         self.proposals = ProposalRepository(session)
+        self.digests = DigestRepository(session)
+        self.improvements = ImprovementRepository(session)
         self._unmarked_update_id = update_id
 
     async def commit(self) -> None:
