@@ -71,6 +71,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=None, help="file (default: stdout)"
     )
 
+    digest = commands.add_parser("digest", help="weekly digests").add_subparsers(
+        dest="digest_command", required=True
+    )
+    digest_send = digest.add_parser(
+        "send", help="queue a period's digest for whoever has not had it (the bot sends it)"
+    )
+    digest_send.add_argument("--period", required=True, help="ISO week, e.g. 2026-W48")
+    digest_send.add_argument(
+        "--resend", action="store_true", help="also send it again to those who had it"
+    )
+    digest_preview = digest.add_parser("preview", help="print a digest in the terminal")
+    digest_preview.add_argument("--period", default=None, help="ISO week (default: latest due)")
+    digest_preview.add_argument(
+        "--audience",
+        default="officers",
+        help="officers (default), box:<key> or department:<name>",
+    )
+
+    actions = commands.add_parser("actions", help="improvement actions (诊改)").add_subparsers(
+        dest="actions_command", required=True
+    )
+    actions_export = actions.add_parser("export", help="every action with its links and effect")
+    actions_export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    actions_export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
+
     outbox = commands.add_parser("outbox", help="messages the bot sends on its own").add_subparsers(
         dest="outbox_command", required=True
     )
@@ -383,6 +408,108 @@ async def cmd_proposals_export(config: Config, args: argparse.Namespace) -> int:
     return await _with_database(config, work)
 
 
+def _digest_period(config: Config, text: str | None) -> object:
+    from digest.period import Period, latest_due
+    from digest.settings import settings_from
+
+    settings = settings_from(config)
+    if text:
+        return Period.parse(text)
+    from common.clock import system_clock
+
+    return latest_due(system_clock(), settings.weekday, settings.at, settings.tz)
+
+
+async def cmd_digest_send(config: Config, args: argparse.Namespace) -> int:
+    from digest.period import Period, PeriodError
+
+    try:
+        period = Period.parse(args.period)
+    except PeriodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from bot.scheduler import translator  # gettext of the bot's catalogs (imports aiogram)
+
+    translate = translator(config)
+
+    async def work(database: Database) -> int:
+        from digest.service import DigestService
+        from digest.settings import settings_from
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            counts = await DigestService(repos, settings_from(config)).deliver(
+                period, translate, resend=args.resend
+            )
+        print(
+            f"digest {period}: {counts['queued']} queued, {counts['resent']} re-sent, "
+            f"{counts['already']} already had it (the running bot sends them)"
+        )
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
+async def cmd_digest_preview(config: Config, args: argparse.Namespace) -> int:
+    import html
+    import re
+
+    from digest.period import PeriodError
+    from digest.sections.base import Audience
+
+    try:
+        period = _digest_period(config, args.period)
+    except PeriodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    audience = Audience.parse(args.audience)
+    if audience.kind not in ("officers", "box", "department"):
+        print(f"error: unknown audience {args.audience!r}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def work(database: Database) -> int:
+        from digest.render import render_messages
+        from digest.service import DigestService, english
+        from digest.settings import settings_from
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            service = DigestService(repos, settings_from(config))
+            stored = await repos.digests.stored(str(period), audience.name)
+            if stored is not None:
+                data = json.loads(stored[1])
+                note = "as stored (sent)"
+            else:
+                data = await service.compute(period, audience)  # type: ignore[arg-type]
+                note = "computed now, not stored"
+        for part in render_messages(data, english(None), None):
+            print(html.unescape(re.sub(r"</?[bi]>", "", part)))
+            print()
+        print(f"({period}, {audience.name}: {note})", file=sys.stderr)
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
+async def cmd_actions_export(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from improvements.export import export_actions
+        from storage.uow import unit_of_work
+
+        buffer = io.BytesIO()
+        async with unit_of_work(database.sessions) as repos:
+            rows = await export_actions(repos, args.format, buffer, config.union.timezone)
+        if args.output is None:
+            sys.stdout.buffer.write(buffer.getvalue())
+            sys.stdout.flush()
+        else:
+            args.output.write_bytes(buffer.getvalue())
+        print(f"{rows} action(s) exported", file=sys.stderr)
+        return EXIT_OK
+
+    return await _with_database(config, work)
+
+
 _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     ("run", None): cmd_run,
     ("db", "upgrade"): cmd_db_upgrade,
@@ -396,6 +523,9 @@ _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], A
     ("survey", "close"): cmd_survey_open_or_close,
     ("survey", "results"): cmd_survey_results,
     ("proposals", "export"): cmd_proposals_export,
+    ("digest", "send"): cmd_digest_send,
+    ("digest", "preview"): cmd_digest_preview,
+    ("actions", "export"): cmd_actions_export,
 }
 
 if __name__ == "__main__":

@@ -19,9 +19,11 @@ from bot.renderers import Renderers
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
 from handlers import (
+    digest,
     errors,
     fallback,
     groups,
+    improvements,
     menu,
     officers,
     proposal_work,
@@ -81,6 +83,8 @@ def create_dispatcher(
         survey_admin.create_router(),
         proposals.create_router(),
         proposal_work.create_router(),
+        digest.create_router(),
+        improvements.create_router(),
         fallback.create_router(),  # last: catches what nobody else took
     )
     return dispatcher
@@ -92,6 +96,8 @@ def create_renderers() -> Renderers:
     renderers.register(officers.RENDERERS)
     renderers.register(surveys.RENDERERS)
     renderers.register(proposals.RENDERERS)
+    renderers.register(digest.RENDERERS)
+    renderers.register(improvements.RENDERERS)
     return renderers
 
 

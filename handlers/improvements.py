@@ -1,0 +1,476 @@
+"""Improvement actions in chat: an officer opens one from a proposal card, a survey question
+or a digest theme and fills it in step by step; /actions lists them; the card moves an action
+along, records its effect with the measured evidence, and closes it (members are told)."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import ImprovementAction, ImprovementCB
+from bot.config import Config
+from bot.filters import WithoutText, private_chat
+from bot.middlewares import RequireRegistration
+from bot.renderers import Rendered
+from common.errors import N_, DomainError, PermissionDenied
+from handlers.common import ask_for_text
+from improvements import notifications as templates
+from improvements.model import STATUS_LABELS, UNFINISHED, ActionDTO, ActionStatus, Link, LinkKind
+from improvements.service import ActionDraft, ImprovementService, settings_from
+from members.dto import Identity
+from members.roles import Role
+from storage.uow import Repositories
+from surveys.service import SurveyService
+
+KINDS = {"p": LinkKind.PROPOSAL, "q": LinkKind.QUESTION, "t": LinkKind.THEME, "l": LinkKind.LETTER}
+
+
+class Steps(StatesGroup):
+    problem = State()
+    cause = State()
+    measures = State()
+    owner = State()
+    due = State()
+    expected = State()
+    effect = State()
+    reason = State()
+
+
+ORDER = [Steps.problem, Steps.cause, Steps.measures, Steps.owner, Steps.due, Steps.expected]
+FIELDS = {
+    Steps.problem: "problem",
+    Steps.cause: "cause",
+    Steps.measures: "measures",
+    Steps.owner: "owner",
+    Steps.due: "due",
+    Steps.expected: "expected",
+}
+
+
+def _prompt(step: State) -> str:
+    return {
+        Steps.problem: _("Step 1/6. Send the problem (问题)."),
+        Steps.cause: _("Step 2/6. Send the cause analysis (原因分析)."),
+        Steps.measures: _("Step 3/6. Send the measures (改进措施)."),
+        Steps.owner: _(
+            "Step 4/6. Who is responsible? Send an employee id, or the name of a department."
+        ),
+        Steps.due: _("Step 5/6. Send the due date as YYYY-MM-DD, a number of days, or “-”."),
+        Steps.expected: _("Step 6/6. Send the expected effect."),
+        Steps.effect: _("Send the effect (改进成效) in words; the figures above are kept with it."),
+        Steps.reason: _("Send the reason for dropping this action."),
+    }[step]
+
+
+def service(repos: Repositories, config: Config) -> ImprovementService:
+    return ImprovementService(repos, settings_from(config))
+
+
+def _cb(action: ImprovementAction, action_id: int = 0) -> str:
+    return ImprovementCB(action=action, action_id=action_id).pack()
+
+
+def _date(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def card_text(action: ActionDTO) -> str:
+    e = html.escape
+    lines = [
+        f"<b>🛠 #{action.id} {e(action.title)}</b>",
+        _("Status: {status}").format(status=_(STATUS_LABELS[action.status])),
+        _("Problem: {text}").format(text=e(action.problem)),
+        _("Cause: {text}").format(text=e(action.cause or "—")),
+        _("Measures: {text}").format(text=e(action.measures or "—")),
+        _("Owner: {owner} · due {date}").format(
+            owner=e(action.owner or "—"), date=_date(action.due_on)
+        ),
+        _("Expected effect: {text}").format(text=e(action.expected_effect or "—")),
+    ]
+    if action.effect:
+        lines.append(_("Effect: {text}").format(text=e(action.effect)))
+    lines += _evidence_lines(action.evidence)
+    if action.reason:
+        lines.append(_("Dropped: {text}").format(text=e(action.reason)))
+    if action.links:
+        lines.append(
+            _("From: {sources}").format(
+                sources=", ".join(
+                    e(
+                        f"{link.kind.value} {link.ref_id}"
+                        + (f"/{link.ref_key}" if link.ref_key else "")
+                    )
+                    for link in action.links
+                )
+            )
+        )
+    return "\n".join(lines)
+
+
+def _evidence_lines(evidence: Any) -> list[str]:
+    lines = []
+    for item in evidence:
+        before = "—" if item.before is None else f"{item.before:.2f}"
+        if item.after is None:
+            lines.append(
+                _("Question {question}: {before} before; no later survey yet.").format(
+                    question=html.escape(item.question_id), before=before
+                )
+            )
+        else:
+            lines.append(
+                _("Question {question}: {before} before → {after} after.").format(
+                    question=html.escape(item.question_id), before=before, after=f"{item.after:.2f}"
+                )
+            )
+    return lines
+
+
+def card_keyboard(action: ActionDTO, identity: Identity) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    officer = identity.has(Role.OFFICER)
+    if action.status is ActionStatus.OPEN:
+        builder.button(text=_("▶️ Start"), callback_data=_cb(ImprovementAction.START, action.id))
+    if action.status in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS):
+        builder.button(
+            text=_("🔎 Measures done"), callback_data=_cb(ImprovementAction.CHECK, action.id)
+        )
+    if action.status in UNFINISHED:
+        builder.button(
+            text=_("📈 Record the effect"), callback_data=_cb(ImprovementAction.EFFECT, action.id)
+        )
+    if officer and action.status in UNFINISHED and action.effect:
+        builder.button(
+            text=_("✅ Close and tell members"),
+            callback_data=_cb(ImprovementAction.CLOSE, action.id),
+        )
+    if officer and action.status in UNFINISHED:
+        builder.button(text=_("🗑 Drop"), callback_data=_cb(ImprovementAction.DROP, action.id))
+    builder.button(text=_("📋 All actions"), callback_data=_cb(ImprovementAction.LIST))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+async def _show(message: Message, action: ActionDTO, identity: Identity) -> None:
+    await message.answer(card_text(action), reply_markup=card_keyboard(action, identity))
+
+
+# -- opening ------------------------------------------------------------------------------------
+async def _source(
+    callback_data: ImprovementCB, repos: Repositories, config: Config
+) -> tuple[Link, str]:
+    """The link to store and the text that starts the problem."""
+    kind = KINDS.get(callback_data.kind)
+    locale = get_i18n().current_locale
+    if kind is LinkKind.PROPOSAL:
+        proposal = await repos.proposals.get(callback_data.ref_id)
+        if proposal is None:
+            raise DomainError(N_("This proposal does not exist."))
+        return Link(kind, proposal.id), proposal.title
+    if kind is LinkKind.QUESTION:
+        survey = await SurveyService(repos, timezone=config.union.timezone).get(
+            callback_data.ref_id
+        )
+        position = int(callback_data.ref_key or 0)
+        questions = survey.definition.questions
+        if not 1 <= position <= len(questions):
+            raise DomainError(N_("This button is no longer valid."))
+        question = questions[position - 1]
+        return Link(kind, survey.id, question.id), question.text.get(locale)
+    if kind is LinkKind.THEME:
+        stored = await repos.digests.stored_by_id(callback_data.ref_id)
+        themes = (
+            json.loads(stored[2])["sections"].get("themes", {}).get("themes", []) if stored else []
+        )
+        index = int(callback_data.ref_key or -1)
+        if not 0 <= index < len(themes):
+            raise DomainError(N_("This button is no longer valid."))
+        return Link(kind, callback_data.ref_id, themes[index]["keyword"]), themes[index]["keyword"]
+    if kind is LinkKind.LETTER:
+        return Link(kind, callback_data.ref_id), ""
+    raise DomainError(N_("This button is no longer valid."))
+
+
+async def on_new(
+    callback: CallbackQuery,
+    callback_data: ImprovementCB,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+    state: FSMContext,
+) -> None:
+    if not identity.has(Role.OFFICER):
+        raise PermissionDenied()
+    link, source = await _source(callback_data, repos, config)
+    await callback.answer()
+    await state.set_state(Steps.problem)
+    await state.update_data({"link": [link.kind.value, link.ref_id, link.ref_key], "answers": {}})
+    if isinstance(callback.message, Message):
+        intro = _("New improvement action.")
+        if source:
+            intro += "\n" + _("From: {source}").format(source=html.escape(source[:200]))
+        await callback.message.answer(intro + "\n\n" + _prompt(Steps.problem))
+
+
+def _due(text: str, today: date) -> date | None:
+    text = text.strip()
+    if text in ("-", "—", "无"):
+        return None
+    if text.isdigit():
+        return today + timedelta(days=int(text))
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(
+            N_("Send the due date as YYYY-MM-DD, a number of days, or “-”.")
+        ) from None
+
+
+async def on_step(
+    message: Message,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+    state: FSMContext,
+    raw_state: str | None,
+) -> None:
+    step = next(s for s in ORDER if s.state == raw_state)
+    data = await state.get_data()
+    answers = dict(data.get("answers", {}))
+    text = (message.text or "").strip()
+    if step is Steps.due:
+        _due(text, service(repos, config).today())  # checked now, not at the end
+    answers[FIELDS[step]] = text
+    index = ORDER.index(step)
+    if index + 1 < len(ORDER):
+        await state.update_data({"answers": answers})
+        await state.set_state(ORDER[index + 1])
+        await message.answer(_prompt(ORDER[index + 1]))
+        return
+    improvements = service(repos, config)
+    kind, ref_id, ref_key = data["link"]
+    action = await improvements.open(
+        identity,
+        ActionDraft(
+            problem=answers["problem"],
+            cause=answers["cause"],
+            measures=answers["measures"],
+            owner=answers["owner"],
+            due_on=_due(answers["due"], improvements.today()),
+            expected_effect=answers["expected"],
+        ),
+        [Link(LinkKind(kind), int(ref_id), str(ref_key))],
+    )
+    await state.clear()
+    await message.answer(_("Improvement action #{id} opened.").format(id=action.id))
+    await _show(message, action, identity)
+
+
+# -- working on it ------------------------------------------------------------------------------
+async def on_list(
+    message_or_callback: Message | CallbackQuery,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+) -> None:
+    improvements = service(repos, config)
+    actions = await improvements.unfinished(identity)
+    today = improvements.today()
+    message = message_or_callback
+    if isinstance(message_or_callback, CallbackQuery):
+        await message_or_callback.answer()
+        message = message_or_callback.message  # type: ignore[assignment]
+    if not isinstance(message, Message):
+        return
+    if not actions:
+        await message.answer(_("No improvement action is open."))
+        return
+    builder = InlineKeyboardBuilder()
+    for action in actions[:50]:
+        mark = "⚠️" if action.due_on and action.due_on < today else "🛠"
+        builder.button(
+            text=f"{mark} #{action.id} {action.title[:40]}",
+            callback_data=_cb(ImprovementAction.VIEW, action.id),
+        )
+    builder.adjust(1)
+    await message.answer(
+        _("Open improvement actions: {count}").format(count=len(actions)),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def on_view(
+    callback: CallbackQuery,
+    callback_data: ImprovementCB,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+) -> None:
+    action = await service(repos, config).visible(identity, callback_data.action_id)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await _show(callback.message, action, identity)
+
+
+async def on_move(
+    callback: CallbackQuery,
+    callback_data: ImprovementCB,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+) -> None:
+    improvements = service(repos, config)
+    if callback_data.action is ImprovementAction.START:
+        action = await improvements.start(identity, callback_data.action_id)
+    else:
+        action = await improvements.to_checking(identity, callback_data.action_id)
+    await callback.answer(_("Status: {status}").format(status=_(STATUS_LABELS[action.status])))
+    if isinstance(callback.message, Message):
+        await _show(callback.message, action, identity)
+
+
+async def on_effect_button(
+    callback: CallbackQuery,
+    callback_data: ImprovementCB,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+    state: FSMContext,
+) -> None:
+    improvements = service(repos, config)
+    await improvements.visible(identity, callback_data.action_id)
+    evidence = await improvements.measure(callback_data.action_id)
+    await callback.answer()
+    await state.set_state(Steps.effect)
+    await state.update_data({"action_id": callback_data.action_id})
+    if isinstance(callback.message, Message):
+        lines = _evidence_lines(evidence) or [_("No linked survey question to measure.")]
+        await callback.message.answer("\n".join([*lines, "", _prompt(Steps.effect)]))
+
+
+async def on_effect(
+    message: Message, identity: Identity, repos: Repositories, config: Config, state: FSMContext
+) -> None:
+    action_id = int(await state.get_value("action_id") or 0)
+    action = await service(repos, config).record_effect(identity, action_id, message.text or "")
+    await state.clear()
+    await _show(message, action, identity)
+
+
+async def on_close(
+    callback: CallbackQuery,
+    callback_data: ImprovementCB,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+) -> None:
+    action, told = await service(repos, config).close(identity, callback_data.action_id)
+    await callback.answer(
+        _("Closed. {count} member(s) will be told what changed.").format(count=told),
+        show_alert=True,
+    )
+    if isinstance(callback.message, Message):
+        await _show(callback.message, action, identity)
+
+
+async def on_drop_button(
+    callback: CallbackQuery, callback_data: ImprovementCB, identity: Identity, state: FSMContext
+) -> None:
+    if not identity.has(Role.OFFICER):
+        raise PermissionDenied()
+    await callback.answer()
+    await state.set_state(Steps.reason)
+    await state.update_data({"action_id": callback_data.action_id})
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_prompt(Steps.reason))
+
+
+async def on_reason(
+    message: Message, identity: Identity, repos: Repositories, config: Config, state: FSMContext
+) -> None:
+    action_id = int(await state.get_value("action_id") or 0)
+    action = await service(repos, config).drop(identity, action_id, message.text or "")
+    await state.clear()
+    await _show(message, action, identity)
+
+
+# -- notices ------------------------------------------------------------------------------------
+def _render_done(params: Mapping[str, Any]) -> Rendered:
+    e = html.escape
+    lines = [
+        "<b>" + _("You said, we did") + "</b>",
+        _("What members raised: {problem}").format(problem=e(params["problem"])),
+    ]
+    if params.get("measures"):
+        lines.append(_("What was done: {measures}").format(measures=e(params["measures"])))
+    if params.get("effect"):
+        lines.append(_("The effect: {effect}").format(effect=e(params["effect"])))
+    lines.append(_("Thank you for speaking up."))
+    return "\n".join(lines), None
+
+
+def _render_due_soon(params: Mapping[str, Any]) -> Rendered:
+    text = _("Improvement action #{id} “{problem}” is due on {date}.").format(
+        id=params["action_id"], problem=html.escape(params["problem"]), date=params["due_on"]
+    )
+    return text, _view_markup(int(params["action_id"]))
+
+
+def _render_overdue(params: Mapping[str, Any]) -> Rendered:
+    text = _("Improvement action #{id} “{problem}” is overdue (due {date}).").format(
+        id=params["action_id"], problem=html.escape(params["problem"]), date=params["due_on"]
+    )
+    return text, _view_markup(int(params["action_id"]))
+
+
+def _view_markup(action_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Open"), callback_data=_cb(ImprovementAction.VIEW, action_id))
+    return builder.as_markup()
+
+
+RENDERERS = {
+    templates.IMPROVEMENT_DONE: _render_done,
+    templates.IMPROVEMENT_DUE_SOON: _render_due_soon,
+    templates.IMPROVEMENT_OVERDUE: _render_overdue,
+}
+
+
+def create_router() -> Router:
+    router = Router(name="improvements")
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+        observer.middleware(RequireRegistration())  # the service checks roles on every step
+    router.message.register(on_list, Command("actions"))
+    router.callback_query.register(
+        on_list, ImprovementCB.filter(F.action == ImprovementAction.LIST)
+    )
+    for action, handler in {
+        ImprovementAction.NEW: on_new,
+        ImprovementAction.VIEW: on_view,
+        ImprovementAction.START: on_move,
+        ImprovementAction.CHECK: on_move,
+        ImprovementAction.EFFECT: on_effect_button,
+        ImprovementAction.CLOSE: on_close,
+        ImprovementAction.DROP: on_drop_button,
+    }.items():
+        router.callback_query.register(handler, ImprovementCB.filter(F.action == action))
+    for step in [*ORDER, Steps.effect, Steps.reason]:
+        router.message.register(ask_for_text, step, WithoutText())
+    for step in ORDER:
+        router.message.register(on_step, step)
+    router.message.register(on_effect, Steps.effect)
+    router.message.register(on_reason, Steps.reason)
+    return router
