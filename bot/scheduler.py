@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Config
+from common.clock import Clock, system_clock
 from digest.service import DigestService, Translator
 from digest.settings import settings_from as digest_settings
 from improvements.service import ImprovementService
@@ -44,12 +45,14 @@ async def sweep_proposals(config: Config, database: Database) -> dict[str, int]:
     return counts
 
 
-async def send_digests(config: Config, database: Database, translate: Translator) -> dict[str, int]:
+async def send_digests(
+    config: Config, database: Database, translate: Translator, clock: Clock = system_clock
+) -> dict[str, int]:
     """The latest due digest to whoever has not had it: at the scheduled time, at start-up
     (a digest missed while the bot was down) and every few minutes. Exactly once per member
     and period, whatever runs it and how often."""
     async with unit_of_work(database.sessions) as repos:
-        return await DigestService(repos, digest_settings(config)).catch_up(translate)
+        return await DigestService(repos, digest_settings(config), clock=clock).catch_up(translate)
 
 
 async def sweep_actions(config: Config, database: Database) -> dict[str, int]:

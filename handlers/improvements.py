@@ -251,7 +251,10 @@ async def on_step(
     answers = dict(data.get("answers", {}))
     text = (message.text or "").strip()
     if step is Steps.due:
-        _due(text, service(repos, config).today())  # checked now, not at the end
+        today = service(repos, config).today()
+        due = _due(text, today)  # checked now, not at the end
+        if due is not None and due < today:
+            raise DomainError(N_("The due date cannot be in the past."))
     answers[FIELDS[step]] = text
     index = ORDER.index(step)
     if index + 1 < len(ORDER):

@@ -357,6 +357,10 @@ class ImprovementService:
         )
 
     # -- internals --------------------------------------------------------------------------------
+    def today(self) -> date:
+        """Today in the union's time zone."""
+        return self._today()
+
     def _today(self) -> date:
         return self._clock().astimezone(self._tz).date()
 
