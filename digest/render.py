@@ -120,46 +120,55 @@ def render_chart(data: Data, gettext: Gettext) -> bytes:
 
 def render_workbook(data: Data) -> bytes:
     """An XLSX with one sheet per table of every section (Chinese headers, like the other
-    exports); text cells are never formulas."""
+    exports); text cells are never formulas. Written in openpyxl's write-only mode."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    workbook = Workbook()
-    overview = workbook.active
-    overview.title = "概览"
-    overview.append(["周期", data["period"]])
-    overview.append(["对象", data["audience"]])
-    overview.append(["生成时间", data["built_at"]])
-    overview.append([])
-    overview.append(["指标", "本周", "上周"])
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def cell(sheet: Any, value: object, *, header: bool = False) -> object:
+        if isinstance(value, str):
+            value = XLSX_ILLEGAL.sub("", value)
+        if header or (isinstance(value, str) and value.startswith("=")):
+            # openpyxl takes a text starting with "=" for a formula: typed as text, never run
+            written = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                written.data_type = "s"
+            if header:
+                written.font = bold
+            return written
+        return value  # plain values are much faster to write than cell objects
+
+    overview = workbook.create_sheet("概览")
+    for row in (
+        ["周期", data["period"]],
+        ["对象", data["audience"]],
+        ["生成时间", data["built_at"]],
+        [],
+    ):
+        overview.append([cell(overview, v) for v in row])
+    overview.append([cell(overview, v, header=True) for v in ("指标", "本周", "上周")])
     for indicator in indicators(data):
-        overview.append([indicator.label, indicator.current, indicator.previous])
+        overview.append(
+            [cell(overview, v) for v in (indicator.label, indicator.current, indicator.previous)]
+        )
     used = {"概览"}
     for key, section_data in data["sections"].items():
         section = _BY_KEY.get(key)
         if section is None:
             continue
-        for sheet in section.sheets(section_data):
-            title = sheet.title[:31]
+        for table in section.sheets(section_data):
+            title = table.title[:31]
             while title in used:
                 title = title[:29] + "_2"
             used.add(title)
-            worksheet = workbook.create_sheet(title)
-            worksheet.append(sheet.header)
-            for cell in worksheet[1]:
-                cell.font = Font(bold=True)
-            for row in sheet.rows:
-                worksheet.append([_cell(value) for value in row])
-                for cell in worksheet[worksheet.max_row]:
-                    if isinstance(cell.value, str):
-                        cell.data_type = "s"
-            worksheet.freeze_panes = "A2"
+            sheet = workbook.create_sheet(title)
+            sheet.freeze_panes = "A2"
+            sheet.append([cell(sheet, v, header=True) for v in table.header])
+            for row in table.rows:
+                sheet.append([cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str):
-        return XLSX_ILLEGAL.sub("", value)
-    return value

@@ -4,7 +4,9 @@ breakdowns under the small-group rule."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from common.errors import N_
 from digest.sections.base import (
@@ -20,22 +22,35 @@ from digest.sections.base import (
     number,
     preview,
 )
-from storage.repos.digests import QuestionFigures
-from surveys.definition import DefinitionError, QuestionType, parse_definition
+from storage.repos.survey_results import DepartmentFigures
+from surveys.definition import (
+    DefinitionError,
+    QuestionType,
+    SurveyDefinition,
+    parse_definition,
+)
 from surveys.results import department_results, nps_score
 
 SCORED = (QuestionType.SCALE, QuestionType.NPS)
 MOVED = 3  # questions listed under "moved most"
 
 
-def _score(figures: QuestionFigures | None, nps: bool) -> tuple[float | None, int]:
-    if figures is None or not figures.respondents:
+@functools.lru_cache(maxsize=256)
+def definition_of(source: str, slug: str, timezone: str) -> SurveyDefinition:
+    """Parsed once per process (stored definitions do not change under a survey's id without
+    a new source text, which is the cache key)."""
+    return parse_definition(source, f"{slug}.toml", ZoneInfo(timezone))
+
+
+def _score(figures: list[DepartmentFigures], nps: bool) -> tuple[float | None, int]:
+    n = sum(f.respondents for f in figures)
+    if not n:
         return None, 0
     if nps:
-        return float(
-            nps_score(figures.promoters, figures.detractors, figures.respondents)
-        ), figures.respondents
-    return figures.total / figures.respondents, figures.respondents
+        promoters = sum(f.promoters for f in figures)
+        detractors = sum(f.detractors for f in figures)
+        return float(nps_score(promoters, detractors, n)), n
+    return sum(f.total for f in figures) / n, n
 
 
 async def collect(ctx: SectionContext) -> Data:
@@ -45,7 +60,7 @@ async def collect(ctx: SectionContext) -> Data:
     questions: dict[int, list[Any]] = {}
     for survey in active:
         try:
-            definition = parse_definition(survey.source, f"{survey.slug}.toml", ctx.settings.tz)
+            definition = definition_of(survey.source, survey.slug, ctx.settings.timezone)
         except DefinitionError:  # stored definitions were valid when imported
             continue
         questions[survey.id] = [q for q in definition.questions if q.type in SCORED]
@@ -67,17 +82,16 @@ async def collect(ctx: SectionContext) -> Data:
     responses_before = (
         await repo.responses_between(ids, previous.first_day, previous.end_day) if ids else {}
     )
-    now = {
-        (f.survey_id, f.question_id): f
-        for f in await repo.question_figures(ids, question_ids, period.first_day, period.end_day)
-    }
-    before = {
-        (f.survey_id, f.question_id): f
-        for f in await repo.question_figures(
-            ids, question_ids, previous.first_day, previous.end_day
+    # Both weeks and every department in one pass over the answers.
+    figures: dict[tuple[int, str, bool], list[DepartmentFigures]] = {}
+    for row in await repo.numeric_figures(
+        ids, question_ids, previous.first_day, period.first_day, period.end_day
+    ):
+        figures.setdefault((row.survey_id, row.question_id, row.current), []).append(
+            DepartmentFigures(
+                row.department, row.respondents, row.total, row.promoters, row.detractors
+            )
         )
-    }
-    departments = await repo.department_figures(ids, question_ids, period.first_day, period.end_day)
     moved: list[dict[str, Any]] = []
     for survey in surveys:
         invited, finished = participation.get(survey["id"], (0, 0))
@@ -90,10 +104,12 @@ async def collect(ctx: SectionContext) -> Data:
         )
         for question in questions[survey["id"]]:
             nps = question.type is QuestionType.NPS
-            key = (survey["id"], question.id)
-            score, n = _score(now.get(key), nps)
-            score_before, n_before = _score(before.get(key), nps)
-            shown = department_results(departments.get(key, []), ctx.settings.small_group, nps=nps)
+            this_week = figures.get((survey["id"], question.id, True), [])
+            score, n = _score(this_week, nps)
+            score_before, n_before = _score(
+                figures.get((survey["id"], question.id, False), []), nps
+            )
+            shown = department_results(this_week, ctx.settings.small_group, nps=nps)
             item = {
                 "id": question.id,
                 "text": question.text.to_json(),

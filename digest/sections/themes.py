@@ -27,6 +27,8 @@ from digest.sections.base import (
     e,
     preview,
 )
+from digest.sections.surveys import definition_of
+from surveys.definition import DefinitionError, QuestionType
 
 BATCH = 200  # texts tokenized per worker-thread hop
 QUOTE_LENGTH = 120
@@ -39,7 +41,7 @@ SOURCE_LABELS = {
 Texts = Callable[[Period], AsyncIterator[tuple[str, str]]]
 
 
-def _texts(ctx: SectionContext, survey_ids: list[int]) -> Texts:
+def _texts(ctx: SectionContext, survey_ids: list[int], question_ids: list[str]) -> Texts:
     """(source, text) of the audience's sources in a period."""
     repo = ctx.repos.digests
     limit = ctx.settings.theme_text_limit
@@ -49,7 +51,7 @@ def _texts(ctx: SectionContext, survey_ids: list[int]) -> Texts:
         start, end = period.start(tz), period.end(tz)
         if ctx.audience.kind == "officers":
             async for text in repo.survey_texts(
-                survey_ids, period.first_day, period.end_day, limit=limit
+                survey_ids, question_ids, period.first_day, period.end_day, limit=limit
             ):
                 yield "survey", text
         async for _id, text in repo.proposal_texts(start, end, limit=limit):
@@ -60,16 +62,31 @@ def _texts(ctx: SectionContext, survey_ids: list[int]) -> Texts:
     return texts
 
 
+async def _typed_questions(ctx: SectionContext) -> tuple[list[int], list[str]]:
+    """Active surveys and the ids of their questions that take typed text."""
+    if ctx.audience.kind != "officers":
+        return [], []
+    survey_ids, question_ids = [], set()
+    for survey in await ctx.repos.digests.active_surveys(ctx.start, ctx.end):
+        try:
+            definition = definition_of(survey.source, survey.slug, ctx.settings.timezone)
+        except DefinitionError:
+            continue
+        survey_ids.append(survey.id)
+        question_ids |= {
+            q.id for q in definition.questions if q.type is QuestionType.TEXT or q.other
+        }
+    return survey_ids, sorted(question_ids)
+
+
 async def collect(ctx: SectionContext) -> Data:
-    survey_ids: list[int] = []
-    if ctx.audience.kind == "officers":
-        survey_ids = [s.id for s in await ctx.repos.digests.active_surveys(ctx.start, ctx.end)]
-    texts = _texts(ctx, survey_ids)
+    texts = _texts(ctx, *await _typed_questions(ctx))
     quotable = {"survey", "proposal"} | ({"letter"} if ctx.audience.kind == "box" else set())
 
-    # Pass 1: candidate keywords by jieba (texts mentioning each), in bounded batches.
+    # Pass 1: candidate keywords by jieba (texts mentioning each), in batches off the event
+    # loop. The week's texts are kept for pass 2: at most theme_text_limit per source.
     mentions: Counter[str] = Counter()
-    total = 0
+    kept: list[tuple[str, str]] = []
     batch: list[str] = []
 
     async def tokenize() -> None:
@@ -77,21 +94,21 @@ async def collect(ctx: SectionContext) -> Data:
             mentions.update(words)
         batch.clear()
 
-    async for _source, text in texts(ctx.period):
-        total += 1
+    async for source, text in texts(ctx.period):
+        kept.append((source, text))
         batch.append(text)
         if len(batch) >= BATCH:
             await tokenize()
     await tokenize()
     top = [word for word, _ in mentions.most_common(ctx.settings.themes)]
 
-    # Pass 2 and 3: mentions by source and quotes this week; mentions last week.
+    # Pass 2: mentions by source and quotes this week; pass 3: mentions last week.
     themes: dict[str, dict[str, Any]] = {
         word: {"keyword": word, "count": 0, "previous": 0, "sources": {}, "quotes": []}
         for word in top
     }
     if top:
-        async for source, text in texts(ctx.period):
+        for source, text in kept:
             lowered = text.lower()
             for word in top:
                 if word in lowered:
@@ -106,7 +123,7 @@ async def collect(ctx: SectionContext) -> Data:
                 if word in lowered:
                     themes[word]["previous"] += 1
     ranked = sorted(themes.values(), key=lambda t: (-t["count"], t["keyword"]))
-    return {"texts": total, "themes": ranked}
+    return {"texts": len(kept), "themes": ranked}
 
 
 def render(data: Data, gettext: Gettext, locale: str | None) -> list[str]:

@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select, tuple_, update
+from sqlalchemy import case, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from storage.base import dialect_insert, utcnow
 from storage.models import (
@@ -28,9 +26,9 @@ from storage.models import (
     SurveyResponse,
 )
 from storage.models_digest import Digest, DigestDelivery
-from storage.repos.survey_results import DETRACTOR_MAX, PROMOTER_MIN, DepartmentFigures
+from storage.repos.survey_results import DETRACTOR_MAX, PROMOTER_MIN
 
-PAGE = 500
+PAGE = 1000  # texts per query
 RATING_ACTIONS = ("rated", "reopened", "sent_to_officers")  # proposal events that carry a rating
 
 
@@ -46,11 +44,13 @@ class ActiveSurvey:
 
 
 @dataclass(frozen=True, slots=True)
-class QuestionFigures:
-    """Numeric answers to one question within a period."""
+class NumericFigures:
+    """Numeric answers to one question from one stored department within one period."""
 
     survey_id: int
     question_id: str
+    department: str | None
+    current: bool  # this period (else the previous one)
     respondents: int
     total: float
     promoters: int
@@ -163,72 +163,66 @@ class DigestRepository:
         )
         return {survey_id: int(count) for survey_id, count in rows}
 
-    def _numeric_in_period(
-        self, survey_ids: Sequence[int], first_day: date, end_day: date
-    ) -> tuple[tuple[Any, ...], ColumnElement[bool]]:
-        number = SurveyAnswer.number
-        columns = (
-            func.count(distinct(SurveyAnswer.response_id)),
-            func.coalesce(func.sum(number), 0.0),
-            func.coalesce(func.sum(case((number >= PROMOTER_MIN, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((number <= DETRACTOR_MAX, 1), else_=0)), 0),
-        )
-        where = and_(
-            SurveyAnswer.survey_id.in_(list(survey_ids)),
-            number.is_not(None),
-            SurveyResponse.submitted_on >= first_day,
-            SurveyResponse.submitted_on < end_day,
-        )
-        return columns, where
-
-    async def question_figures(
-        self, survey_ids: Sequence[int], question_ids: Sequence[str], first_day: date, end_day: date
-    ) -> list[QuestionFigures]:
-        """Per survey and numeric question: answers given in the period (one GROUP BY)."""
+    async def numeric_figures(
+        self,
+        survey_ids: Sequence[int],
+        question_ids: Sequence[str],
+        previous_day: date,
+        first_day: date,
+        end_day: date,
+    ) -> list[NumericFigures]:
+        """Numeric answers given in [previous_day, end_day) — the previous period and this
+        one — per survey, question, stored department and period, in one GROUP BY. A response
+        has one department, so the department rows add up exactly to a question's figures."""
         if not survey_ids:
             return []
-        columns, where = self._numeric_in_period(survey_ids, first_day, end_day)
-        rows = await self.session.execute(
-            select(SurveyAnswer.survey_id, SurveyAnswer.question_id, *columns)
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(where, SurveyAnswer.question_id.in_(list(question_ids)))
-            .group_by(SurveyAnswer.survey_id, SurveyAnswer.question_id)
-        )
-        return [
-            QuestionFigures(s, q, int(n), float(total), int(p), int(d))
-            for s, q, n, total, p, d in rows
-        ]
-
-    async def department_figures(
-        self, survey_ids: Sequence[int], question_ids: Sequence[str], first_day: date, end_day: date
-    ) -> dict[tuple[int, str], list[DepartmentFigures]]:
-        """(survey id, question id) → per stored department, for the small-group rule."""
-        if not survey_ids:
-            return {}
-        columns, where = self._numeric_in_period(survey_ids, first_day, end_day)
+        number = SurveyAnswer.number
+        current = SurveyResponse.submitted_on >= first_day
         rows = await self.session.execute(
             select(
-                SurveyAnswer.survey_id,
+                SurveyResponse.survey_id,
                 SurveyAnswer.question_id,
                 SurveyResponse.department,
-                *columns,
+                current,
+                func.count(),  # one numeric answer per response and question
+                func.coalesce(func.sum(number), 0.0),
+                func.coalesce(func.sum(case((number >= PROMOTER_MIN, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((number <= DETRACTOR_MAX, 1), else_=0)), 0),
             )
             .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(where, SurveyAnswer.question_id.in_(list(question_ids)))
-            .group_by(SurveyAnswer.survey_id, SurveyAnswer.question_id, SurveyResponse.department)
-        )
-        result: dict[tuple[int, str], list[DepartmentFigures]] = {}
-        for survey_id, question_id, department, n, total, p, d in rows:
-            result.setdefault((survey_id, question_id), []).append(
-                DepartmentFigures(department, int(n), float(total), int(p), int(d))
+            .where(
+                # On the responses, not the answers: SQLite then walks the period's responses
+                # and seeks their answers by primary key (3-4x faster than the other way).
+                SurveyResponse.survey_id.in_(list(survey_ids)),
+                SurveyAnswer.question_id.in_(list(question_ids)),
+                number.is_not(None),
+                SurveyResponse.submitted_on >= previous_day,
+                SurveyResponse.submitted_on < end_day,
             )
-        return result
+            .group_by(
+                SurveyResponse.survey_id,
+                SurveyAnswer.question_id,
+                SurveyResponse.department,
+                current,
+            )
+        )
+        return [
+            NumericFigures(s, q, department, bool(is_current), int(n), float(total), int(p), int(d))
+            for s, q, department, is_current, n, total, p, d in rows
+        ]
 
     async def survey_texts(
-        self, survey_ids: Sequence[int], first_day: date, end_day: date, *, limit: int
+        self,
+        survey_ids: Sequence[int],
+        question_ids: Sequence[str],
+        first_day: date,
+        end_day: date,
+        *,
+        limit: int,
     ) -> AsyncIterator[str]:
-        """Typed answers (text questions, "other" texts) given in the period, by key pages."""
-        if not survey_ids:
+        """Typed answers to these questions (text questions, "other" texts) given in the
+        period, by key pages (the question ids let the index do the work)."""
+        if not survey_ids or not question_ids:
             return
         last: tuple[str, str, int] | None = None
         seen = 0
@@ -242,7 +236,8 @@ class DigestRepository:
                 )
                 .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
                 .where(
-                    SurveyAnswer.survey_id.in_(list(survey_ids)),
+                    SurveyResponse.survey_id.in_(list(survey_ids)),  # see numeric_figures
+                    SurveyAnswer.question_id.in_(list(question_ids)),
                     SurveyAnswer.text.is_not(None),
                     SurveyResponse.submitted_on >= first_day,
                     SurveyResponse.submitted_on < end_day,
