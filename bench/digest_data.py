@@ -151,6 +151,7 @@ async def generate(engine: AsyncEngine, scale: float, seed: int = 7) -> dict[str
     per_survey = counts["responses"] // counts["surveys"]
     invited = min(int(per_survey * 1.2), counts["members"])
     participants, responses, answers = [], [], []
+    written = len(members) + len(roles) + len(surveys)
     for survey_id, (opened, closed) in windows.items():
         people = rng.sample(range(1, counts["members"] + 1), invited)
         named = survey_id % 2 == 1
@@ -209,8 +210,8 @@ async def generate(engine: AsyncEngine, scale: float, seed: int = 7) -> dict[str
                 {**base, "question_id": "t0", "option": None, "number": None, "text": _text(rng)}
             )
         if len(answers) >= 200_000:
-            await _flush(engine, participants, responses, answers)
-    await _flush(engine, participants, responses, answers)
+            written += await _flush(engine, participants, responses, answers)
+    written += await _flush(engine, participants, responses, answers)
 
     proposals, events = [], []
     for proposal_id in range(1, counts["proposals"] + 1):
@@ -279,7 +280,9 @@ async def generate(engine: AsyncEngine, scale: float, seed: int = 7) -> dict[str
             }
         )
     await _insert(engine, ImprovementAction.__table__, actions)
+    written += len(proposals) + len(events) + len(actions)
     return {
+        "rows": written,
         "members": len(members),
         "surveys": len(surveys),
         "responses": counts["responses"] // counts["surveys"] * counts["surveys"],
@@ -297,10 +300,12 @@ async def _flush(
     participants: list[dict[str, Any]],
     responses: list[dict[str, Any]],
     answers: list[dict[str, Any]],
-) -> None:
+) -> int:
+    written = len(participants) + len(responses) + len(answers)
     await _insert(engine, SurveyParticipant.__table__, participants)
     await _insert(engine, SurveyResponse.__table__, responses)
     await _insert(engine, SurveyAnswer.__table__, answers)
     participants.clear()
     responses.clear()
     answers.clear()
+    return written

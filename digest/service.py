@@ -129,7 +129,12 @@ class DigestService:
         queues it again for those who had it."""
         counts = {"queued": 0, "already": 0, "resent": 0}
         media: dict[tuple[str, str | None], tuple[int, int]] = {}
+        # A read first: the catch-up runs every few minutes and should not write then.
+        delivered = await self._repos.digests.delivered(period.key)
         for recipient, audience in await self.recipients():
+            if recipient.member_id in delivered and not resend:
+                counts["already"] += 1
+                continue
             digest = await self.build(period, audience)
             if await self._repos.digests.claim_delivery(recipient.member_id, period.key, digest.id):
                 tag = "1"
