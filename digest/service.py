@@ -8,7 +8,6 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from common.clock import Clock, system_clock
 from digest import notifications as templates
@@ -256,7 +255,3 @@ class DigestService:
 def period_or_due(text: str | None, service: DigestService) -> Period:
     """A period given as "2026-W48", or the latest one due."""
     return Period.parse(text) if text else service.due_period()
-
-
-def built_at(data: Data) -> datetime:
-    return datetime.fromisoformat(data["built_at"])

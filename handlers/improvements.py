@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -23,16 +21,23 @@ from bot.callbacks import ImprovementAction, ImprovementCB
 from bot.config import Config
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
-from bot.renderers import Rendered
 from common.errors import N_, DomainError, PermissionDenied
 from handlers.common import ask_for_text
-from improvements import notifications as templates
-from improvements.model import STATUS_LABELS, UNFINISHED, ActionDTO, ActionStatus, Link, LinkKind
+from handlers.improvement_cards import (
+    RENDERERS,
+    card_keyboard,
+    card_text,
+    cb,
+    evidence_lines,
+)
+from improvements.model import STATUS_LABELS, ActionDTO, Link, LinkKind
 from improvements.service import ActionDraft, ImprovementService, settings_from
 from members.dto import Identity
 from members.roles import Role
 from storage.uow import Repositories
 from surveys.service import SurveyService
+
+__all__ = ["RENDERERS", "create_router"]  # RENDERERS: see improvement_cards
 
 KINDS = {"p": LinkKind.PROPOSAL, "q": LinkKind.QUESTION, "t": LinkKind.THEME, "l": LinkKind.LETTER}
 
@@ -76,91 +81,6 @@ def _prompt(step: State) -> str:
 
 def service(repos: Repositories, config: Config) -> ImprovementService:
     return ImprovementService(repos, settings_from(config))
-
-
-def _cb(action: ImprovementAction, action_id: int = 0) -> str:
-    return ImprovementCB(action=action, action_id=action_id).pack()
-
-
-def _date(value: date | None) -> str:
-    return value.isoformat() if value else "—"
-
-
-def card_text(action: ActionDTO) -> str:
-    e = html.escape
-    lines = [
-        f"<b>🛠 #{action.id} {e(action.title)}</b>",
-        _("Status: {status}").format(status=_(STATUS_LABELS[action.status])),
-        _("Problem: {text}").format(text=e(action.problem)),
-        _("Cause: {text}").format(text=e(action.cause or "—")),
-        _("Measures: {text}").format(text=e(action.measures or "—")),
-        _("Owner: {owner} · due {date}").format(
-            owner=e(action.owner or "—"), date=_date(action.due_on)
-        ),
-        _("Expected effect: {text}").format(text=e(action.expected_effect or "—")),
-    ]
-    if action.effect:
-        lines.append(_("Effect: {text}").format(text=e(action.effect)))
-    lines += _evidence_lines(action.evidence)
-    if action.reason:
-        lines.append(_("Dropped: {text}").format(text=e(action.reason)))
-    if action.links:
-        lines.append(
-            _("From: {sources}").format(
-                sources=", ".join(
-                    e(
-                        f"{link.kind.value} {link.ref_id}"
-                        + (f"/{link.ref_key}" if link.ref_key else "")
-                    )
-                    for link in action.links
-                )
-            )
-        )
-    return "\n".join(lines)
-
-
-def _evidence_lines(evidence: Any) -> list[str]:
-    lines = []
-    for item in evidence:
-        before = "—" if item.before is None else f"{item.before:.2f}"
-        if item.after is None:
-            lines.append(
-                _("Question {question}: {before} before; no later survey yet.").format(
-                    question=html.escape(item.question_id), before=before
-                )
-            )
-        else:
-            lines.append(
-                _("Question {question}: {before} before → {after} after.").format(
-                    question=html.escape(item.question_id), before=before, after=f"{item.after:.2f}"
-                )
-            )
-    return lines
-
-
-def card_keyboard(action: ActionDTO, identity: Identity) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    officer = identity.has(Role.OFFICER)
-    if action.status is ActionStatus.OPEN:
-        builder.button(text=_("▶️ Start"), callback_data=_cb(ImprovementAction.START, action.id))
-    if action.status in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS):
-        builder.button(
-            text=_("🔎 Measures done"), callback_data=_cb(ImprovementAction.CHECK, action.id)
-        )
-    if action.status in UNFINISHED:
-        builder.button(
-            text=_("📈 Record the effect"), callback_data=_cb(ImprovementAction.EFFECT, action.id)
-        )
-    if officer and action.status in UNFINISHED and action.effect:
-        builder.button(
-            text=_("✅ Close and tell members"),
-            callback_data=_cb(ImprovementAction.CLOSE, action.id),
-        )
-    if officer and action.status in UNFINISHED:
-        builder.button(text=_("🗑 Drop"), callback_data=_cb(ImprovementAction.DROP, action.id))
-    builder.button(text=_("📋 All actions"), callback_data=_cb(ImprovementAction.LIST))
-    builder.adjust(2)
-    return builder.as_markup()
 
 
 async def _show(message: Message, action: ActionDTO, identity: Identity) -> None:
@@ -305,7 +225,7 @@ async def on_list(
         mark = "⚠️" if action.due_on and action.due_on < today else "🛠"
         builder.button(
             text=f"{mark} #{action.id} {action.title[:40]}",
-            callback_data=_cb(ImprovementAction.VIEW, action.id),
+            callback_data=cb(ImprovementAction.VIEW, action.id),
         )
     builder.adjust(1)
     await message.answer(
@@ -359,7 +279,7 @@ async def on_effect_button(
     await state.set_state(Steps.effect)
     await state.update_data({"action_id": callback_data.action_id})
     if isinstance(callback.message, Message):
-        lines = _evidence_lines(evidence) or [_("No linked survey question to measure.")]
+        lines = evidence_lines(evidence) or [_("No linked survey question to measure.")]
         await callback.message.answer("\n".join([*lines, "", _prompt(Steps.effect)]))
 
 
@@ -407,48 +327,6 @@ async def on_reason(
     action = await service(repos, config).drop(identity, action_id, message.text or "")
     await state.clear()
     await _show(message, action, identity)
-
-
-# -- notices ------------------------------------------------------------------------------------
-def _render_done(params: Mapping[str, Any]) -> Rendered:
-    e = html.escape
-    lines = [
-        "<b>" + _("You said, we did") + "</b>",
-        _("What members raised: {problem}").format(problem=e(params["problem"])),
-    ]
-    if params.get("measures"):
-        lines.append(_("What was done: {measures}").format(measures=e(params["measures"])))
-    if params.get("effect"):
-        lines.append(_("The effect: {effect}").format(effect=e(params["effect"])))
-    lines.append(_("Thank you for speaking up."))
-    return "\n".join(lines), None
-
-
-def _render_due_soon(params: Mapping[str, Any]) -> Rendered:
-    text = _("Improvement action #{id} “{problem}” is due on {date}.").format(
-        id=params["action_id"], problem=html.escape(params["problem"]), date=params["due_on"]
-    )
-    return text, _view_markup(int(params["action_id"]))
-
-
-def _render_overdue(params: Mapping[str, Any]) -> Rendered:
-    text = _("Improvement action #{id} “{problem}” is overdue (due {date}).").format(
-        id=params["action_id"], problem=html.escape(params["problem"]), date=params["due_on"]
-    )
-    return text, _view_markup(int(params["action_id"]))
-
-
-def _view_markup(action_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Open"), callback_data=_cb(ImprovementAction.VIEW, action_id))
-    return builder.as_markup()
-
-
-RENDERERS = {
-    templates.IMPROVEMENT_DONE: _render_done,
-    templates.IMPROVEMENT_DUE_SOON: _render_due_soon,
-    templates.IMPROVEMENT_OVERDUE: _render_overdue,
-}
 
 
 def create_router() -> Router:
