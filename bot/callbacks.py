@@ -175,3 +175,25 @@ class DataAction(StrEnum):
 class DataCB(CallbackData, prefix="d1"):
     action: DataAction
     member_id: int = 0
+
+
+class ImprovementAction(StrEnum):
+    NEW = "n"  # open one from a source: kind, ref_id, ref_key
+    VIEW = "v"
+    LIST = "l"
+    START = "s"
+    CHECK = "c"  # measures done: checking the effect
+    EFFECT = "e"  # record the effect
+    CLOSE = "x"
+    DROP = "d"
+
+
+class ImprovementCB(CallbackData, prefix="ia1"):
+    """kind: p proposal, q survey question (ref_key: its 1-based position), t digest theme
+    (ref_id: digest, ref_key: theme index), l letter. Positions, not ids: 64 bytes at most."""
+
+    action: ImprovementAction
+    action_id: int = 0
+    kind: str = ""
+    ref_id: int = 0
+    ref_key: str = ""

@@ -13,12 +13,25 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot.cli_data import (
+    cmd_mailbox_export,
+    cmd_members_forget,
+    cmd_proposals_export,
+    cmd_retention_run,
+)
+from bot.cli_digest import cmd_actions_export, cmd_digest_preview, cmd_digest_send
+from bot.cli_support import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    with_database,
+)
 from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from storage.database import Database
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXPORT_COLUMNS = ["employee_id", "name", "department", "role", "telegram_id"]
 
 
@@ -110,6 +123,31 @@ def build_parser() -> argparse.ArgumentParser:
     mailbox_export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     mailbox_export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
 
+    digest = commands.add_parser("digest", help="weekly digests").add_subparsers(
+        dest="digest_command", required=True
+    )
+    digest_send = digest.add_parser(
+        "send", help="queue a period's digest for whoever has not had it (the bot sends it)"
+    )
+    digest_send.add_argument("--period", required=True, help="ISO week, e.g. 2026-W48")
+    digest_send.add_argument(
+        "--resend", action="store_true", help="also send it again to those who had it"
+    )
+    digest_preview = digest.add_parser("preview", help="print a digest in the terminal")
+    digest_preview.add_argument("--period", default=None, help="ISO week (default: latest due)")
+    digest_preview.add_argument(
+        "--audience",
+        default="officers",
+        help="officers (default), box:<key> or department:<name>",
+    )
+
+    actions = commands.add_parser("actions", help="improvement actions (诊改)").add_subparsers(
+        dest="actions_command", required=True
+    )
+    actions_export = actions.add_parser("export", help="every action with its links and effect")
+    actions_export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    actions_export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
+
     outbox = commands.add_parser("outbox", help="messages the bot sends on its own").add_subparsers(
         dest="outbox_command", required=True
     )
@@ -132,18 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-
-
-async def _with_database(config: Config, work: Callable[[Database], Awaitable[int]]) -> int:
-    from storage import migrate
-    from storage.database import create_database
-
-    database = create_database(config.database.url)
-    try:
-        await migrate.upgrade(database.engine)
-        return await work(database)
-    finally:
-        await database.dispose()
 
 
 SANDBOX_FALLBACK_HINT = (
@@ -200,7 +226,7 @@ async def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> int:
         print(f"database at revision {await migrate.current_revision(database.engine)}")
         return EXIT_OK
 
-    return await _with_database(config, done)
+    return await with_database(config, done)
 
 
 async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
@@ -226,7 +252,7 @@ async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
         print(f"imported {len(rows)} member(s): {summary.created} new, {summary.updated} updated")
         return EXIT_OK
 
-    return await _with_database(config, work)
+    return await with_database(config, work)
 
 
 async def cmd_members_list(config: Config, args: argparse.Namespace) -> int:
@@ -239,7 +265,7 @@ async def cmd_members_list(config: Config, args: argparse.Namespace) -> int:
         write_members(members, args.format, sys.stdout)
         return EXIT_OK
 
-    return await _with_database(config, work)
+    return await with_database(config, work)
 
 
 def write_members(members: Sequence[object], fmt: str, out: TextIO) -> None:
@@ -291,7 +317,7 @@ async def cmd_members_invite(config: Config, args: argparse.Namespace) -> int:
         print(f"(one use, valid {config.registration.invite_ttl_days} days)", file=sys.stderr)
         return EXIT_OK
 
-    return await _with_database(config, work)
+    return await with_database(config, work)
 
 
 async def _fetch_bot_username(config: Config) -> str:
@@ -325,7 +351,7 @@ async def cmd_outbox_status(config: Config, args: argparse.Namespace) -> int:
             )
         return EXIT_OK
 
-    return await _with_database(config, work)
+    return await with_database(config, work)
 
 
 def _survey_service(config: Config, repos: object) -> object:
@@ -365,7 +391,7 @@ async def cmd_survey_import(config: Config, args: argparse.Namespace) -> int:
         print(f"{verb} survey {survey.slug} ({questions} questions, {survey.status})")
         return EXIT_OK
 
-    return await _with_database(config, work)
+    return await with_database(config, work)
 
 
 async def cmd_survey_list(config: Config, args: argparse.Namespace) -> int:
@@ -384,7 +410,7 @@ async def cmd_survey_list(config: Config, args: argparse.Namespace) -> int:
                 )
         return EXIT_OK
 
-    return await _with_database(config, work)
+    return await with_database(config, work)
 
 
 async def cmd_survey_open_or_close(config: Config, args: argparse.Namespace) -> int:
@@ -409,7 +435,7 @@ async def cmd_survey_open_or_close(config: Config, args: argparse.Namespace) -> 
                 return EXIT_ERROR
         return EXIT_OK
 
-    return await _with_database(config, work)
+    return await with_database(config, work)
 
 
 async def cmd_survey_results(config: Config, args: argparse.Namespace) -> int:
@@ -439,85 +465,7 @@ async def cmd_survey_results(config: Config, args: argparse.Namespace) -> int:
         print(f"{rows} response(s) exported", file=sys.stderr)
         return EXIT_OK
 
-    return await _with_database(config, work)
-
-
-def _write_output(args: argparse.Namespace, content: bytes) -> None:
-    if args.output is None:
-        sys.stdout.buffer.write(content)
-        sys.stdout.flush()
-    else:
-        args.output.write_bytes(content)
-
-
-async def cmd_proposals_export(config: Config, args: argparse.Namespace) -> int:
-    async def work(database: Database) -> int:
-        from proposals.export import export_proposals
-        from storage.uow import unit_of_work
-
-        buffer = io.BytesIO()
-        async with unit_of_work(database.sessions) as repos:
-            rows = await export_proposals(repos, args.format, buffer, config.union.timezone)
-        _write_output(args, buffer.getvalue())
-        print(f"{rows} proposal(s) exported", file=sys.stderr)
-        return EXIT_OK
-
-    return await _with_database(config, work)
-
-
-async def cmd_mailbox_export(config: Config, args: argparse.Namespace) -> int:
-    if config.mailbox.box(args.box) is None:
-        keys = ", ".join(box.key for box in config.mailbox.boxes)
-        print(f"unknown box {args.box!r} (boxes: {keys})", file=sys.stderr)
-        return EXIT_USAGE
-
-    async def work(database: Database) -> int:
-        from mailboxes.export import export_box
-        from storage.uow import unit_of_work
-
-        buffer = io.BytesIO()
-        async with unit_of_work(database.sessions) as repos:
-            rows = await export_box(repos, args.box, args.format, buffer, config.union.timezone)
-        _write_output(args, buffer.getvalue())
-        print(f"{rows} letter(s) exported", file=sys.stderr)
-        return EXIT_OK
-
-    return await _with_database(config, work)
-
-
-async def cmd_members_forget(config: Config, args: argparse.Namespace) -> int:
-    async def work(database: Database) -> int:
-        from bot.mailbox_setup import secret_key
-        from mailboxes.sealing import Sealer
-        from privacy.service import DataRightsService
-        from storage.uow import unit_of_work
-
-        async with unit_of_work(database.sessions) as repos:
-            counts = await DataRightsService(
-                repos, Sealer(secret_key(config))
-            ).erase_by_employee_id(args.employee_id)
-        if counts is None:
-            print(f"no member with employee id {args.employee_id!r}", file=sys.stderr)
-            return EXIT_ERROR
-        await database.checkpoint()
-        for kind, count in counts.items():
-            print(f"{kind}: {count}")
-        return EXIT_OK
-
-    return await _with_database(config, work)
-
-
-async def cmd_retention_run(config: Config, args: argparse.Namespace) -> int:
-    async def work(database: Database) -> int:
-        from bot.scheduler import purge_expired
-
-        counts = await purge_expired(config, database, dry_run=args.dry_run)
-        verb = "would be purged" if args.dry_run else "purged"
-        for kind, count in counts.items():
-            print(f"{kind}: {count} {verb}")
-        return EXIT_OK
-
-    return await _with_database(config, work)
+    return await with_database(config, work)
 
 
 _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
@@ -537,6 +485,9 @@ _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], A
     ("survey", "results"): cmd_survey_results,
     ("proposals", "export"): cmd_proposals_export,
     ("mailbox", "export"): cmd_mailbox_export,
+    ("digest", "send"): cmd_digest_send,
+    ("digest", "preview"): cmd_digest_preview,
+    ("actions", "export"): cmd_actions_export,
 }
 
 if __name__ == "__main__":

@@ -218,6 +218,45 @@ class MailboxConfig(_Section):
         return next((box for box in self.boxes if box.key == key), None)
 
 
+class DigestConfig(_Section):
+    enabled: bool = True
+    # When the weekly digest goes out: the weekday and time (HH:MM) of the week after the one
+    # it covers, in `timezone` (empty: the union's time zone).
+    weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    time: str = "08:30"
+    timezone: str = ""
+    # Roles that get the whole union's digest (the principal and secretary get their mailbox
+    # and proposals; handlers their department's due items).
+    roles: list[str] = Field(default_factory=lambda: ["officer", "chair"])
+    themes: int = Field(default=8, ge=1, le=30)
+    quotes: int = Field(default=2, ge=0, le=10)
+    theme_text_limit: int = Field(default=5000, ge=100, le=1_000_000)
+    # Improvement actions: reminders before the due date; officers at once when overdue, the
+    # chair after this many days.
+    action_reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
+    action_escalate_after_days: int = Field(default=7, ge=1, le=365)
+
+    @field_validator("time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError("must be HH:MM, e.g. 08:30")
+        return f"{int(hour):02d}:{int(minute):02d}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return UnionConfig._known_zone(value) if value else value
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        return ProposalsConfig._known_roles(value)
+
+
 class OutboxConfig(_Section):
     # Telegram allows about 30/s; network jitter bunches requests, so leave headroom.
     rate_per_second: float = Field(default=25.0, gt=0, le=29)
@@ -255,6 +294,7 @@ class Config(_Section):
     surveys: SurveysConfig = SurveysConfig()
     proposals: ProposalsConfig = ProposalsConfig()
     mailbox: MailboxConfig = MailboxConfig()
+    digest: DigestConfig = DigestConfig()
     outbox: OutboxConfig = OutboxConfig()
     retention: RetentionConfig = RetentionConfig()
     logging: LoggingConfig = LoggingConfig()

@@ -21,9 +21,11 @@ from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
 from handlers import (
     consent,
+    digest,
     errors,
     fallback,
     groups,
+    improvements,
     mailbox,
     mailbox_inbox,
     menu,
@@ -98,6 +100,8 @@ def create_dispatcher(
         proposal_work.create_router(),
         mailbox_inbox.create_router(),
         mailbox.create_router(),
+        digest.create_router(),
+        improvements.create_router(),
         fallback.create_router(),  # last: catches what nobody else took
     )
     return dispatcher
@@ -111,6 +115,8 @@ def create_renderers() -> Renderers:
     renderers.register(proposals.RENDERERS)
     renderers.register(mailbox.RENDERERS)
     renderers.register(mydata.RENDERERS)
+    renderers.register(digest.RENDERERS)
+    renderers.register(improvements.RENDERERS)
     return renderers
 
 

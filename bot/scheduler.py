@@ -12,6 +12,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Config
 from bot.mailbox_setup import create_mailbox_context
+from common.clock import Clock, system_clock
+from digest.service import DigestService, Translator
+from digest.settings import settings_from as digest_settings
+from improvements.service import ImprovementService
+from improvements.service import settings_from as improvement_settings
 from mailboxes.service import MailboxService
 from mailboxes.settings import MailboxContext
 from privacy.retention import RetentionPolicy, run_retention
@@ -26,6 +31,7 @@ PROPOSAL_SWEEP_MINUTES = 30  # due dates are days: half-hourly is plenty
 # Anonymous letters are announced to recipients in these batches, so the moment of a notice
 # is not the moment the sender wrote.
 MAILBOX_SWEEP_MINUTES = 10
+DIGEST_CHECK_MINUTES = 5  # catch-up: is the due digest sent to everyone?
 
 
 async def sweep_surveys(config: Config, database: Database) -> dict[str, int]:
@@ -78,6 +84,34 @@ async def purge_expired(
     return counts
 
 
+async def send_digests(
+    config: Config, database: Database, translate: Translator, clock: Clock = system_clock
+) -> dict[str, int]:
+    """The latest due digest to whoever has not had it: at the scheduled time, at start-up
+    (a digest missed while the bot was down) and every few minutes. Exactly once per member
+    and period, whatever runs it and how often."""
+    async with unit_of_work(database.sessions) as repos:
+        return await DigestService(repos, digest_settings(config), clock=clock).catch_up(translate)
+
+
+async def sweep_actions(config: Config, database: Database) -> dict[str, int]:
+    async with unit_of_work(database.sessions) as repos:
+        counts = await ImprovementService(repos, improvement_settings(config)).sweep()
+    if any(counts.values()):
+        logger.info("improvement action sweep: %s", counts)
+    return counts
+
+
+def translator(config: Config) -> Translator:
+    """gettext per recipient language, outside any update (jobs render digests when queued)."""
+    from bot.i18n import create_i18n
+
+    i18n = create_i18n(config.union.default_locale)
+    return lambda locale: (
+        lambda message: i18n.gettext(message, locale=locale or i18n.default_locale)
+    )
+
+
 def _guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         try:
@@ -93,56 +127,30 @@ def create_scheduler(
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=config.union.tz)
 
-    async def surveys() -> None:
-        counts = await sweep_surveys(config, database)
-        if on_enqueued is not None and (counts["opened"] or counts["reminded"]):
-            on_enqueued()
+    def sweep(name: str, job: Callable[[], Awaitable[dict[str, int]]], **every: int) -> None:
+        """A repeating, idempotent job, first run at start-up (catch-up); wakes the outbox
+        sender when it queued something."""
 
-    scheduler.add_job(
-        _guarded("surveys", surveys),
-        "interval",
-        seconds=SWEEP_SECONDS,
-        id="surveys",
-        next_run_time=datetime.now(UTC),  # first run at start-up: catch up at once
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
+        async def run() -> None:
+            if any((await job()).values()) and on_enqueued is not None:
+                on_enqueued()
 
-    async def proposals() -> None:
-        counts = await sweep_proposals(config, database)
-        if on_enqueued is not None and any(counts.values()):
-            on_enqueued()
+        scheduler.add_job(
+            _guarded(name, run),
+            "interval",
+            **every,
+            id=name,
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
 
-    scheduler.add_job(
-        _guarded("proposals", proposals),
-        "interval",
-        minutes=PROPOSAL_SWEEP_MINUTES,
-        id="proposals",
-        next_run_time=datetime.now(UTC),
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-
-    mailbox_context = create_mailbox_context(config)
-
-    async def mailbox() -> None:
-        counts = await sweep_mailbox(database, mailbox_context)
-        if on_enqueued is not None and any(counts.values()):
-            on_enqueued()
-
-    scheduler.add_job(
-        _guarded("mailbox", mailbox),
-        "interval",
-        minutes=MAILBOX_SWEEP_MINUTES,
-        id="mailbox",
-        next_run_time=datetime.now(UTC),
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-
+    mailbox = create_mailbox_context(config)
+    sweep("surveys", lambda: sweep_surveys(config, database), seconds=SWEEP_SECONDS)
+    sweep("proposals", lambda: sweep_proposals(config, database), minutes=PROPOSAL_SWEEP_MINUTES)
+    sweep("mailbox", lambda: sweep_mailbox(database, mailbox), minutes=MAILBOX_SWEEP_MINUTES)
+    sweep("actions", lambda: sweep_actions(config, database), minutes=PROPOSAL_SWEEP_MINUTES)
     scheduler.add_job(
         _guarded("retention", lambda: purge_expired(config, database)),
         "cron",
@@ -153,4 +161,48 @@ def create_scheduler(
         max_instances=1,
         misfire_grace_time=6 * 3600,  # a bot restarted in the morning still purges that day
     )
+    if config.digest.enabled:
+        _add_digest_jobs(scheduler, config, database, on_enqueued)
     return scheduler
+
+
+def _add_digest_jobs(
+    scheduler: AsyncIOScheduler,
+    config: Config,
+    database: Database,
+    on_enqueued: Callable[[], None] | None,
+) -> None:
+    settings = digest_settings(config)
+    translate: list[Translator] = []  # built at the first run, not at start-up
+
+    async def digests() -> None:
+        if not translate:
+            translate.append(translator(config))
+        counts = await send_digests(config, database, translate[0])
+        if on_enqueued is not None and (counts["queued"] or counts["resent"]):
+            on_enqueued()
+
+    # On time at the configured weekday and hour; the interval job is the catch-up (first
+    # run at start-up). Both are idempotent: the delivery rows decide who still needs it.
+    scheduler.add_job(
+        _guarded("digest", digests),
+        "cron",
+        day_of_week=settings.weekday - 1,
+        hour=settings.at.hour,
+        minute=settings.at.minute,
+        timezone=settings.tz,
+        id="digest",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        _guarded("digest-catch-up", digests),
+        "interval",
+        minutes=DIGEST_CHECK_MINUTES,
+        id="digest-catch-up",
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )

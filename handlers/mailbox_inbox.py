@@ -15,7 +15,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import InboxAction, InboxCB, InboxFilter, MenuAction, MenuCB
+from bot.callbacks import (
+    ImprovementAction,
+    ImprovementCB,
+    InboxAction,
+    InboxCB,
+    InboxFilter,
+    MenuAction,
+    MenuCB,
+)
 from bot.config import Config
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
@@ -26,6 +34,7 @@ from handlers.mailbox_views import answer_long, box_name, letter_summary, letter
 from mailboxes.model import Draft, LetterDTO, LetterStatus
 from mailboxes.service import MESSAGE_MAX, MailboxService
 from members.dto import Identity
+from members.roles import Role
 
 
 class Answering(StatesGroup):
@@ -125,7 +134,7 @@ async def on_list(
         )
 
 
-def _letter_keyboard(letter: LetterDTO, files: bool) -> InlineKeyboardMarkup:
+def _letter_keyboard(letter: LetterDTO, files: bool, identity: Identity) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if letter.status is not LetterStatus.HANDLED:
         builder.button(text=_("💬 Reply"), callback_data=_cb(InboxAction.REPLY, letter.id))
@@ -134,6 +143,13 @@ def _letter_keyboard(letter: LetterDTO, files: bool) -> InlineKeyboardMarkup:
         builder.button(text=_("↪️ Transfer"), callback_data=_cb(InboxAction.TRANSFER, letter.id))
     if files:
         builder.button(text=_("📎 Files"), callback_data=_cb(InboxAction.FILES, letter.id))
+    if identity.has(Role.OFFICER):  # 诊改: an improvement action from what this letter raised
+        builder.button(
+            text=_("🛠 Improvement action"),
+            callback_data=ImprovementCB(
+                action=ImprovementAction.NEW, kind="l", ref_id=letter.id
+            ).pack(),
+        )
     builder.button(text=_("« Inbox"), callback_data=_cb(InboxAction.LIST))
     builder.adjust(2)
     return builder.as_markup()
@@ -151,7 +167,7 @@ async def on_open(
     if isinstance(callback.message, Message):
         files = bool(letter.attachments or any(m.attachments for m in thread))
         text = letter_text(mailbox, letter, thread, config.union.tz, for_recipient=True)
-        await answer_long(callback.message, text, _letter_keyboard(letter, files))
+        await answer_long(callback.message, text, _letter_keyboard(letter, files, identity))
 
 
 async def on_files(

@@ -70,6 +70,7 @@ def _thread_line(
         MessageKind.REPLY: _("Reply"),
         MessageKind.QUESTION: _("Question"),
         MessageKind.OUTCOME: _("Outcome"),
+        MessageKind.IMPROVEMENT: _("You said, we did"),
     }[message.kind]
     return f"[{stamp}] <b>{label}</b>{files}: {html.quote(message.text)}"
 

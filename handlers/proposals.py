@@ -14,7 +14,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
+from bot.callbacks import (
+    ImprovementAction,
+    ImprovementCB,
+    MenuAction,
+    MenuCB,
+    ProposalAction,
+    ProposalCB,
+)
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
 from bot.renderers import Rendered
@@ -238,6 +245,13 @@ def card_keyboard(
             text=_("Ask the proposer"), callback_data=_cb(ProposalAction.ASK, proposal.id)
         )
     builder.button(text=_("🕓 Timeline"), callback_data=_cb(ProposalAction.TIMELINE, proposal.id))
+    if identity.has(Role.OFFICER) and proposal.status is not Status.DRAFT:
+        builder.button(
+            text=_("🛠 Improvement action"),
+            callback_data=ImprovementCB(
+                action=ImprovementAction.NEW, kind="p", ref_id=proposal.id
+            ).pack(),
+        )
     if attachments:
         builder.button(
             text=_("📎 Attachments ({count})").format(count=attachments),

@@ -13,7 +13,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import MenuAction, MenuCB, SurveyAdminAction, SurveyAdminCB
+from bot.callbacks import (
+    ImprovementAction,
+    ImprovementCB,
+    MenuAction,
+    MenuCB,
+    SurveyAdminAction,
+    SurveyAdminCB,
+)
 from bot.config import Config
 from bot.filters import DocumentWithSuffix, private_chat
 from bot.middlewares import RequireRole
@@ -157,6 +164,25 @@ async def on_results(
             await message.answer_photo(
                 BufferedInputFile(png, f"{survey.slug}-{question.question.id}.png")
             )
+    await message.answer(
+        _("Open an improvement action from a question:"),
+        reply_markup=improvement_keyboard(survey),
+    )
+
+
+def improvement_keyboard(survey: SurveyInfo) -> InlineKeyboardMarkup:
+    """One button per question: an improvement action linked to it (its score before/after
+    becomes the action's evidence)."""
+    builder = InlineKeyboardBuilder()
+    for position, question in enumerate(survey.definition.questions, start=1):
+        builder.button(
+            text=f"🛠 {position}. {question.text.get(get_i18n().current_locale)[:30]}",
+            callback_data=ImprovementCB(
+                action=ImprovementAction.NEW, kind="q", ref_id=survey.id, ref_key=str(position)
+            ),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
 
 
 async def on_export(

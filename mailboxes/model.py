@@ -38,7 +38,8 @@ class MessageKind(StrEnum):
     REPLY = "reply"
     QUESTION = "question"  # a recipient asks the sender for more
     OUTCOME = "outcome"  # the handling outcome
-    TRANSFER = "transfer"  # text: the new box's key
+    TRANSFER = "transfer"  # text: the note for the new box's recipients
+    IMPROVEMENT = "improvement"  # "you said, we did": an improvement action linked to it closed
 
 
 TYPE_LABELS = {

@@ -301,6 +301,27 @@ class MailboxService:
         await self._tell_sender(letter, MessageKind.TRANSFER.value, f"m{seq}", box=target.key)
         await self._repos.commit()
 
+    async def check_received(self, actor: Identity, letter_id: int) -> LetterDTO:
+        """The letter if it is in one of this person's boxes (nothing recorded)."""
+        return await self._received(actor, letter_id)
+
+    async def improvement_done(self, letter_ids: list[int], text: str) -> set[int]:
+        """An improvement action linked to these letters closed: "you said, we did" joins
+        each thread (anonymous senders read it with their receipt). Returns the member ids of
+        the named and confidential senders, to be told; never anyone of an anonymous letter."""
+        senders: set[int] = set()
+        for letter_id in letter_ids:
+            letter = await self._letters.get(letter_id)
+            if letter is None:
+                continue
+            await self._letters.add_message(
+                letter_id, Author.SYSTEM, MessageKind.IMPROVEMENT, text, self._clock()
+            )
+            member_id = await self._sender_id(letter)
+            if member_id is not None:
+                senders.add(member_id)
+        return senders
+
     async def audit_log(self, actor: Identity, letter_id: int) -> list:
         await self._received(actor, letter_id)
         return await self._letters.audit_log(letter_id)
@@ -413,12 +434,17 @@ class MailboxService:
             )
         )
 
-    async def _sender_chat(self, letter: LetterDTO) -> tuple[int, str | None] | None:
+    async def _sender_id(self, letter: LetterDTO) -> int | None:
+        """The member who wrote a named or confidential letter (unsealed); None otherwise."""
         if letter.mode is IdentityMode.ANONYMOUS:
             return None
         member_id, seal = await self._letters.sealed_sender(letter.id)
         if letter.mode is IdentityMode.CONFIDENTIAL:
             member_id = self._sealer.unseal(letter.id, seal) if seal else None
+        return member_id
+
+    async def _sender_chat(self, letter: LetterDTO) -> tuple[int, str | None] | None:
+        member_id = await self._sender_id(letter)
         member = await self._repos.members.get(member_id) if member_id else None
         if member is None or member.telegram_id is None:
             return None  # the sender left the union: nobody to tell

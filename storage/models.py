@@ -340,4 +340,4 @@ class ProposalEvent(Base):
 
 
 # Tables of later features live in their own modules; importing them registers them.
-from storage import models_mailbox, models_privacy  # noqa: E402,F401
+from storage import models_digest, models_mailbox, models_privacy  # noqa: E402,F401

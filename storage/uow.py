@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repos.digests import DigestRepository
+from storage.repos.improvements import ImprovementRepository
 from storage.repos.mailbox import MailboxRepository
 from storage.repos.members import MemberRepository
 from storage.repos.outbox import OutboxRepository
@@ -45,6 +47,8 @@ class Repositories:
         self.mailbox = MailboxRepository(session)
         self.personal_data = PersonalDataRepository(session)
         self.retention = RetentionRepository(session)
+        self.digests = DigestRepository(session)
+        self.improvements = ImprovementRepository(session)
         self._unmarked_update_id = update_id
 
     async def commit(self) -> None:

@@ -8,8 +8,8 @@ and `sent_by` touch them, for the sender's own paths.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -64,6 +64,12 @@ def _letters() -> Any:
     return select(*_LETTER_COLUMNS, _attachment_count()).outerjoin(
         Member, Member.id == Letter.member_id
     )
+
+
+def _hours(session: AsyncSession, later: Any, earlier: Any) -> Any:
+    if session.bind.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 3600.0
+    return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
 
 def _dto(row: Any) -> LetterDTO:
@@ -275,6 +281,74 @@ class MailboxRepository:
     async def with_pending_notice(self) -> list[LetterDTO]:
         rows = await self._session.execute(_letters().where(Letter.pending_notice.is_(True)))
         return [_dto(row) for row in rows]
+
+    # -- figures for the digest (aggregated here, never rows in Python) --------------------------
+    async def figures(
+        self, start: datetime, end: datetime, box: str | None, *, reply_days: int
+    ) -> tuple[dict[str, dict[str, int]], int, int, float | None]:
+        """(letters of [start, end) by box and type, unanswered at `end`, of those overdue,
+        median hours to the first reply of letters first answered in [start, end)).
+        Anonymous letters count from the start of their day (that is all that is stored)."""
+        in_box = [Letter.box == box] if box is not None else []
+        received: dict[str, dict[str, int]] = {}
+        for row in await self._session.execute(
+            select(Letter.box, Letter.type, func.count())
+            .where(Letter.created_at >= start, Letter.created_at < end, *in_box)
+            .group_by(Letter.box, Letter.type)
+        ):
+            received.setdefault(row[0], {})[row[1]] = row[2]
+        waiting = (
+            Letter.created_at < end,
+            or_(Letter.first_reply_at.is_(None), Letter.first_reply_at >= end),
+            or_(Letter.handled_at.is_(None), Letter.handled_at >= end),
+            *in_box,
+        )
+        unanswered = await self._session.scalar(select(func.count()).where(*waiting))
+        overdue = await self._session.scalar(
+            select(func.count()).where(
+                *waiting, Letter.created_at < end - timedelta(days=reply_days)
+            )
+        )
+        hours = _hours(self._session, Letter.first_reply_at, Letter.created_at)
+        answered = (Letter.first_reply_at >= start, Letter.first_reply_at < end, *in_box)
+        count = int(await self._session.scalar(select(func.count()).where(*answered)) or 0)
+        median = None
+        if count:
+            ordered = select(hours).where(*answered).order_by(hours)
+            middle = [
+                float(v)
+                for v in await self._session.scalars(
+                    ordered.offset((count - 1) // 2).limit(2 - count % 2)
+                )
+            ]
+            median = round(sum(middle) / len(middle), 1)
+        return received, int(unanswered or 0), int(overdue or 0), median
+
+    async def texts(
+        self, start: datetime, end: datetime, box: str, *, limit: int, page: int = 500
+    ) -> AsyncIterator[str]:
+        """Bodies of a box's letters received in [start, end), a page at a time."""
+        last_id, seen = 0, 0
+        while seen < limit:
+            rows = (
+                await self._session.execute(
+                    select(Letter.id, Letter.body)
+                    .where(
+                        Letter.box == box,
+                        Letter.created_at >= start,
+                        Letter.created_at < end,
+                        Letter.id > last_id,
+                    )
+                    .order_by(Letter.id)
+                    .limit(min(page, limit - seen))
+                )
+            ).all()
+            for row in rows:
+                yield row.body
+            seen += len(rows)
+            if len(rows) < page:
+                return
+            last_id = rows[-1].id
 
     # -- reading: the sender's own paths ----------------------------------------------------------
     async def sent_by(self, member_id: int, sender_tag: str) -> list[LetterDTO]:

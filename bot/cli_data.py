@@ -1,0 +1,82 @@
+"""CLI commands over the union's records: exports, erasing a member, the retention purge.
+None of them imports aiogram."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+
+from bot.cli_support import EXIT_ERROR, EXIT_OK, EXIT_USAGE, with_database, write_output
+from bot.config import Config
+from storage.database import Database
+
+
+async def cmd_proposals_export(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from proposals.export import export_proposals
+        from storage.uow import unit_of_work
+
+        buffer = io.BytesIO()
+        async with unit_of_work(database.sessions) as repos:
+            rows = await export_proposals(repos, args.format, buffer, config.union.timezone)
+        write_output(args, buffer.getvalue())
+        print(f"{rows} proposal(s) exported", file=sys.stderr)
+        return EXIT_OK
+
+    return await with_database(config, work)
+
+
+async def cmd_mailbox_export(config: Config, args: argparse.Namespace) -> int:
+    if config.mailbox.box(args.box) is None:
+        keys = ", ".join(box.key for box in config.mailbox.boxes)
+        print(f"unknown box {args.box!r} (boxes: {keys})", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def work(database: Database) -> int:
+        from mailboxes.export import export_box
+        from storage.uow import unit_of_work
+
+        buffer = io.BytesIO()
+        async with unit_of_work(database.sessions) as repos:
+            rows = await export_box(repos, args.box, args.format, buffer, config.union.timezone)
+        write_output(args, buffer.getvalue())
+        print(f"{rows} letter(s) exported", file=sys.stderr)
+        return EXIT_OK
+
+    return await with_database(config, work)
+
+
+async def cmd_members_forget(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from bot.mailbox_setup import secret_key
+        from mailboxes.sealing import Sealer
+        from privacy.service import DataRightsService
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            counts = await DataRightsService(
+                repos, Sealer(secret_key(config))
+            ).erase_by_employee_id(args.employee_id)
+        if counts is None:
+            print(f"no member with employee id {args.employee_id!r}", file=sys.stderr)
+            return EXIT_ERROR
+        await database.checkpoint()
+        for kind, count in counts.items():
+            print(f"{kind}: {count}")
+        return EXIT_OK
+
+    return await with_database(config, work)
+
+
+async def cmd_retention_run(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from bot.scheduler import purge_expired
+
+        counts = await purge_expired(config, database, dry_run=args.dry_run)
+        verb = "would be purged" if args.dry_run else "purged"
+        for kind, count in counts.items():
+            print(f"{kind}: {count} {verb}")
+        return EXIT_OK
+
+    return await with_database(config, work)

@@ -1,0 +1,111 @@
+"""CLI commands of the weekly digest and the improvement actions. Only `digest send` imports
+aiogram (its gettext); preview and export answer quickly."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+
+from bot.cli_support import EXIT_OK, EXIT_USAGE, with_database, write_output
+from bot.config import Config
+from storage.database import Database
+
+
+def _digest_period(config: Config, text: str | None) -> object:
+    from digest.period import Period, latest_due
+    from digest.settings import settings_from
+
+    settings = settings_from(config)
+    if text:
+        return Period.parse(text)
+    from common.clock import system_clock
+
+    return latest_due(system_clock(), settings.weekday, settings.at, settings.tz)
+
+
+async def cmd_digest_send(config: Config, args: argparse.Namespace) -> int:
+    from digest.period import Period, PeriodError
+
+    try:
+        period = Period.parse(args.period)
+    except PeriodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from bot.scheduler import translator  # gettext of the bot's catalogs (imports aiogram)
+
+    translate = translator(config)
+
+    async def work(database: Database) -> int:
+        from digest.service import DigestService
+        from digest.settings import settings_from
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            counts = await DigestService(repos, settings_from(config)).deliver(
+                period, translate, resend=args.resend
+            )
+        print(
+            f"digest {period}: {counts['queued']} queued, {counts['resent']} re-sent, "
+            f"{counts['already']} already had it (the running bot sends them)"
+        )
+        return EXIT_OK
+
+    return await with_database(config, work)
+
+
+async def cmd_digest_preview(config: Config, args: argparse.Namespace) -> int:
+    import html
+    import re
+
+    from digest.period import PeriodError
+    from digest.sections.base import Audience
+
+    try:
+        period = _digest_period(config, args.period)
+    except PeriodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    audience = Audience.parse(args.audience)
+    if audience.kind not in ("officers", "box", "department"):
+        print(f"error: unknown audience {args.audience!r}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def work(database: Database) -> int:
+        from digest.render import render_messages
+        from digest.service import DigestService, english
+        from digest.settings import settings_from
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            service = DigestService(repos, settings_from(config))
+            stored = await repos.digests.stored(str(period), audience.name)
+            if stored is not None:
+                data = json.loads(stored[1])
+                note = "as stored (sent)"
+            else:
+                data = await service.compute(period, audience)  # type: ignore[arg-type]
+                note = "computed now, not stored"
+        for part in render_messages(data, english(None), None):
+            print(html.unescape(re.sub(r"</?[bi]>", "", part)))
+            print()
+        print(f"({period}, {audience.name}: {note})", file=sys.stderr)
+        return EXIT_OK
+
+    return await with_database(config, work)
+
+
+async def cmd_actions_export(config: Config, args: argparse.Namespace) -> int:
+    async def work(database: Database) -> int:
+        from improvements.export import export_actions
+        from storage.uow import unit_of_work
+
+        buffer = io.BytesIO()
+        async with unit_of_work(database.sessions) as repos:
+            rows = await export_actions(repos, args.format, buffer, config.union.timezone)
+        write_output(args, buffer.getvalue())
+        print(f"{rows} action(s) exported", file=sys.stderr)
+        return EXIT_OK
+
+    return await with_database(config, work)

@@ -1,0 +1,95 @@
+"""/digest [2026-W48]: the stored digest of a period (default: the latest due), shown again to
+whoever receives it — officers, the principal and secretary, departments' handlers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import ImprovementAction, ImprovementCB
+from bot.config import Config
+from bot.filters import private_chat
+from bot.middlewares import RequireRegistration
+from bot.renderers import Rendered
+from common.errors import N_, DomainError, PermissionDenied
+from digest import notifications as templates
+from digest.period import PeriodError
+from digest.render import render_chart, render_messages, render_workbook
+from digest.service import DigestService, period_or_due
+from digest.settings import settings_from
+from members.dto import Identity
+from storage.uow import Repositories
+
+
+def theme_keyboard(digest_id: int, themes: list[list[Any]]) -> InlineKeyboardMarkup | None:
+    """Officers open an improvement action straight from a theme."""
+    if not themes:
+        return None
+    builder = InlineKeyboardBuilder()
+    for index, keyword in themes:
+        builder.button(
+            text=_("🛠 Act on “{keyword}”").format(keyword=keyword),
+            callback_data=ImprovementCB(
+                action=ImprovementAction.NEW, kind="t", ref_id=digest_id, ref_key=str(index)
+            ),
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+async def on_digest(
+    message: Message,
+    command: CommandObject,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+) -> None:
+    assert identity.member is not None
+    service = DigestService(repos, settings_from(config))
+    audience = await service.audience_of(identity.member.id)
+    if audience is None:
+        raise PermissionDenied()
+    try:
+        period = period_or_due((command.args or "").strip() or None, service)
+    except PeriodError:
+        raise DomainError(N_("Send the week as 2026-W48, or nothing for the latest.")) from None
+    await message.answer(_("Preparing the digest…"))
+    digest = await service.build(period, audience)
+    locale = get_i18n().current_locale
+    parts = render_messages(digest.data, _, locale)
+    for index, part in enumerate(parts):
+        markup = None
+        if index == len(parts) - 1 and audience.kind == "officers":
+            themes = digest.data["sections"].get("themes", {}).get("themes", [])[:5]
+            markup = theme_keyboard(digest.id, [[i, t["keyword"]] for i, t in enumerate(themes)])
+        await message.answer(part, reply_markup=markup)
+    chart = await asyncio.to_thread(render_chart, digest.data, _)
+    await message.answer_photo(BufferedInputFile(chart, f"digest-{digest.period}.png"))
+    workbook = await asyncio.to_thread(render_workbook, digest.data)
+    await message.answer_document(
+        BufferedInputFile(workbook, f"digest-{digest.period}.xlsx"),
+        caption=_("The details, as a workbook."),
+    )
+
+
+def _render_text(params: Mapping[str, Any]) -> Rendered:
+    return str(params["text"]), theme_keyboard(int(params["digest_id"]), params.get("themes", []))
+
+
+RENDERERS = {templates.DIGEST_TEXT: _render_text}
+
+
+def create_router() -> Router:
+    router = Router(name="digest")
+    router.message.filter(private_chat())
+    router.message.middleware(RequireRegistration())
+    router.message.register(on_digest, Command("digest"))
+    return router
