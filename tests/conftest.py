@@ -1,10 +1,15 @@
-"""Shared fixtures: a migrated real SQLite file per test, the app, roster helpers."""
+"""Shared fixtures: a migrated real database per test, the app, roster helpers.
+
+Every test that takes `db_url` (or `database`, `config`, `app`) runs on a copy of a migrated
+SQLite file and, when TEST_DATABASE_URL names a PostgreSQL server (`.ci/run` starts one), again
+on a fresh PostgreSQL database cloned from a migrated template.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +29,13 @@ from storage.database import Database, create_database
 from storage.uow import unit_of_work
 from tests.fakes.session import RecordingSession
 from tests.harness import BotDriver, TgUser
+from tests.servers import (
+    BACKENDS,
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    PostgresTemplate,
+    flush_redis,
+)
 
 ADMIN = TgUser(id=900, first_name="Admin")
 
@@ -42,8 +54,38 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresTemplate]:
+    """The PostgreSQL server of TEST_DATABASE_URL with a migrated template database."""
+    if TEST_DATABASE_URL is None:
+        pytest.skip("PostgreSQL: set TEST_DATABASE_URL (`.ci/run` starts a server)")
+    template = PostgresTemplate(TEST_DATABASE_URL)
+    template.create(_migrate)
+    yield template
+    template.close()
+
+
 @pytest.fixture
-def db_url(tmp_path: Path, migrated_template: Path) -> str:
+def pg_url(postgres: PostgresTemplate) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test, dropped afterwards."""
+    url = postgres.clone()
+    yield url
+    postgres.drop(url)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """An empty Redis database (flushed before the test)."""
+    if TEST_REDIS_URL is None:
+        pytest.skip("Redis: set TEST_REDIS_URL (`.ci/run` starts a server)")
+    flush_redis(TEST_REDIS_URL)
+    return TEST_REDIS_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_template: Path) -> str:
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_url")
     path = tmp_path / "unionvoice.db"
     shutil.copy(migrated_template, path)
     return f"sqlite+aiosqlite:///{path}"

@@ -102,6 +102,8 @@ async def _pragma(database: Database, name: str) -> Any:
 
 
 async def test_sqlite_pragmas(database: Database) -> None:
+    if not database.is_sqlite:
+        pytest.skip("SQLite pragmas")
     assert str(await _pragma(database, "journal_mode")).lower() == "wal"
     assert await _pragma(database, "foreign_keys") == 1
     assert await _pragma(database, "busy_timeout") == 5000
