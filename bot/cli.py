@@ -31,13 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling or webhook)")
     run.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", required=True
     )
     db.add_parser("upgrade", help="apply all migrations")
+    db.add_parser(
+        "backup", help="copy the SQLite database while the bot runs (PostgreSQL: pg_dump)"
+    ).add_argument("file", type=Path, help="new file for the copy")
 
     members = commands.add_parser("members", help="the roster").add_subparsers(
         dest="members_command", required=True
@@ -109,9 +112,9 @@ async def _with_database(config: Config, work: Callable[[Database], Awaitable[in
 
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     config.require_token()
-    from bot.app import run_polling
+    from bot.app import run_bot
 
-    await run_polling(config)
+    await run_bot(config)
     return EXIT_OK
 
 
@@ -123,6 +126,18 @@ async def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return await _with_database(config, done)
+
+
+async def cmd_db_backup(config: Config, args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, backup_sqlite
+
+    try:
+        size = await asyncio.to_thread(backup_sqlite, config.database.url, args.file)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"backup written to {args.file} ({size:,} bytes)")
+    return EXIT_OK
 
 
 async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
@@ -386,6 +401,7 @@ async def cmd_proposals_export(config: Config, args: argparse.Namespace) -> int:
 _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     ("run", None): cmd_run,
     ("db", "upgrade"): cmd_db_upgrade,
+    ("db", "backup"): cmd_db_backup,
     ("members", "import"): cmd_members_import,
     ("members", "list"): cmd_members_list,
     ("members", "invite"): cmd_members_invite,

@@ -70,7 +70,7 @@ class TelegramConfig(_Section):
     # Required in webhook mode; WEBHOOK_SECRET in the environment overrides it.
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
 
     @field_validator("token")
@@ -196,6 +196,9 @@ class OutboxConfig(_Section):
     max_in_flight: int = Field(default=8, ge=1, le=100)
     max_attempts: int = Field(default=6, ge=1, le=20)
     progress_interval: float = Field(default=3.0, ge=1.0, le=60.0)
+    # Several instances: a message claimed by an instance that stopped renewing its claim for
+    # this long (it died) is sent by another.
+    claim_lease: float = Field(default=60.0, ge=1.0, le=3600.0)
 
 
 class LoggingConfig(_Section):

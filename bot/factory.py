@@ -41,9 +41,6 @@ from storage.fsm import SQLStorage
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-# Several senders: a claim not renewed for this long belongs to a dead instance.
-CLAIM_LEASE_SECONDS = 60.0
-
 
 def create_bot(config: Config, session: AiohttpSession | None = None) -> Bot:
     if session is None and config.telegram.api_base:
@@ -128,7 +125,7 @@ def create_outbox_worker(
         rate_per_second=config.outbox.rate_per_second,
         max_in_flight=config.outbox.max_in_flight,
         max_attempts=config.outbox.max_attempts,
-        claim_lease=CLAIM_LEASE_SECONDS if shared else None,
+        claim_lease=config.outbox.claim_lease if shared else None,
     )
     budget: SendBudget | None = None
     if redis is not None:

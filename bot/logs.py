@@ -25,11 +25,13 @@ class RedactingFormatter(logging.Formatter):
 
 def configure_logging(config: Config) -> None:
     token = config.telegram.token.get_secret_value() if config.telegram.token else ""
+    secret = config.telegram.webhook_secret
     handler = logging.StreamHandler()
     # The secret half alone also appears in URLs: redact both forms.
     handler.setFormatter(
         RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s", (token, token.partition(":")[2])
+            "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            (token, token.partition(":")[2], secret.get_secret_value() if secret else ""),
         )
     )
     root = logging.getLogger()
