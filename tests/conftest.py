@@ -2,7 +2,7 @@
 
 Every test that takes `db_url` (or `database`, `config`, `app`) runs on a copy of a migrated
 SQLite file and, when TEST_DATABASE_URL names a PostgreSQL server (`.ci/run` starts one), again
-on a fresh PostgreSQL database cloned from a migrated template.
+on a migrated PostgreSQL database emptied before the test.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tests.servers import (
     BACKENDS,
     TEST_DATABASE_URL,
     TEST_REDIS_URL,
-    PostgresTemplate,
+    PostgresTestDatabase,
     flush_redis,
 )
 
@@ -55,22 +55,20 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresTemplate]:
-    """The PostgreSQL server of TEST_DATABASE_URL with a migrated template database."""
+def postgres() -> Iterator[PostgresTestDatabase]:
+    """A migrated database on the PostgreSQL server of TEST_DATABASE_URL."""
     if TEST_DATABASE_URL is None:
         pytest.skip("PostgreSQL: set TEST_DATABASE_URL (`.ci/run` starts a server)")
-    template = PostgresTemplate(TEST_DATABASE_URL)
-    template.create(_migrate)
-    yield template
-    template.close()
+    database = PostgresTestDatabase(TEST_DATABASE_URL)
+    database.create(_migrate)
+    yield database
+    database.close()
 
 
 @pytest.fixture
-def pg_url(postgres: PostgresTemplate) -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test, dropped afterwards."""
-    url = postgres.clone()
-    yield url
-    postgres.drop(url)
+def pg_url(postgres: PostgresTestDatabase) -> str:
+    """The migrated PostgreSQL database, empty, for this test."""
+    return postgres.fresh()
 
 
 @pytest.fixture

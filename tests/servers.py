@@ -7,7 +7,6 @@ skipped with a reason; the rest of the suite runs on SQLite alone.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -39,55 +38,68 @@ class _BackgroundLoop:
         self._loop.close()
 
 
-class PostgresTemplate:
-    """Migrates one template database; each test gets a clone (CREATE DATABASE … TEMPLATE),
-    which is as fast as truncating and leaves nothing of one test in the next."""
+class PostgresTestDatabase:
+    """One migrated database for the session, emptied before each test: TRUNCATE … RESTART
+    IDENTITY takes ~30 ms where CREATE DATABASE … TEMPLATE takes ~370 ms, and leaves nothing
+    of one test in the next (ids start at 1 again)."""
 
     def __init__(self, url: str) -> None:
-        self._url = make_url(url)
-        if self._url.get_backend_name() != "postgresql":
+        self._server = make_url(url)
+        if self._server.get_backend_name() != "postgresql":
             raise ValueError(f"TEST_DATABASE_URL must be postgresql+asyncpg://…, not {url}")
-        self._prefix = f"uv_test_{os.getpid()}"
-        self._template = f"{self._prefix}_template"
-        self._numbers = itertools.count(1)
+        self.name = f"uv_test_{os.getpid()}"
+        self.url = self._server.set(database=self.name).render_as_string(hide_password=False)
         self._loop = _BackgroundLoop()
-        self._admin: Any = None
-
-    def url_of(self, database: str) -> str:
-        return self._url.set(database=database).render_as_string(hide_password=False)
+        self._admin: Any = None  # on the server's maintenance database
+        self._inside: Any = None  # on the test database
+        self._truncate = ""
 
     def create(self, migrate: Callable[[str], Awaitable[None]]) -> None:
-        self._loop.run(self._connect())
-        self._execute(f'DROP DATABASE IF EXISTS "{self._template}"')
-        self._execute(f'CREATE DATABASE "{self._template}"')
-        self._loop.run(_awaitable(migrate(self.url_of(self._template))))
+        self._admin = self._loop.run(self._connect(self._server.database or "postgres"))
+        self._run(self._admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self._run(self._admin.execute(f'CREATE DATABASE "{self.name}"'))
+        self._loop.run(_awaitable(migrate(self.url)))
+        self._inside = self._loop.run(self._connect(self.name))
+        tables = self._run(
+            self._inside.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        )
+        names = ", ".join(f'"{row[0]}"' for row in tables)
+        self._truncate = f"TRUNCATE {names} RESTART IDENTITY CASCADE"
 
-    def clone(self) -> str:
-        name = f"{self._prefix}_{next(self._numbers)}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}" STRATEGY FILE_COPY')
-        return self.url_of(name)
-
-    def drop(self, url: str) -> None:
-        name = make_url(url).database
-        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def fresh(self) -> str:
+        """Empty every table (after ending connections a previous test left behind)."""
+        self._run(
+            self._admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> $2",
+                self.name,
+                self._inside.get_server_pid(),
+            )
+        )
+        self._run(self._inside.execute(self._truncate))
+        return self.url
 
     def close(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)')
-        self._loop.run(self._admin.close())
+        self._run(self._inside.close())
+        self._run(self._admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self._run(self._admin.close())
         self._loop.close()
 
-    async def _connect(self) -> None:
+    async def _connect(self, database: str) -> Any:
         import asyncpg
 
-        dsn = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
+        dsn = self._server.set(drivername="postgresql", database=database)
         try:
-            self._admin = await asyncpg.connect(dsn)
+            return await asyncpg.connect(dsn.render_as_string(hide_password=False))
         except (OSError, asyncpg.PostgresError) as exc:
             # Set but unreachable is a broken CI set-up, not a reason to skip.
             raise RuntimeError(f"TEST_DATABASE_URL is set but unreachable: {exc}") from exc
 
-    def _execute(self, sql: str) -> None:
-        self._loop.run(self._admin.execute(sql))
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self._loop.run(coroutine)
 
 
 async def _awaitable(awaitable: Awaitable[T]) -> T:
