@@ -5,6 +5,7 @@ with and without the secret, and a FakeBotAPI records what the bot sends."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -17,8 +18,17 @@ from bot.app import run_bot
 from bot.config import Config, parse_config
 from bot.webhook import SECRET_HEADER
 from storage.database import create_database
+from storage.uow import unit_of_work
 from tests.conftest import make_config, seed_roster
-from tests.e2e.test_polling import ROSTER, ZHANG, message_update, sent_to
+from tests.e2e.test_polling import (
+    CONSENT,
+    NAME_PROMPT,
+    ROSTER,
+    ZHANG,
+    callback_update,
+    message_update,
+    sent_to,
+)
 from tests.fakes.bot_api import FakeBotAPI
 
 SECRET = "s3cret_Token-for-tests"
@@ -181,3 +191,36 @@ async def test_health_checks_the_database(fake: FakeBotAPI, config: Config) -> N
             await asyncio.sleep(0.05)
             _, body = await instance.health()
         assert body["leader"] is True  # alone, it runs the scheduled jobs
+
+
+@pytest.mark.parametrize("with_redis", [False, True], ids=["state-in-postgresql", "state-in-redis"])
+async def test_a_conversation_moves_between_instances(
+    with_redis: bool, request: pytest.FixtureRequest, pg_url: str, fake: FakeBotAPI
+) -> None:
+    """Behind a load balancer each step may reach another instance: the conversation state
+    is shared (PostgreSQL uncached, or Redis), so registration completes all the same."""
+    database = create_database(pg_url)
+    try:
+        await seed_roster(database, ROSTER)
+    finally:
+        await database.dispose()
+    extra = {"fsm": {"redis_url": request.getfixturevalue("redis_url")}} if with_redis else {}
+    config = parse_config({**webhook_config(pg_url, fake).model_dump(), **extra})
+    updates = itertools.count(100)
+
+    async with webhook(config) as first, webhook(config) as second:
+        assert await first.post(update_with_id(next(updates), "/start")) == 200
+        (notice,) = [c.result for c in fake.calls_of("sendMessage") if sent_to(ZHANG)(c)]
+        press = {"update_id": next(updates), **callback_update(ZHANG, notice, CONSENT)}
+        assert await second.post(press) == 200
+        assert await first.post(update_with_id(next(updates), "T1001")) == 200
+        assert [c for c in fake.calls_of("sendMessage") if sent_to(ZHANG, NAME_PROMPT)(c)]
+        assert await second.post(update_with_id(next(updates), "张三")) == 200
+
+    database = create_database(pg_url)
+    try:
+        async with unit_of_work(database.sessions) as repos:
+            member = await repos.members.get_by_employee_id("T1001")
+        assert member is not None and member.telegram_id == ZHANG["id"]
+    finally:
+        await database.dispose()
