@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
 
 from bot.config import Config, parse_config
 from bot.factory import create_dispatcher, create_renderers
@@ -106,9 +107,21 @@ def make_config(db_url: str, **union: object) -> Config:
     )
 
 
+# Redis clients the drivers of the running test opened (closed when its config goes).
+_redis_clients: list[Redis] = []
+
+
 @pytest.fixture
-def config(db_url: str) -> Config:
-    return make_config(db_url)
+async def config(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Config]:
+    """On PostgreSQL with TEST_REDIS_URL set: the scale-out set-up, conversation state and
+    per-user ordering in Redis."""
+    config = make_config(db_url)
+    if db_url.startswith("postgresql") and TEST_REDIS_URL is not None:
+        redis_url = request.getfixturevalue("redis_url")
+        config = parse_config({**config.model_dump(), "fsm": {"redis_url": redis_url}})
+    yield config
+    while _redis_clients:
+        await _redis_clients.pop().aclose()
 
 
 @pytest.fixture(scope="session")
@@ -123,7 +136,11 @@ UNPACED = SenderSettings(rate_per_second=10_000, chat_interval=0.0, backoff_base
 def make_driver(config: Config, database: Database, i18n: I18n) -> BotDriver:
     session = RecordingSession()
     bot = Bot(token="42:TEST", session=session)
-    dispatcher = create_dispatcher(config, database, bot, i18n=i18n)
+    redis = None
+    if config.fsm.redis_url is not None:
+        redis = Redis.from_url(config.fsm.redis_url)
+        _redis_clients.append(redis)
+    dispatcher = create_dispatcher(config, database, bot, i18n=i18n, redis=redis)
     transport = TelegramTransport(bot, i18n, create_renderers())
     outbox = OutboxWorker(database, transport, UNPACED)
     return BotDriver(dispatcher, bot, session, outbox)
