@@ -10,7 +10,11 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -151,13 +155,16 @@ async def _serve_webhook(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
     # Every instance sets the same webhook: harmless, and none depends on another to start.
-    await bot.set_webhook(
-        telegram.webhook_url,
-        secret_token=secret,
-        allowed_updates=dispatcher.resolve_used_update_types(),
-        max_connections=telegram.webhook_max_connections,
-        drop_pending_updates=False,
-    )
+    try:
+        await bot.set_webhook(
+            telegram.webhook_url,
+            secret_token=secret,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            max_connections=telegram.webhook_max_connections,
+            drop_pending_updates=False,
+        )
+    except TelegramBadRequest as exc:  # e.g. not https, or a port Telegram does not post to
+        raise ConfigError(f"[telegram] webhook_url: refused by Telegram: {exc.message}") from None
     await serve(
         app,
         telegram.webhook_listen,

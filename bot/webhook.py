@@ -20,6 +20,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.config import ConfigError
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,13 @@ async def serve(
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            raise ConfigError(
+                f"[telegram] webhook_listen/webhook_port: cannot listen on {host}:{port} "
+                f"({exc.strerror or exc})"
+            ) from None
         bound_port = runner.addresses[0][1]
         logger.info("webhook: listening on %s:%d", host, bound_port)
         if on_ready is not None:

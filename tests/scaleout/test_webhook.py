@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from bot.app import run_bot
-from bot.config import Config, parse_config
+from bot.config import Config, ConfigError, parse_config
 from bot.webhook import SECRET_HEADER
 from storage.database import create_database
 from storage.uow import unit_of_work
@@ -224,3 +224,14 @@ async def test_a_conversation_moves_between_instances(
         assert member is not None and member.telegram_id == ZHANG["id"]
     finally:
         await database.dispose()
+
+
+async def test_a_taken_port_is_one_clear_error(fake: FakeBotAPI, config: Config) -> None:
+    async with webhook(config) as instance:
+        port = int(instance.base.rsplit(":", 1)[1])
+        taken = parse_config(
+            {**config.model_dump(), "telegram": {**config.telegram.model_dump(),
+                                                 "webhook_port": port}}
+        )  # fmt: skip
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+            await run_bot(taken, stop=asyncio.Event(), handle_signals=False)
