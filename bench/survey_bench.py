@@ -1,9 +1,14 @@
 """Survey answers through the full bot vs. a bare aiogram echo bot, same updates, same run.
 
     python -m bench.survey_bench [--members 200] [--questions 10] [--concurrency 1]
+        [--postgres postgresql+asyncpg://user@host:port/postgres] [--instances 2]
 
 Every answer is durable (committed to SQLite) before the bot's reply is sent. Prints answers/s
 for both, the ratio, and peak memory. No network: both bots use a recording Bot session.
+
+With --postgres (a server URL; the bench creates and drops its own database), the same updates
+also go through the bot on PostgreSQL: one instance, then --instances processes against the
+one database, each handling its share of the members (as a reverse proxy would spread them).
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -89,7 +96,10 @@ def answer_updates(members: int, questions: int, survey_id: int, first_user: int
 
 
 async def prepare_database(path: Path, members: int, questions: int, first_user: int) -> int:
-    url = f"sqlite+aiosqlite:///{path}"
+    return await prepare_database_at(f"sqlite+aiosqlite:///{path}", members, questions, first_user)
+
+
+async def prepare_database_at(url: str, members: int, questions: int, first_user: int) -> int:
     database = create_database(url)
     await migrate.upgrade(database.engine)
     async with unit_of_work(database.sessions) as repos:
@@ -148,7 +158,9 @@ def echo_dispatcher() -> Dispatcher:
     return dispatcher
 
 
-async def main(members: int, questions: int, concurrency: int) -> None:
+async def main(
+    members: int, questions: int, concurrency: int, postgres: str | None = None, instances: int = 2
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="unionvoice-bench-"))
     try:
         first_user = 10_000
@@ -199,8 +211,143 @@ async def main(members: int, questions: int, concurrency: int) -> None:
             f"({rss_before:.0f} MB before the unionvoice run)"
         )
         print(f"  stored                : {responses} responses, {stored} answers (all durable)")
+        if postgres:
+            await postgres_runs(postgres, members, questions, concurrency, instances, echo_rate,
+                                ours_rate, first_user)  # fmt: skip
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------ PostgreSQL
+async def postgres_runs(
+    server: str,
+    members: int,
+    questions: int,
+    concurrency: int,
+    instances: int,
+    echo_rate: float,
+    sqlite_rate: float,
+    first_user: int,
+) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = f"uv_bench_{os.getpid()}"
+    admin_dsn = make_url(server).set(drivername="postgresql").render_as_string(False)
+    url = make_url(server).set(database=name).render_as_string(False)
+    admin = await asyncpg.connect(admin_dsn)
+    total = members * (questions + 2)
+    rates: dict[int, float] = {}
+    try:
+        for count in sorted({1, instances}):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            survey_id = await prepare_database_at(url, members, questions, first_user)
+            seconds = await run_instances(
+                url, count, members, questions, concurrency, survey_id, first_user
+            )
+            rates[count] = total / seconds
+            await check_stored(url, members, members * questions)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    print(f"PostgreSQL ({url.split('@')[-1].rsplit('/', 1)[0]}), same updates, separate processes:")
+    for count, rate in rates.items():
+        label = f"{count} instance{'s' if count > 1 else ''}"
+        versus = (
+            f"{rate / sqlite_rate:.2f}× SQLite"
+            if count == 1
+            else f"{rate / rates[1]:.2f}× one instance"
+        )
+        print(
+            f"  unionvoice, {label:11s}: {rate:8.0f} updates/s  ratio vs echo "
+            f"{rate / echo_rate:.3f}, {versus}"
+        )
+
+
+async def check_stored(url: str, responses: int, answers: int) -> None:
+    from sqlalchemy import func, select
+
+    from storage.models import SurveyAnswer, SurveyResponse
+
+    database = create_database(url)
+    try:
+        async with database.sessions() as session:
+            found = await session.scalar(select(func.count()).select_from(SurveyResponse))
+            stored = await session.scalar(select(func.count()).select_from(SurveyAnswer))
+    finally:
+        await database.dispose()
+    assert (found, stored) == (responses, answers), (found, stored)
+
+
+async def run_instances(
+    url: str,
+    count: int,
+    members: int,
+    questions: int,
+    concurrency: int,
+    survey_id: int,
+    first_user: int,
+) -> float:
+    """`count` worker processes; the clock runs from 'go' (all imported and connected) until
+    the last one has handled its share."""
+    workers = []
+    for index in range(count):
+        arguments = {
+            "--worker": url, "--instance": index, "--instances": count, "--members": members,
+            "--questions": questions, "--concurrency": concurrency, "--survey-id": survey_id,
+            "--first-user": first_user,
+        }  # fmt: skip
+        workers.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.survey_bench",
+                *(str(part) for pair in arguments.items() for part in pair),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        )
+    for worker in workers:
+        assert worker.stdout is not None
+        line = await worker.stdout.readline()
+        assert line.strip() == b"ready", line
+    started = time.perf_counter()
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write(b"go\n")
+        await worker.stdin.drain()
+    for worker in workers:
+        assert await worker.wait() == 0, "a worker failed"
+    return time.perf_counter() - started
+
+
+async def worker(
+    url: str,
+    index: int,
+    count: int,
+    members: int,
+    questions: int,
+    concurrency: int,
+    survey_id: int,
+    first_user: int,
+) -> None:
+    """One instance: the full Dispatcher on the shared database, its share of the members."""
+    updates = [
+        u
+        for u in answer_updates(members, questions, survey_id, first_user)
+        if u.callback_query is not None and u.callback_query.from_user.id % count == index
+    ]
+    config = parse_config({"telegram": {"token": "42:TEST"}, "database": {"url": url}})
+    database = create_database(url)
+    bot = Bot("42:TEST", session=RecordingSession())
+    dispatcher = create_dispatcher(config, database, bot, i18n=create_i18n("zh"))
+    async with database.engine.connect():  # warm the pool before the clock starts
+        pass
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    await run_updates(dispatcher, bot, updates, concurrency)
+    await database.dispose()
 
 
 if __name__ == "__main__":
@@ -208,5 +355,20 @@ if __name__ == "__main__":
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--questions", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--postgres", default=None, help="PostgreSQL server URL (asyncpg)")
+    parser.add_argument("--instances", type=int, default=2)
+    # Internal: one instance of a PostgreSQL run.
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--instance", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--survey-id", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--first-user", type=int, default=10_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(main(args.members, args.questions, args.concurrency))
+    if args.worker:
+        asyncio.run(
+            worker(args.worker, args.instance, args.instances, args.members, args.questions,
+                   args.concurrency, args.survey_id, args.first_user)
+        )  # fmt: skip
+    else:
+        asyncio.run(
+            main(args.members, args.questions, args.concurrency, args.postgres, args.instances)
+        )

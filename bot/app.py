@@ -1,15 +1,20 @@
-"""Running the bot: migrations, bot commands per language, long polling."""
+"""Running the bot: migrations, bot commands per language, then long polling or a webhook."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -17,11 +22,15 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import SUPPORTED_LOCALES, Config, ConfigError
 from bot.factory import create_bot, create_dispatcher, create_outbox_worker
 from bot.i18n import create_i18n
+from bot.leader import LeaderLock, Leadership, PostgresAdvisoryLock, RedisLeaseLock, SoleInstance
 from bot.logs import configure_logging
 from bot.progress import BroadcastProgressReporter
 from bot.scheduler import create_scheduler
 from storage import migrate
 from storage.database import Database, create_database
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -47,40 +56,123 @@ async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
                 await bot.set_my_commands(bot_commands(), scope=scope, language_code=locale)
 
 
-async def run_polling(
+async def run_bot(
     config: Config,
     *,
     stop: asyncio.Event | None = None,
     handle_signals: bool = True,
     drain_timeout: float = DRAIN_TIMEOUT,
+    on_listening: Callable[[int], None] | None = None,
 ) -> None:
-    """Migrate, then long-poll until SIGINT/SIGTERM (or until `stop` is set).
+    """Migrate, then take updates until SIGINT/SIGTERM (or until `stop` is set): by long
+    polling, or in webhook mode by serving `[telegram] webhook_url`'s path.
 
     On the way out, updates already being handled get `drain_timeout` seconds to finish (so a
     reply is not cut off mid-request); then the bot session is closed and the engine disposed.
+    `on_listening` gets the webhook's bound port (tests listen on port 0).
     """
     configure_logging(config)
     database = create_database(config.database.url, echo=config.database.echo)
+    redis = create_redis(config)
     bot: Bot | None = None
     try:
         await migrate.upgrade(database.engine)
         bot = create_bot(config)
         i18n = create_i18n(config.union.default_locale)
-        dispatcher = create_dispatcher(config, database, bot, i18n=i18n)
+        dispatcher = create_dispatcher(config, database, bot, i18n=i18n, redis=redis)
         me = await _check_telegram(bot, config)
-        logger.info("starting long polling as @%s", me.username)
         await set_commands(bot, i18n, config.union.default_locale)
-        await bot.delete_webhook(drop_pending_updates=False)
-        background = _start_background(config, database, bot, i18n, dispatcher)
+        background = _start_background(config, database, bot, i18n, dispatcher, redis)
         try:
-            await _poll_until_stopped(dispatcher, bot, config, stop, handle_signals)
+            if config.telegram.mode == "webhook":
+                logger.info("starting webhook mode as @%s", me.username)
+                await _serve_webhook(
+                    config, database, bot, dispatcher, redis, background, stop,
+                    handle_signals, drain_timeout, on_listening,
+                )  # fmt: skip
+            else:
+                logger.info("starting long polling as @%s", me.username)
+                await bot.delete_webhook(drop_pending_updates=False)
+                try:
+                    await _poll_until_stopped(dispatcher, bot, config, stop, handle_signals)
+                finally:
+                    await _drain(dispatcher, drain_timeout)
         finally:
-            await _drain(dispatcher, drain_timeout)
             await background.stop()
     finally:
         if bot is not None:
             await bot.session.close()
+        if redis is not None:
+            await redis.aclose()
         await database.dispose()
+
+
+run_polling = run_bot  # the name tests and older callers know
+
+
+def create_redis(config: Config) -> Redis | None:
+    if config.fsm.redis_url is None:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(config.fsm.redis_url)
+
+
+async def _serve_webhook(
+    config: Config,
+    database: Database,
+    bot: Bot,
+    dispatcher: Dispatcher,
+    redis: Redis | None,
+    background: _Background,
+    stop: asyncio.Event | None,
+    handle_signals: bool,
+    drain_timeout: float,
+    on_listening: Callable[[int], None] | None,
+) -> None:
+    from bot.webhook import create_webhook_app, database_health, serve
+
+    telegram = config.telegram
+    assert telegram.webhook_url is not None and telegram.webhook_secret is not None
+    secret = telegram.webhook_secret.get_secret_value()
+
+    async def redis_health() -> dict[str, Any]:
+        assert redis is not None
+        await redis.ping()
+        return {"redis": "ok"}
+
+    app = create_webhook_app(
+        dispatcher,
+        bot,
+        path=telegram.webhook_path,
+        secret=secret,
+        health=database_health(database, redis_health if redis is not None else None),
+        status=lambda: {"leader": background.is_leader},
+    )
+    stop = stop or asyncio.Event()
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+    # Every instance sets the same webhook: harmless, and none depends on another to start.
+    try:
+        await bot.set_webhook(
+            telegram.webhook_url,
+            secret_token=secret,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            max_connections=telegram.webhook_max_connections,
+            drop_pending_updates=False,
+        )
+    except TelegramBadRequest as exc:  # e.g. not https, or a port Telegram does not post to
+        raise ConfigError(f"[telegram] webhook_url: refused by Telegram: {exc.message}") from None
+    await serve(
+        app,
+        telegram.webhook_listen,
+        telegram.webhook_port,
+        stop,
+        shutdown_timeout=drain_timeout,
+        on_ready=on_listening,
+    )
 
 
 async def _check_telegram(bot: Bot, config: Config) -> User:
@@ -98,11 +190,23 @@ async def _check_telegram(bot: Bot, config: Config) -> User:
 
 
 class _Background:
-    """Long-running companions of polling: outbox sender, broadcast progress, scheduler."""
+    """Long-running companions of the update loop: the outbox sender on every instance; the
+    scheduler and broadcast progress on the leader only."""
 
-    def __init__(self, *coroutines: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+    def __init__(
+        self,
+        *coroutines: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+        leadership: Leadership,
+    ) -> None:
         self._stop = asyncio.Event()
-        self._tasks = [asyncio.create_task(run(self._stop)) for run in coroutines]
+        self._leadership = leadership
+        self._tasks = [
+            asyncio.create_task(run(self._stop)) for run in (*coroutines, leadership.run)
+        ]
+
+    @property
+    def is_leader(self) -> bool:
+        return self._leadership.is_leader
 
     async def stop(self) -> None:
         self._stop.set()
@@ -112,10 +216,23 @@ class _Background:
                 logger.error("background task failed", exc_info=result)
 
 
+def create_leader_lock(database: Database, redis: Redis | None) -> LeaderLock:
+    if redis is not None:
+        return RedisLeaseLock(redis)
+    if database.is_sqlite:
+        return SoleInstance()
+    return PostgresAdvisoryLock(database.engine)
+
+
 def _start_background(
-    config: Config, database: Database, bot: Bot, i18n: I18n, dispatcher: Dispatcher
+    config: Config,
+    database: Database,
+    bot: Bot,
+    i18n: I18n,
+    dispatcher: Dispatcher,
+    redis: Redis | None = None,
 ) -> _Background:
-    worker = create_outbox_worker(config, database, bot, i18n, dispatcher)
+    worker = create_outbox_worker(config, database, bot, i18n, dispatcher, redis)
     progress = BroadcastProgressReporter(
         bot,
         database,
@@ -124,16 +241,18 @@ def _start_background(
         rate_per_second=config.outbox.rate_per_second,
     )
     wakeup = dispatcher["outbox_wakeup"]
-    scheduler = create_scheduler(config, database, on_enqueued=wakeup.set)
 
-    async def run_scheduler(stop: asyncio.Event) -> None:
+    async def lead(step_down: asyncio.Event) -> None:
+        # Every job create_scheduler registers (sweeps, digests, ...) runs here only.
+        scheduler = create_scheduler(config, database, on_enqueued=wakeup.set)
         scheduler.start()
         try:
-            await stop.wait()
+            await progress.run(step_down)
         finally:
             scheduler.shutdown(wait=False)
 
-    return _Background(worker.run, progress.run, run_scheduler)
+    leadership = Leadership(create_leader_lock(database, redis), lead)
+    return _Background(worker.run, leadership=leadership)
 
 
 async def _poll_until_stopped(

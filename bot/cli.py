@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser(
-        "run", help="run the bot (long polling); without a token: the local sandbox"
+        "run", help="run the bot (long polling or webhook); without a token: the local sandbox"
     )
     run.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="db_command", required=True
     )
     db.add_parser("upgrade", help="apply all migrations")
+    db.add_parser(
+        "backup", help="copy the SQLite database while the bot runs (PostgreSQL: pg_dump)"
+    ).add_argument("file", type=Path, help="new file for the copy")
 
     members = commands.add_parser("members", help="the roster").add_subparsers(
         dest="members_command", required=True
@@ -184,9 +187,9 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
         print(SANDBOX_FALLBACK_HINT, file=sys.stderr)
         return await _run_sandbox(config, SandboxOptions(demo=True))
-    from bot.app import run_polling
+    from bot.app import run_bot
 
-    await run_polling(config)
+    await run_bot(config)
     return EXIT_OK
 
 
@@ -227,6 +230,18 @@ async def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return await with_database(config, done)
+
+
+async def cmd_db_backup(config: Config, args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, backup_sqlite
+
+    try:
+        size = await asyncio.to_thread(backup_sqlite, config.database.url, args.file)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"backup written to {args.file} ({size:,} bytes)")
+    return EXIT_OK
 
 
 async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
@@ -472,6 +487,7 @@ _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], A
     ("run", None): cmd_run,
     ("sandbox", None): cmd_sandbox,
     ("db", "upgrade"): cmd_db_upgrade,
+    ("db", "backup"): cmd_db_backup,
     ("members", "import"): cmd_members_import,
     ("members", "list"): cmd_members_list,
     ("members", "invite"): cmd_members_invite,

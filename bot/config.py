@@ -6,6 +6,7 @@ Imports neither aiogram nor SQLAlchemy, so CLI commands that only read the confi
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,12 +23,15 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 SUPPORTED_LOCALES = ("zh", "en")
 Locale = Literal["zh", "en"]
 ASYNC_DRIVERS = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg"})
+# What Telegram accepts as a webhook secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -73,8 +77,18 @@ class TelegramConfig(_Section):
         str | None, BeforeValidator(_empty_is_none), AfterValidator(_check_api_base)
     ] = None
     bot_username: Annotated[str | None, BeforeValidator(_empty_is_none)] = None
-    mode: Literal["polling"] = "polling"
+    mode: Literal["polling", "webhook"] = "polling"
     polling_timeout: int = Field(default=30, ge=1, le=50)
+    # Webhook mode: the public https URL Telegram posts updates to; its path is also the path
+    # this instance serves (behind a reverse proxy that terminates TLS).
+    webhook_url: Annotated[
+        str | None, BeforeValidator(_empty_is_none), AfterValidator(_check_api_base)
+    ] = None
+    # Required in webhook mode; WEBHOOK_SECRET in the environment overrides it.
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
 
     @field_validator("token")
     @classmethod
@@ -86,6 +100,29 @@ class TelegramConfig(_Section):
             # Never echo the value: it is a secret.
             raise ValueError("does not look like a bot token (expected '<digits>:<secret>')")
         return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> TelegramConfig:
+        if self.mode == "webhook":
+            missing = [
+                key for key in ("webhook_url", "webhook_secret") if getattr(self, key) is None
+            ]
+            if missing:
+                raise ValueError(f'mode = "webhook" needs {" and ".join(missing)}')
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        return urlsplit(self.webhook_url or "").path or "/"
 
 
 class DatabaseConfig(_Section):
@@ -99,6 +136,20 @@ class DatabaseConfig(_Section):
             raise ValueError("must be a SQLAlchemy URL such as sqlite+aiosqlite:///unionvoice.db")
         if value.split("://", 1)[0] not in ASYNC_DRIVERS:
             raise ValueError("needs an async driver: sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class FsmConfig(_Section):
+    # Conversation state in Redis (aiogram's RedisStorage) instead of the database. With
+    # several instances Redis also orders each user's updates, elects the scheduler leader
+    # and holds the shared send budget.
+    redis_url: Annotated[str | None, BeforeValidator(_empty_is_none)] = None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://host:port/db URL")
         return value
 
 
@@ -263,6 +314,9 @@ class OutboxConfig(_Section):
     max_in_flight: int = Field(default=8, ge=1, le=100)
     max_attempts: int = Field(default=6, ge=1, le=20)
     progress_interval: float = Field(default=3.0, ge=1.0, le=60.0)
+    # Several instances: a message claimed by an instance that stopped renewing its claim for
+    # this long (it died) is sent by another.
+    claim_lease: float = Field(default=60.0, ge=1.0, le=3600.0)
 
 
 class RetentionConfig(_Section):
@@ -289,6 +343,7 @@ class LoggingConfig(_Section):
 class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     database: DatabaseConfig = DatabaseConfig()
+    fsm: FsmConfig = FsmConfig()
     union: UnionConfig = UnionConfig()
     registration: RegistrationConfig = RegistrationConfig()
     surveys: SurveysConfig = SurveysConfig()
@@ -349,6 +404,11 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     elif path is not None:
         raise ConfigError(f"{config_path}: no such file (copy config.example.toml to start)")
     telegram = raw.get("telegram", {})
-    if environ.get("BOT_TOKEN") and isinstance(telegram, dict):
-        raw["telegram"] = {**telegram, "token": environ["BOT_TOKEN"]}
+    if isinstance(telegram, dict):
+        overrides = {
+            key: environ[name]
+            for key, name in (("token", "BOT_TOKEN"), ("webhook_secret", "WEBHOOK_SECRET"))
+            if environ.get(name)
+        }
+        raw["telegram"] = {**telegram, **overrides}
     return parse_config(raw, source=str(config_path))

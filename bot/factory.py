@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.utils.i18n import I18n
 
 from bot.config import Config
@@ -40,9 +42,13 @@ from handlers import (
 )
 from mailboxes.memory import AnonymousSessions
 from mailboxes.settings import MailboxContext
+from outbox.budget import DatabaseSendBudget, RedisSendBudget, SendBudget
 from outbox.worker import OutboxWorker, SenderSettings
 from storage.database import Database
 from storage.fsm import SQLStorage
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 def create_bot(config: Config, session: AiohttpSession | None = None) -> Bot:
@@ -63,14 +69,24 @@ def create_dispatcher(
     clock: Clock = system_clock,
     i18n: I18n | None = None,
     mailbox_context: MailboxContext | None = None,
+    redis: Redis | None = None,
 ) -> Dispatcher:
     i18n = i18n or create_i18n(config.union.default_locale)
     mailbox_context = mailbox_context or create_mailbox_context(config)
     outbox_wakeup = asyncio.Event()
-    dispatcher = Dispatcher(
+    if redis is not None:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        # Shared by every instance: state, and one update of a user at a time across them.
+        storage: BaseStorage = RedisStorage(redis)
+        isolation: BaseEventIsolation = RedisEventIsolation(redis)
+    else:
         # One process owns a SQLite file, so FSM reads can be cached in memory.
-        storage=SQLStorage(database.sessions, cache_size=10_000 if database.is_sqlite else 0),
-        events_isolation=UserEventIsolation(),
+        storage = SQLStorage(database.sessions, cache_size=10_000 if database.is_sqlite else 0)
+        isolation = UserEventIsolation()
+    dispatcher = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
         config=config,
         database=database,
         i18n=i18n,
@@ -121,12 +137,27 @@ def create_renderers() -> Renderers:
 
 
 def create_outbox_worker(
-    config: Config, database: Database, bot: Bot, i18n: I18n, dispatcher: Dispatcher
+    config: Config,
+    database: Database,
+    bot: Bot,
+    i18n: I18n,
+    dispatcher: Dispatcher,
+    redis: Redis | None = None,
 ) -> OutboxWorker:
+    """SQLite: the only sender. PostgreSQL: one of possibly several, sharing the pace."""
+    shared = not database.is_sqlite
     settings = SenderSettings(
         rate_per_second=config.outbox.rate_per_second,
         max_in_flight=config.outbox.max_in_flight,
         max_attempts=config.outbox.max_attempts,
+        claim_lease=config.outbox.claim_lease if shared else None,
     )
+    budget: SendBudget | None = None
+    if redis is not None:
+        budget = RedisSendBudget(redis, config.outbox.rate_per_second)
+    elif shared:
+        budget = DatabaseSendBudget(database, config.outbox.rate_per_second)
     transport = TelegramTransport(bot, i18n, create_renderers())
-    return OutboxWorker(database, transport, settings, wakeup=dispatcher["outbox_wakeup"])
+    return OutboxWorker(
+        database, transport, settings, wakeup=dispatcher["outbox_wakeup"], budget=budget
+    )

@@ -28,11 +28,13 @@ QUIET_LIBRARIES = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool
 
 def configure_logging(config: Config) -> None:
     token = config.telegram.token.get_secret_value() if config.telegram.token else ""
+    secret = config.telegram.webhook_secret
     handler = logging.StreamHandler()
     # The secret half alone also appears in URLs: redact both forms.
     handler.setFormatter(
         RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s", (token, token.partition(":")[2])
+            "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            (token, token.partition(":")[2], secret.get_secret_value() if secret else ""),
         )
     )
     root = logging.getLogger()

@@ -61,7 +61,9 @@ class DatabaseMiddleware(BaseMiddleware):
             repos = Repositories(session, update_id=event.update_id)
             if self._highest_update_id is None:
                 self._highest_update_id = await repos.updates.highest()
-            if event.update_id > self._highest_update_id:
+            # The shortcut holds only for the one process on a SQLite file: other instances
+            # on a shared database process ids this one never saw.
+            if event.update_id > self._highest_update_id and self._database.is_sqlite:
                 self._highest_update_id = event.update_id
             elif await repos.updates.seen(event.update_id):
                 logger.info("update %s was already processed; skipped", event.update_id)

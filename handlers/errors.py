@@ -10,7 +10,10 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from bot.config import Config
 from bot.i18n import reduce_locale
 from common.errors import DomainError
 from members.dto import Identity
@@ -45,10 +48,31 @@ async def _tell(bot: Bot, update: Update, text: str) -> None:
         logger.warning("could not tell the user about an error: %s", type(exc).__name__)
 
 
+def _outage(exception: Exception) -> bool:
+    """The database or Redis is unreachable: the update itself is fine, retry it later."""
+    if isinstance(exception, DBAPIError) and exception.connection_invalidated:
+        return True
+    return isinstance(
+        exception,
+        (OperationalError, InterfaceError, RedisConnectionError, ConnectionError, TimeoutError),
+    )
+
+
 async def on_error(
-    event: ErrorEvent, bot: Bot, i18n: I18n, identity: Identity | None = None
+    event: ErrorEvent,
+    bot: Bot,
+    i18n: I18n,
+    identity: Identity | None = None,
+    config: Config | None = None,
 ) -> None:
     update, exception = event.update, event.exception
+    if config is not None and config.telegram.mode == "webhook" and _outage(exception):
+        # No 200: Telegram delivers the update again (to this or another instance) once the
+        # outage is over, instead of the user being told to try again.
+        logger.warning(
+            "update %s: %s; left to Telegram's retry", update.update_id, type(exception).__name__
+        )
+        raise exception
     with i18n.context(), i18n.use_locale(_locale(update, identity, i18n)):
         if isinstance(exception, DomainError):
             params = {

@@ -4,6 +4,10 @@ Crash safety: a row is 'sending' from its claim until its outcome is committed. 
 dies leaves such rows behind; `recover()` at the next start puts them back in the queue. Only
 those whose HTTP request had already reached Telegram are then sent twice, so duplicates after
 a kill are bounded by `max_in_flight` (requests open at once).
+
+Several senders (instances on one PostgreSQL database) claim with FOR UPDATE SKIP LOCKED, so
+no row is claimed twice; each renews its claims every `claim_lease / 3` seconds, and any of
+them requeues claims older than `claim_lease`: the rows of an instance that died.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from outbox.budget import SendBudget
 from outbox.model import ClaimedMessage, Outcome, SendResult, Status
 from outbox.pacing import Pacer
 from storage.database import Database
@@ -38,6 +43,9 @@ class SenderSettings:
     backoff_cap: float = 300.0
     retry_after_margin: float = 0.5
     idle_poll: float = 0.5  # how often an idle sender looks for new rows
+    # None: the only sender (its start requeues every claim). Seconds: one of several senders
+    # (claims older than this are a dead sender's).
+    claim_lease: float | None = None
 
 
 class OutboxWorker:
@@ -49,8 +57,10 @@ class OutboxWorker:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         wakeup: asyncio.Event | None = None,
+        budget: SendBudget | None = None,
     ) -> None:
         self._database = database
+        self._budget = budget  # shared with other instances; None: this one sends alone
         self._transport = transport
         self.settings = settings or SenderSettings()
         self._monotonic = monotonic
@@ -60,25 +70,45 @@ class OutboxWorker:
         # Set by whoever enqueues in this process, so the sender need not wait for its poll.
         self._wakeup = wakeup or asyncio.Event()
         self._stopping = False
+        self._held: set[int] = set()  # claimed here, outcome not yet recorded
+        self._next_lease_check = 0.0
 
     def wake(self) -> None:
         """Something was enqueued in this process: look now instead of at the next poll."""
         self._wakeup.set()
 
     async def recover(self) -> int:
+        lease = self.settings.claim_lease
+        before = None if lease is None else _utcnow() - timedelta(seconds=lease)
         async with self._database.sessions() as session:
             repos = Repositories(session)
-            count = await repos.outbox.recover()
+            count = await repos.outbox.recover(claimed_before=before)
             await repos.commit()
         if count:
             logger.warning("outbox: %d message(s) claimed by a stopped sender requeued", count)
         return count
+
+    async def _keep_claims(self) -> None:
+        """Several senders: renew ours, take back a dead sender's."""
+        lease = self.settings.claim_lease
+        if lease is None or self._monotonic() < self._next_lease_check:
+            return
+        self._next_lease_check = self._monotonic() + lease / 3
+        try:
+            async with self._database.sessions() as session:
+                repos = Repositories(session)
+                await repos.outbox.touch(sorted(self._held), _utcnow())
+                await repos.commit()
+            await self.recover()
+        except Exception:  # the database may be briefly away: the next round tries again
+            logger.warning("outbox: could not renew claims", exc_info=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; then finish what is in flight and requeue the rest."""
         await self.recover()
         try:
             while not stop.is_set():
+                await self._keep_claims()
                 if not await self.send_due():
                     await self._idle(stop)
         finally:
@@ -106,6 +136,7 @@ class OutboxWorker:
             repos = Repositories(session)
             messages = await repos.outbox.claim(limit, _utcnow())
             await repos.commit()
+        self._held.update(message.id for message in messages)
         for message in messages:
             wait = self._pacer.chat_free_at(message.chat_id) - self._monotonic()
             if wait > self.settings.chat_interval / 4:
@@ -137,6 +168,8 @@ class OutboxWorker:
             if self._stopping:
                 await self._requeue(message)
                 return
+            if self._budget is not None and not await self._wait_for_shared_slot(message):
+                return
             self._pacer.record_send()
             try:
                 result = await self._transport.send(message)
@@ -146,6 +179,19 @@ class OutboxWorker:
             await self._record_durably(message, result)
         finally:
             self._slots.release()
+
+    async def _wait_for_shared_slot(self, message: ClaimedMessage) -> bool:
+        """Book a bot-wide slot with the other instances; False if the message went back."""
+        assert self._budget is not None
+        try:
+            wait = await self._budget.reserve()
+        except Exception:
+            logger.warning("outbox: shared send budget unreachable; retrying", exc_info=True)
+            await self._requeue(message, after=1.0)
+            return False
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return True
 
     async def _record_durably(self, message: ClaimedMessage, result: SendResult) -> None:
         """A lost outcome would leave the row 'sending' (and resent after a restart)."""
@@ -184,6 +230,8 @@ class OutboxWorker:
                 pause = (result.retry_after or 1.0) + self.settings.retry_after_margin
                 self._pacer.pause(pause)
                 logger.warning("outbox: flood wait, pausing all sends for %.1f s", pause)
+                if self._budget is not None:
+                    await self._budget.pause(pause)  # every instance, not just this one
                 # Not the message's fault: no attempt is counted.
                 await outbox.reschedule(
                     message.id,
@@ -208,6 +256,7 @@ class OutboxWorker:
                         error=result.error,
                     )
             await repos.commit()
+        self._held.discard(message.id)
 
     async def _requeue(self, message: ClaimedMessage, after: float = 0.0) -> None:
         async with self._database.sessions() as session:
@@ -219,6 +268,7 @@ class OutboxWorker:
                 error=None,
             )
             await repos.commit()
+        self._held.discard(message.id)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         wait = self.settings.idle_poll

@@ -8,10 +8,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_KEY = int.from_bytes(b"uvmigrat", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
@@ -38,6 +40,11 @@ async def _run(engine: AsyncEngine, action: Callable[[AlembicConfig], None]) -> 
             await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             await connection.commit()
         try:
+            if engine.dialect.name == "postgresql":
+                # Instances starting together migrate one after the other (held to COMMIT).
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
             await connection.run_sync(lambda sync: action(alembic_config(sync)))
             if sqlite:
                 broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()

@@ -169,6 +169,17 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SendBudget(Base):
+    """The send pace shared by several instances on one PostgreSQL database (without Redis):
+    the next free start time of a bot-wide send slot, pushed forward by every reservation and
+    by a 429 flood wait seen by any instance."""
+
+    __tablename__ = "send_budget"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Survey(Base):
     """A survey definition as imported (JSON of the validated TOML) and its lifecycle."""
 

@@ -1,15 +1,21 @@
-"""Shared fixtures: a migrated real SQLite file per test, the app, roster helpers."""
+"""Shared fixtures: a migrated real database per test, the app, roster helpers.
+
+Every test that takes `db_url` (or `database`, `config`, `app`) runs on a copy of a migrated
+SQLite file and, when TEST_DATABASE_URL names a PostgreSQL server (`.ci/run` starts one), again
+on a migrated PostgreSQL database emptied before the test.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
 
 from bot.config import Config, parse_config
 from bot.factory import create_dispatcher, create_renderers
@@ -24,6 +30,13 @@ from storage.database import Database, create_database
 from storage.uow import unit_of_work
 from tests.fakes.session import RecordingSession
 from tests.harness import BotDriver, TgUser
+from tests.servers import (
+    BACKENDS,
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    PostgresTestDatabase,
+    flush_redis,
+)
 
 ADMIN = TgUser(id=900, first_name="Admin")
 # A fixed key, so tests never create a key file in the working directory.
@@ -44,8 +57,36 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresTestDatabase]:
+    """A migrated database on the PostgreSQL server of TEST_DATABASE_URL."""
+    if TEST_DATABASE_URL is None:
+        pytest.skip("PostgreSQL: set TEST_DATABASE_URL (`.ci/run` starts a server)")
+    database = PostgresTestDatabase(TEST_DATABASE_URL)
+    database.create(_migrate)
+    yield database
+    database.close()
+
+
 @pytest.fixture
-def db_url(tmp_path: Path, migrated_template: Path) -> str:
+def pg_url(postgres: PostgresTestDatabase) -> str:
+    """The migrated PostgreSQL database, empty, for this test."""
+    return postgres.fresh()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """An empty Redis database (flushed before the test)."""
+    if TEST_REDIS_URL is None:
+        pytest.skip("Redis: set TEST_REDIS_URL (`.ci/run` starts a server)")
+    flush_redis(TEST_REDIS_URL)
+    return TEST_REDIS_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_template: Path) -> str:
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_url")
     path = tmp_path / "unionvoice.db"
     shutil.copy(migrated_template, path)
     return f"sqlite+aiosqlite:///{path}"
@@ -69,9 +110,21 @@ def make_config(db_url: str, **union: object) -> Config:
     )
 
 
+# Redis clients the drivers of the running test opened (closed when its config goes).
+_redis_clients: list[Redis] = []
+
+
 @pytest.fixture
-def config(db_url: str) -> Config:
-    return make_config(db_url)
+async def config(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Config]:
+    """On PostgreSQL with TEST_REDIS_URL set: the scale-out set-up, conversation state and
+    per-user ordering in Redis."""
+    config = make_config(db_url)
+    if db_url.startswith("postgresql") and TEST_REDIS_URL is not None:
+        redis_url = request.getfixturevalue("redis_url")
+        config = parse_config({**config.model_dump(), "fsm": {"redis_url": redis_url}})
+    yield config
+    while _redis_clients:
+        await _redis_clients.pop().aclose()
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +139,11 @@ UNPACED = SenderSettings(rate_per_second=10_000, chat_interval=0.0, backoff_base
 def make_driver(config: Config, database: Database, i18n: I18n) -> BotDriver:
     session = RecordingSession()
     bot = Bot(token="42:TEST", session=session)
-    dispatcher = create_dispatcher(config, database, bot, i18n=i18n)
+    redis = None
+    if config.fsm.redis_url is not None:
+        redis = Redis.from_url(config.fsm.redis_url)
+        _redis_clients.append(redis)
+    dispatcher = create_dispatcher(config, database, bot, i18n=i18n, redis=redis)
     transport = TelegramTransport(bot, i18n, create_renderers())
     outbox = OutboxWorker(database, transport, UNPACED)
     return BotDriver(dispatcher, bot, session, outbox)

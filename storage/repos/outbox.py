@@ -259,15 +259,26 @@ class OutboxRepository:
             )
         )
 
-    async def recover(self) -> int:
+    async def recover(self, claimed_before: datetime | None = None) -> int:
         """Messages a dead sender had claimed go back to the queue (they may have been sent:
-        this is the documented at-most-in-flight duplicate bound)."""
+        this is the documented at-most-in-flight duplicate bound). With several senders only
+        claims older than `claimed_before` are taken: live senders keep theirs fresh."""
+        statement = update(OutboxMessage).where(OutboxMessage.status == Status.SENDING)
+        if claimed_before is not None:
+            statement = statement.where(OutboxMessage.claimed_at < claimed_before)
         result = await self._session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == Status.SENDING)
-            .values(status=Status.QUEUED, claimed_at=None)
+            statement.values(status=Status.QUEUED, claimed_at=None)
         )
         return result.rowcount  # type: ignore[attr-defined]
+
+    async def touch(self, message_ids: Sequence[int], now: datetime) -> None:
+        """Renew this sender's claims, so no other sender takes them for abandoned."""
+        if message_ids:
+            await self._session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == Status.SENDING)
+                .values(claimed_at=now)
+            )
 
     async def next_due_at(self) -> datetime | None:
         return await self._session.scalar(

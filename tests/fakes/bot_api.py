@@ -276,7 +276,7 @@ class FakeBotAPI:
 
     _api_deletewebhook = _api_setmycommands = _api_deletemycommands = _api_true
     _api_answercallbackquery = _api_setchatmenubutton = _api_deletemessage = _api_true
-    _api_editmessagereplymarkup = _api_true
+    _api_editmessagereplymarkup = _api_setwebhook = _api_true
 
     # ----------------------------------------------------------------- builders
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:

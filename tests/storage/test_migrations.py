@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 from pprint import pformat
 from typing import Any
@@ -19,10 +20,28 @@ from storage import (
 )
 from storage.base import Base
 from storage.database import Database, create_database
+from tests.servers import BACKENDS
 
 
 def _url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(params=BACKENDS)
+async def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database: a new SQLite file, or the PostgreSQL test database downgraded to
+    base (and brought back to head afterwards, for the tests that follow)."""
+    if request.param == "sqlite":
+        yield _url(tmp_path / "blank.db")
+        return
+    url = request.getfixturevalue("pg_url")
+    database = create_database(url)
+    try:
+        await migrate.downgrade(database.engine, "base")
+        yield url
+    finally:
+        await migrate.upgrade(database.engine, "head")
+        await database.dispose()
 
 
 def _tables(sync: Connection) -> set[str]:
@@ -35,9 +54,9 @@ async def test_revisions_form_a_chain() -> None:
     assert len(set(revisions)) == len(revisions)
 
 
-async def test_stairway(tmp_path: Path) -> None:
+async def test_stairway(blank_url: str) -> None:
     """Upgrade to each revision, downgrade one step, upgrade again: downgrades really work."""
-    database = create_database(_url(tmp_path / "stairway.db"))
+    database = create_database(blank_url)
     try:
         revisions = migrate.revisions()
         previous = "base"
@@ -62,8 +81,8 @@ async def test_stairway(tmp_path: Path) -> None:
         await database.dispose()
 
 
-async def test_full_downgrade_leaves_no_tables(tmp_path: Path) -> None:
-    database = create_database(_url(tmp_path / "down.db"))
+async def test_full_downgrade_leaves_no_tables(blank_url: str) -> None:
+    database = create_database(blank_url)
     try:
         await migrate.upgrade(database.engine)
         await migrate.downgrade(database.engine, "base")
@@ -81,9 +100,9 @@ def _diff(sync: Connection) -> list[Any]:
     return compare_metadata(context, Base.metadata)
 
 
-async def test_head_matches_models(tmp_path: Path) -> None:
+async def test_head_matches_models(blank_url: str) -> None:
     """A model change without a migration shows up here (run `alembic revision` for it)."""
-    database = create_database(_url(tmp_path / "head.db"))
+    database = create_database(blank_url)
     try:
         await migrate.upgrade(database.engine, "head")
         assert await migrate.current_revision(database.engine) == migrate.revisions()[-1]
@@ -102,6 +121,8 @@ async def _pragma(database: Database, name: str) -> Any:
 
 
 async def test_sqlite_pragmas(database: Database) -> None:
+    if not database.is_sqlite:
+        pytest.skip("SQLite pragmas")
     assert str(await _pragma(database, "journal_mode")).lower() == "wal"
     assert await _pragma(database, "foreign_keys") == 1
     assert await _pragma(database, "busy_timeout") == 5000

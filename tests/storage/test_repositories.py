@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from members.roles import Role
 from storage.base import UTCDateTime
@@ -194,7 +195,7 @@ async def test_one_telegram_account_cannot_link_two_members(database: Database) 
         assert linked
         await repos.commit()
     async with unit_of_work(database.sessions) as repos:
-        with pytest.raises(Exception, match="UNIQUE"):
+        with pytest.raises(IntegrityError, match=r"(?i)unique"):
             await repos.members.link_telegram(second, 555, locale=None, consent_version=1, now=NOW)
 
 

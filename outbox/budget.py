@@ -1,0 +1,77 @@
+"""The send pace shared by several instances: Telegram's ~30 messages/s is per bot, not per
+process. Every send books a bot-wide slot (1/rate apart) before it starts, and a 429 seen by
+one instance pushes every instance's next slot back.
+
+One instance needs none of this (its own `Pacer` is exact); several book in Redis when
+`[fsm] redis_url` is set, else in the PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from storage.database import Database
+from storage.repos.budget import SendBudgetRepository
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+BUDGET_NAME = "telegram"
+
+
+class SendBudget(Protocol):
+    async def reserve(self) -> float:
+        """Book the next bot-wide slot; seconds to wait before sending (≤ 0: at once)."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """A flood wait: no instance starts a send within `seconds`."""
+        ...
+
+
+class DatabaseSendBudget:
+    def __init__(self, database: Database, rate_per_second: float) -> None:
+        self._database = database
+        self._gap = 1.0 / rate_per_second
+
+    async def reserve(self) -> float:
+        async with self._database.sessions() as session:
+            wait = await SendBudgetRepository(session).reserve(BUDGET_NAME, self._gap)
+            await session.commit()
+        return wait
+
+    async def pause(self, seconds: float) -> None:
+        async with self._database.sessions() as session:
+            await SendBudgetRepository(session).pause(BUDGET_NAME, seconds)
+            await session.commit()
+
+
+# Times in microseconds of the Redis server's clock, so that instances' clocks don't matter.
+_RESERVE = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], string.format('%.0f', start + tonumber(ARGV[1])), 'PX', 3600000)
+return string.format('%.0f', start - now)
+"""
+_PAUSE = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local until_ = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], string.format('%.0f', until_), 'PX', 3600000)
+return 1
+"""
+
+
+class RedisSendBudget:
+    def __init__(self, redis: Redis, rate_per_second: float, key: str = BUDGET_NAME) -> None:
+        self._redis = redis
+        self._gap_us = round(1_000_000 / rate_per_second)
+        self._key = f"unionvoice:budget:{key}"
+
+    async def reserve(self) -> float:
+        wait_us = await self._redis.eval(_RESERVE, 1, self._key, self._gap_us)
+        return int(wait_us) / 1_000_000
+
+    async def pause(self, seconds: float) -> None:
+        await self._redis.eval(_PAUSE, 1, self._key, round(seconds * 1_000_000))

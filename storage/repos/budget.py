@@ -1,0 +1,42 @@
+"""The shared send budget on PostgreSQL: one row, moved forward atomically per reservation."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# clock_timestamp(): the server's clock now, not the transaction's start, so every instance
+# books against one clock.
+_RESERVE = text(
+    """
+    INSERT INTO send_budget (name, next_slot_at)
+    VALUES (:name, clock_timestamp() + make_interval(secs => :gap))
+    ON CONFLICT (name) DO UPDATE
+    SET next_slot_at = greatest(send_budget.next_slot_at, clock_timestamp())
+        + make_interval(secs => :gap)
+    RETURNING extract(epoch FROM next_slot_at - clock_timestamp()) - :gap
+    """
+)
+_PAUSE = text(
+    """
+    INSERT INTO send_budget (name, next_slot_at)
+    VALUES (:name, clock_timestamp() + make_interval(secs => :seconds))
+    ON CONFLICT (name) DO UPDATE
+    SET next_slot_at = greatest(
+        send_budget.next_slot_at, clock_timestamp() + make_interval(secs => :seconds)
+    )
+    """
+)
+
+
+class SendBudgetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def reserve(self, name: str, gap: float) -> float:
+        """Book the next slot; seconds until it starts (0 or less: now)."""
+        return float(await self._session.scalar(_RESERVE, {"name": name, "gap": gap}) or 0.0)
+
+    async def pause(self, name: str, seconds: float) -> None:
+        """Nothing starts before now + seconds (a 429 flood wait)."""
+        await self._session.execute(_PAUSE, {"name": name, "seconds": seconds})
