@@ -84,7 +84,9 @@ def card_keyboard(action: ActionDTO, identity: Identity) -> InlineKeyboardMarkup
     builder = InlineKeyboardBuilder()
     officer = identity.has(Role.OFFICER)
     if action.status is ActionStatus.OPEN:
-        builder.button(text=_("▶️ Start"), callback_data=cb(ImprovementAction.START, action.id))
+        builder.button(
+            text=_("▶️ Start the work"), callback_data=cb(ImprovementAction.START, action.id)
+        )
     if action.status in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS):
         builder.button(
             text=_("🔎 Measures done"), callback_data=cb(ImprovementAction.CHECK, action.id)

@@ -27,10 +27,10 @@ class LinkKind(StrEnum):
 
 
 STATUS_LABELS = {
-    ActionStatus.OPEN: N_("open"),
+    ActionStatus.OPEN: N_("opened, not started"),
     ActionStatus.IN_PROGRESS: N_("in progress"),
     ActionStatus.CHECKING: N_("checking the effect"),
-    ActionStatus.CLOSED: N_("closed"),
+    ActionStatus.CLOSED: N_("done and closed"),
     ActionStatus.DROPPED: N_("dropped"),
 }
 UNFINISHED = frozenset({ActionStatus.OPEN, ActionStatus.IN_PROGRESS, ActionStatus.CHECKING})

@@ -83,6 +83,14 @@ def redis_url() -> str:
     return TEST_REDIS_URL
 
 
+@pytest.fixture
+def sqlite_url(tmp_path: Path, migrated_template: Path) -> str:
+    """A migrated SQLite file whatever the backends (the sandbox always runs on SQLite)."""
+    path = tmp_path / "sqlite.db"
+    shutil.copy(migrated_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_template: Path) -> str:
     if request.param == "postgresql":

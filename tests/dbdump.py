@@ -1,37 +1,61 @@
-"""Read a test's SQLite file as someone holding the file would: every table, every row."""
+"""Read a test's database as someone holding it would: every table, every row (SQLite or
+PostgreSQL), and — on SQLite — the raw bytes of the file and its write-ahead log."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect, text
+
+from storage.database import Database
 
 
-def sqlite_path(db_url: str) -> Path:
-    return Path(db_url.removeprefix("sqlite+aiosqlite:///"))
+async def dump_with_columns(database: Database) -> dict[str, list[dict[str, Any]]]:
+    async with database.engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        return {
+            table: [
+                dict(row._mapping)
+                for row in await connection.execute(text(f"SELECT * FROM {table}"))
+            ]
+            for table in tables
+        }
 
 
-def dump(db_url: str) -> dict[str, list[tuple]]:
-    with closing(sqlite3.connect(sqlite_path(db_url))) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: db.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+async def dump(database: Database) -> dict[str, list[tuple]]:
+    return {
+        table: [tuple(row.values()) for row in rows]
+        for table, rows in (await dump_with_columns(database)).items()
+    }
 
 
-def dump_with_columns(db_url: str) -> dict[str, list[dict[str, object]]]:
-    with closing(sqlite3.connect(sqlite_path(db_url))) as db:
-        db.row_factory = sqlite3.Row
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: [dict(row) for row in db.execute(f"SELECT * FROM {t}")] for t in tables}
+async def query(database: Database, sql: str, **params: Any) -> list[tuple]:
+    async with database.engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text(sql), params)]
 
 
 def new_rows(
-    before: dict[str, list[dict[str, object]]], after: dict[str, list[dict[str, object]]]
-) -> dict[str, list[dict[str, object]]]:
+    before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
     """Rows present after and not before (changed rows count as new), per table."""
     changed = {}
     for table, rows in after.items():
-        old = {tuple(sorted(r.items())) for r in before.get(table, [])}
-        fresh = [r for r in rows if tuple(sorted(r.items())) not in old]
+        old = {_key(r) for r in before.get(table, [])}
+        fresh = [r for r in rows if _key(r) not in old]
         if fresh:
             changed[table] = fresh
     return changed
+
+
+def _key(row: dict[str, Any]) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in row.items()))
+
+
+def raw_sqlite_bytes(db_url: str) -> bytes | None:
+    """The database file and its WAL as bytes; None on PostgreSQL."""
+    if not db_url.startswith("sqlite"):
+        return None
+    path = Path(db_url.removeprefix("sqlite+aiosqlite:///"))
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")

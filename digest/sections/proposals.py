@@ -86,7 +86,7 @@ def render(data: Data, gettext: Gettext, locale: str | None) -> list[str]:
         lines.append(
             gettext(
                 "Proposers' ratings: satisfied {satisfied}, basically {basically}, "
-                "unsatisfied {unsatisfied} ({share}% satisfied{change})"
+                "unsatisfied {unsatisfied} (satisfied: {share} %{change})"
             ).format(
                 satisfied=satisfied,
                 basically=basically,

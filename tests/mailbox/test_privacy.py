@@ -54,9 +54,12 @@ def member_ids(dumped: dict) -> dict[int, int]:
     return {row["telegram_id"]: row["id"] for row in dumped["members"] if row["telegram_id"]}
 
 
-def midnight_utc(moment: datetime, tz: ZoneInfo) -> bool:
-    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
-    return local.time() == time(0, 0)
+def midnight_utc(moment: datetime | str, tz: ZoneInfo) -> bool:
+    """A stored time (naive UTC text on SQLite, aware on PostgreSQL) is midnight in `tz`."""
+    moment = datetime.fromisoformat(str(moment))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(tz).time() == time(0, 0)
 
 
 @pytest.fixture
@@ -78,7 +81,7 @@ async def test_anonymous_letter_cannot_be_linked_to_its_sender(
     people, db_url, database, production_logging
 ):
     app = people
-    before = dump_with_columns(db_url)
+    before = await dump_with_columns(database)
     sender_member = member_ids(before)[SENDER.id]
 
     await app.send(SENDER, "/menu")
@@ -118,7 +121,7 @@ async def test_anonymous_letter_cannot_be_linked_to_its_sender(
     rated = await app.press(SENDER, thread.button("★★★★"))
     assert "Thank you" in rated.text
 
-    after = dump_with_columns(db_url)
+    after = await dump_with_columns(database)
     written = new_rows(before, after)
     assert set(written) <= ANONYMOUS_MAY_WRITE, set(written) - ANONYMOUS_MAY_WRITE
     sender_ids = {SENDER.id, sender_member}
@@ -135,17 +138,17 @@ async def test_anonymous_letter_cannot_be_linked_to_its_sender(
     assert letter["sender_seal"] is None and letter["receipt_hash"] != code
     assert code.replace(" ", "") not in str(after)
     tz = ZoneInfo("Asia/Shanghai")
-    assert midnight_utc(datetime.fromisoformat(str(letter["created_at"])), tz)
+    assert midnight_utc(letter["created_at"], tz)
     for message in after["mailbox_messages"]:
         if message["author"] == "sender":
-            assert midnight_utc(datetime.fromisoformat(str(message["created_at"])), tz)
+            assert midnight_utc(message["created_at"], tz)
     assert "Update id=" in production_logging.text  # the logs were captured
     assert str(SENDER.id) not in production_logging.text
 
 
 async def test_confidential_sender_is_sealed_and_never_shown(people, db_url, database):
     app = people
-    before = dump_with_columns(db_url)
+    before = await dump_with_columns(database)
     sender_member = member_ids(before)[SENDER.id]
     sent = await write_letter(
         app, SENDER, "Our dean ignores safety rules.", box="secretary", mode="confidential"
@@ -162,7 +165,7 @@ async def test_confidential_sender_is_sealed_and_never_shown(people, db_url, dat
     for secret in ("Mei", "Physics", "M1", str(SENDER.id)):
         assert secret not in recipient_texts
 
-    after = dump_with_columns(db_url)
+    after = await dump_with_columns(database)
     letter = next(r for r in after["mailbox_letters"] if r["id"] == letter_id)
     assert letter["member_id"] is None and letter["receipt_hash"] is None
     for table in ("mailbox_letters", "mailbox_messages", "mailbox_attachments", "mailbox_audit"):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
-from contextlib import closing
 
 import openpyxl
 from aiogram.methods import SendDocument
@@ -15,7 +13,7 @@ from bot.callbacks import DataAction, DataCB, MenuAction, MenuCB, ProposalAction
 from members.service import CONSENT_VERSION
 from proposals.service import ProposalService
 from storage.uow import unit_of_work
-from tests.dbdump import dump, sqlite_path
+from tests.dbdump import dump, query, raw_sqlite_bytes
 from tests.mailbox.conftest import OFFICER, OTHER, PRINCIPAL, SENDER, write_letter
 
 
@@ -97,38 +95,37 @@ async def test_erasure_leaves_no_trace_of_the_telegram_id(people, database, db_u
     confirm = await app.press(OFFICER, listed.button("Mei Lin"))
     assert "cannot be undone" in confirm.text
     # An officer cannot erase someone who did not ask.
-    principal_id = dump(db_url)["members"]
+    principal_id = (await dump(database))["members"]
     not_asked = await app.press(OFFICER, DataCB(action=DataAction.ERASE_NOW, member_id=2))
     assert "no pending request" in not_asked.text
     erased = await app.press(OFFICER, confirm.button("Erase now"))
     assert "Erased" in erased.text
     assert principal_id
 
-    after = dump(db_url)
+    after = await dump(database)
     for table, rows in after.items():
         for row in rows:
             for value in row:
                 assert value != SENDER.id, table
                 assert not (isinstance(value, str) and str(SENDER.id) in value), table
                 assert not (isinstance(value, str) and value == "Mei Lin"), table
-    with closing(sqlite3.connect(sqlite_path(db_url))) as db:
-        proposal = db.execute(
-            "SELECT proposer_id, title FROM proposals WHERE id = ?", (proposal_id,)
-        ).fetchone()
-        assert proposal == (None, "Canteen hours")  # kept, as from a former member
-        assert db.execute("SELECT 1 FROM proposals WHERE id = ?", (draft_id,)).fetchone() is None
-        letters = db.execute(
-            "SELECT member_id, sender_tag, sender_seal, body FROM mailbox_letters ORDER BY body"
-        ).fetchall()
-        assert letters == [
-            (None, None, None, "Named letter by Mei Lin-Zhou."),
-            (None, None, None, "Sealed letter."),
-        ]
-    # The erased rows are not left in the file or its write-ahead log either.
-    raw = sqlite_path(db_url).read_bytes()
-    wal = sqlite_path(db_url).with_name(sqlite_path(db_url).name + "-wal")
-    raw += wal.read_bytes() if wal.exists() else b""
-    assert b"Physics" not in raw and b"Mei Lin\x00" not in raw
+    proposal = await query(
+        database, "SELECT proposer_id, title FROM proposals WHERE id = :id", id=proposal_id
+    )
+    assert proposal == [(None, "Canteen hours")]  # kept, as from a former member
+    assert await query(database, "SELECT 1 FROM proposals WHERE id = :id", id=draft_id) == []
+    letters = await query(
+        database,
+        "SELECT member_id, sender_tag, sender_seal, body FROM mailbox_letters ORDER BY body",
+    )
+    assert letters == [
+        (None, None, None, "Named letter by Mei Lin-Zhou."),
+        (None, None, None, "Sealed letter."),
+    ]
+    # On SQLite the erased rows are not left in the file or its write-ahead log either.
+    raw = raw_sqlite_bytes(db_url)
+    if raw is not None:
+        assert b"Physics" not in raw and b"Mei Lin\x00" not in raw
 
     # The person is a stranger now: /start begins a new registration.
     assert "Before you register" in (await app.send(SENDER, "/start")).text
@@ -157,11 +154,11 @@ async def test_members_are_asked_again_when_the_notice_changes(people, database,
     assert "Without your consent you cannot use the bot" in declined.text
     accepted = await app.press(SENDER, asked.button("I agree"))
     assert "consent has been recorded" in accepted.text
-    with closing(sqlite3.connect(sqlite_path(db_url))) as db:
-        version, at = db.execute(
-            "SELECT consent_version, consented_at FROM members WHERE telegram_id = ?",
-            (SENDER.id,),
-        ).fetchone()
+    ((version, at),) = await query(
+        database,
+        "SELECT consent_version, consented_at FROM members WHERE telegram_id = :id",
+        id=SENDER.id,
+    )
     assert version == CONSENT_VERSION and at is not None
     assert (
         "updated how we handle"

@@ -4,8 +4,6 @@ says how many, never what."""
 from __future__ import annotations
 
 import logging
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from sqlalchemy import text
 from bot.cli import main
 from bot.scheduler import purge_expired
 from tests.conftest import TEST_MAILBOX_KEY, make_config
-from tests.dbdump import sqlite_path
+from tests.dbdump import query
 
 NOW = datetime.now(UTC)
 OLD = (NOW - timedelta(days=1200)).replace(tzinfo=None)
@@ -35,13 +33,13 @@ async def seed_old_and_new(database) -> None:
         " ('fsm:5:5', 'x', '{}', :old), ('fsm:6:6', 'x', '{}', :recent)",
         "INSERT INTO mailbox_letters (id, box, type, mode, status, body, created_at, unread,"
         " pending_notice, handled_at) VALUES"
-        " (100000001, 'principal', 'report', 'anonymous', 'handled', 'old', :old, 0, 0, :old),"
-        " (100000002, 'principal', 'report', 'anonymous', 'handled', 'new', :old, 0, 0, :recent),"
-        " (100000003, 'principal', 'report', 'anonymous', 'open', 'open', :old, 0, 0, NULL)",
+        " (100000001, 'principal', 'report', 'named', 'handled', 'old', :old, false, false, :old),"
+        " (100000002, 'principal', 'report', 'named', 'handled', 'new', :old, false, false, :new),"
+        " (100000003, 'principal', 'report', 'named', 'open', 'open', :old, false, false, NULL)",
         "INSERT INTO surveys (id, slug, title, definition, anonymous, status, closed_at,"
         " created_at, updated_at) VALUES"
-        " (1, 'old', '{}', '', 1, 'closed', :old, :old, :old),"
-        " (2, 'new', '{}', '', 1, 'closed', :recent, :old, :old)",
+        " (1, 'old', '{}', '', true, 'closed', :old, :old, :old),"
+        " (2, 'new', '{}', '', true, 'closed', :recent, :old, :old)",
         "INSERT INTO survey_responses (id, survey_id, submitted_on) VALUES"
         " ('r1', 1, '2024-01-01'), ('r2', 2, '2026-01-01')",
         "INSERT INTO survey_answers (response_id, question_id, position, survey_id, option, text)"
@@ -50,24 +48,25 @@ async def seed_old_and_new(database) -> None:
     ]
     async with database.engine.begin() as connection:
         for statement in statements:
-            await connection.execute(text(statement), {"old": OLD, "recent": RECENT})
+            await connection.execute(text(statement), {"old": OLD, "recent": RECENT, "new": RECENT})
 
 
-def counts(db_url: str) -> dict[str, object]:
-    with closing(sqlite3.connect(sqlite_path(db_url))) as db:
-        one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
-        return {
-            "outbox": one("SELECT group_concat(idempotency_key) FROM outbox_messages"),
-            "updates": one("SELECT group_concat(update_id) FROM processed_updates"),
-            "fsm": one("SELECT group_concat(key) FROM fsm_states"),
-            "letters": one("SELECT group_concat(body) FROM mailbox_letters"),
-            "texts": one("SELECT group_concat(coalesce(text, option)) FROM survey_answers"),
-        }
+async def counts(database) -> dict[str, object]:
+    async def joined(sql: str) -> str:
+        return ",".join(sorted(str(row[0]) for row in await query(database, sql)))
+
+    return {
+        "outbox": await joined("SELECT idempotency_key FROM outbox_messages"),
+        "updates": await joined("SELECT update_id FROM processed_updates"),
+        "fsm": await joined("SELECT key FROM fsm_states"),
+        "letters": await joined("SELECT body FROM mailbox_letters"),
+        "texts": await joined("SELECT coalesce(text, option, '(removed)') FROM survey_answers"),
+    }
 
 
 async def test_retention_purges_what_is_due_and_a_dry_run_nothing(database, db_url, caplog):
     await seed_old_and_new(database)
-    before = counts(db_url)
+    before = await counts(database)
     config = make_config(db_url)
     would = await purge_expired(config, database, dry_run=True)
     assert would == {
@@ -77,16 +76,16 @@ async def test_retention_purges_what_is_due_and_a_dry_run_nothing(database, db_u
         "survey_free_text": 1,
         "conversations": 1,
     }
-    assert counts(db_url) == before
+    assert await counts(database) == before
 
     with caplog.at_level(logging.INFO):
         assert await purge_expired(config, database) == would
-    assert counts(db_url) == {
+    assert await counts(database) == {
         "outbox": "new,stuck",
         "updates": "3",
         "fsm": "fsm:6:6",
         "letters": "new,open",
-        "texts": "a,new words",
+        "texts": "(removed),a,new words",
     }
     assert "retention purge" in caplog.text and "old words" not in caplog.text
     assert (await purge_expired(config, database))["outbox_messages"] == 0
@@ -99,7 +98,7 @@ async def test_newest_update_id_is_kept_even_when_old(database, db_url):
             {"old": OLD},
         )
     await purge_expired(make_config(db_url), database)
-    assert counts(db_url)["updates"] == "7"
+    assert (await counts(database))["updates"] == "7"
 
 
 def test_cli_forget_and_retention(tmp_path: Path, capsys, monkeypatch):

@@ -26,10 +26,11 @@ def sandbox_config() -> Config:
 
 
 @pytest.fixture
-async def running_sandbox(db_url: str) -> AsyncIterator[RunningSandbox]:
-    """`unionvoice sandbox --demo` on a free port, on a migrated copy of the test database."""
+async def running_sandbox(sqlite_url: str) -> AsyncIterator[RunningSandbox]:
+    """`unionvoice sandbox --demo` on a free port, on a migrated copy of the test database
+    (the sandbox always runs on SQLite, whatever backend the suite runs on)."""
     config = sandbox_config()
-    database = Path(db_url.removeprefix("sqlite+aiosqlite:///"))
+    database = Path(sqlite_url.removeprefix("sqlite+aiosqlite:///"))
     options = SandboxOptions(port=0, database=database, demo=True)
     stop = asyncio.Event()
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
