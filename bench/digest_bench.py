@@ -51,6 +51,7 @@ SCAN = [
     "SELECT count(*), sum(length(body)), max(submitted_at), max(answered_at) FROM proposals",
     "SELECT count(*), sum(length(note)) FROM proposal_events",
     "SELECT count(*), max(due_on) FROM improvement_actions",
+    "SELECT count(*), sum(length(body)), max(created_at), max(first_reply_at) FROM mailbox_letters",
 ]
 
 

@@ -1,10 +1,8 @@
 """Fills a fresh database for the digest bench: at scale 1.0, 10,000 members, 200 surveys,
 1,000,000 answers (100,000 responses of 10 answers), 100,000 proposals and 1,000 improvement
-actions over the 52 weeks up to 2026-W48. Core executemany in large transactions (SQLite takes
-~245k rows/s that way); every random choice is seeded, so a scale always gives the same data.
-
-Letters are not generated: the mailbox's tables are not on this branch (add them here with the
-mailbox)."""
+actions and 100,000 mailbox letters over the 52 weeks up to 2026-W48. Core executemany in
+large transactions (SQLite takes ~245k rows/s that way); every random choice is seeded, so a
+scale always gives the same data."""
 
 from __future__ import annotations
 
@@ -28,10 +26,17 @@ from storage.models import (
     SurveyResponse,
 )
 from storage.models_digest import ImprovementAction
+from storage.models_mailbox import Letter
 
 LAST_DAY = date(2026, 11, 29)  # Sunday of 2026-W48: the bench's digest period ends here
 WEEKS = 52
-FULL = {"members": 10_000, "surveys": 200, "responses": 100_000, "proposals": 100_000}
+FULL = {
+    "members": 10_000,
+    "surveys": 200,
+    "responses": 100_000,
+    "proposals": 100_000,
+    "letters": 100_000,
+}
 ANSWERS_PER_RESPONSE = 10  # 6 scales, 2 NPS, 1 choice, 1 text
 CHUNK = 20_000  # rows per executemany
 DEPARTMENTS = [
@@ -280,7 +285,40 @@ async def generate(engine: AsyncEngine, scale: float, seed: int = 7) -> dict[str
             }
         )
     await _insert(engine, ImprovementAction.__table__, actions)
-    written += len(proposals) + len(events) + len(actions)
+
+    letters = []
+    for number in range(counts["letters"]):
+        day = first_day + timedelta(days=rng.randrange(WEEKS * 7))
+        mode = rng.choice(["named", "named", "confidential", "anonymous"])
+        status = rng.choice(["new", "open", "handled", "handled"])
+        created = (
+            datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+            if mode == "anonymous"
+            else _at(day, rng)
+        )
+        replied = created + timedelta(hours=rng.randrange(1, 240)) if status != "new" else None
+        letters.append(
+            {
+                "id": 100_000_000 + number,
+                "box": rng.choice(["principal", "secretary"]),
+                "type": rng.choice(["report", "suggestion", "misconduct"]),
+                "mode": mode,
+                "status": status,
+                "body": _text(rng),
+                "member_id": rng.randrange(1, counts["members"] + 1) if mode == "named" else None,
+                "created_at": created,
+                "unread": status == "new",
+                "pending_notice": False,
+                "first_reply_at": replied,
+                "handled_at": replied + timedelta(days=1) if status == "handled" else None,
+            }
+        )
+        if len(letters) >= CHUNK:
+            await _insert(engine, Letter.__table__, letters)
+            written += len(letters)
+            letters.clear()
+    await _insert(engine, Letter.__table__, letters)
+    written += len(proposals) + len(events) + len(actions) + len(letters)
     return {
         "rows": written,
         "members": len(members),
@@ -292,6 +330,7 @@ async def generate(engine: AsyncEngine, scale: float, seed: int = 7) -> dict[str
         * ANSWERS_PER_RESPONSE,
         "proposals": len(proposals),
         "actions": len(actions),
+        "letters": counts["letters"],
     }
 
 

@@ -112,7 +112,9 @@ def render_chart(data: Data, gettext: Gettext) -> bytes:
         theme_axes.bar_label(bars, padding=2, **font)
         theme_axes.set_title(gettext("Themes in what members wrote"), **font)
         theme_axes.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
+    # Fixed margins (labels are wrapped to 10 characters): tight_layout would draw the whole
+    # figure once more just to measure it, half the cost of the chart.
+    figure.subplots_adjust(left=0.2, right=0.95, top=0.88, bottom=0.08, wspace=0.6)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

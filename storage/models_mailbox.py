@@ -31,7 +31,12 @@ from storage.base import Base, UTCDateTime, utcnow
 
 class Letter(Base):
     __tablename__ = "mailbox_letters"
-    __table_args__ = (Index("ix_mailbox_letters_box_status", "box", "status"),)
+    __table_args__ = (
+        Index("ix_mailbox_letters_box_status", "box", "status"),
+        # The digest's figures: letters of a week, and letters still waiting for a reply.
+        Index("ix_mailbox_letters_created_at", "created_at"),
+        Index("ix_mailbox_letters_first_reply_at", "first_reply_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     box: Mapped[str] = mapped_column(String(16))

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailboxes.model import (
@@ -297,18 +297,21 @@ class MailboxRepository:
             .group_by(Letter.box, Letter.type)
         ):
             received.setdefault(row[0], {})[row[1]] = row[2]
-        waiting = (
-            Letter.created_at < end,
-            or_(Letter.first_reply_at.is_(None), Letter.first_reply_at >= end),
-            or_(Letter.handled_at.is_(None), Letter.handled_at >= end),
-            *in_box,
-        )
-        unanswered = await self._session.scalar(select(func.count()).where(*waiting))
-        overdue = await self._session.scalar(
-            select(func.count()).where(
-                *waiting, Letter.created_at < end - timedelta(days=reply_days)
-            )
-        )
+        # Waiting at `end`: no first reply yet, or only after `end` (a handled letter always
+        # has one). Two ranges of the (first_reply_at, created_at) index, counted there.
+        unanswered = overdue = 0
+        overdue_before = end - timedelta(days=reply_days)
+        for replied in (Letter.first_reply_at.is_(None), Letter.first_reply_at >= end):
+            waiting, late = (
+                await self._session.execute(
+                    select(
+                        func.count(),
+                        func.sum(case((Letter.created_at < overdue_before, 1), else_=0)),
+                    ).where(replied, Letter.created_at < end, *in_box)
+                )
+            ).one()
+            unanswered += int(waiting or 0)
+            overdue += int(late or 0)
         hours = _hours(self._session, Letter.first_reply_at, Letter.created_at)
         answered = (Letter.first_reply_at >= start, Letter.first_reply_at < end, *in_box)
         count = int(await self._session.scalar(select(func.count()).where(*answered)) or 0)
@@ -322,7 +325,7 @@ class MailboxRepository:
                 )
             ]
             median = round(sum(middle) / len(middle), 1)
-        return received, int(unanswered or 0), int(overdue or 0), median
+        return received, unanswered, overdue, median
 
     async def texts(
         self, start: datetime, end: datetime, box: str, *, limit: int, page: int = 500

@@ -44,6 +44,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('mailbox_letters', schema=None) as batch_op:
         batch_op.create_index('ix_mailbox_letters_box_status', ['box', 'status'], unique=False)
+        batch_op.create_index('ix_mailbox_letters_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_mailbox_letters_first_reply_at', ['first_reply_at', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_mailbox_letters_member_id'), ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_mailbox_letters_sender_tag'), ['sender_tag'], unique=False)
 
@@ -111,6 +113,8 @@ def downgrade() -> None:
     op.drop_table('mailbox_attachments')
     with op.batch_alter_table('mailbox_letters', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mailbox_letters_sender_tag'))
+        batch_op.drop_index('ix_mailbox_letters_first_reply_at')
+        batch_op.drop_index('ix_mailbox_letters_created_at')
         batch_op.drop_index(batch_op.f('ix_mailbox_letters_member_id'))
         batch_op.drop_index('ix_mailbox_letters_box_status')
 
