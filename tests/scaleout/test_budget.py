@@ -40,9 +40,7 @@ async def test_two_instances_share_one_pace(budgets: tuple[SendBudget, SendBudge
     async def book(budget: SendBudget) -> float:
         return loop.time() + await budget.reserve()  # when this send may start
 
-    starts = sorted(
-        await asyncio.gather(*(book(budgets[i % 2]) for i in range(2 * int(RATE))))
-    )
+    starts = sorted(await asyncio.gather(*(book(budgets[i % 2]) for i in range(2 * int(RATE)))))
     # 40 slots at 20/s span about two seconds, whichever instance booked them: the two do not
     # get 20/s each. (Computed slot times, not measured durations.)
     assert starts[-1] - starts[0] >= (len(starts) - 1) / RATE * 0.9

@@ -18,9 +18,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.webhook import SECRET_HEADER
+from members.service import CONSENT_VERSION
 from outbox.model import Notification, Status
 from storage.database import Database, create_database
 from storage.models import OutboxMessage
@@ -39,7 +40,12 @@ FIRST_CHAT = 50_001
 KILL_AFTER = 40  # accepted broadcast sends
 MAX_IN_FLIGHT = 8
 CLAIM_LEASE = 2.0  # seconds; production default is 60
-MEMBERS = [("S1", "赵一", "机电学院", 7201), ("S2", "钱二", "外语学院", 7202)]
+MEMBERS = [
+    ("S1", "赵一", "机电学院", "", 7201),
+    ("S2", "钱二", "外语学院", "", 7202),
+    ("O1", "孙官", "工会办公室", "officer", 7203),  # gets the weekly digest
+]
+OFFICER_CHAT = 7203
 SCHEDULED_SURVEY = """
 id = "scheduled"
 title = "定时问卷"
@@ -161,18 +167,51 @@ async def chats_in(database: Database, status: Status) -> set[int]:
 
 
 async def prepare(database: Database) -> None:
-    """Two registered members and a survey whose opening time has passed: the leader's first
-    sweep opens it and invites them (a scheduled job, like the weekly digest)."""
-    await seed_roster(database, [(e, n, d, "") for e, n, d, _ in MEMBERS])
+    """Registered members (one an officer) and a survey whose opening time has passed: the
+    leader's first sweep opens it and invites them; its digest catch-up sends the officer the
+    latest week's digest. Both are scheduled jobs."""
+    await seed_roster(database, [(e, n, d, roles) for e, n, d, roles, _ in MEMBERS])
     async with unit_of_work(database.sessions) as repos:
-        for employee_id, _, _, telegram_id in MEMBERS:
+        for employee_id, *_, telegram_id in MEMBERS:
             member = await repos.members.get_by_employee_id(employee_id)
             assert member is not None
             await repos.members.link_telegram(
-                member.id, telegram_id, locale="zh", consent_version=1, now=_now()
+                member.id, telegram_id, locale="zh", consent_version=CONSENT_VERSION, now=_now()
             )
         await SurveyService(repos).import_definition(SCHEDULED_SURVEY, "scheduled.toml")
         await repos.commit()
+
+
+async def invitations_per_member(database: Database) -> dict[int, int]:
+    async with database.engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT chat_id, count(*) FROM outbox_messages "
+                "WHERE template = 'survey.invitation' AND status = 'sent' GROUP BY chat_id"
+            )
+        )
+        return {chat: count for chat, count in rows}
+
+
+async def digest_messages(database: Database, chat_id: int) -> list[str]:
+    async with database.engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT status FROM outbox_messages WHERE chat_id = :chat "
+                "AND idempotency_key LIKE 'digest:%'"
+            ),
+            {"chat": chat_id},
+        )
+        statuses = [row[0] for row in rows]
+    assert set(statuses) <= {"sent"}, statuses
+    return statuses
+
+
+async def digest_deliveries(database: Database) -> int:
+    async with database.engine.connect() as connection:
+        return int(
+            (await connection.execute(text("SELECT count(*) FROM digest_deliveries"))).scalar() or 0
+        )
 
 
 async def enqueue_broadcast(database: Database) -> list[int]:
@@ -286,7 +325,12 @@ async def test_two_instances_share_the_work_and_survive_a_kill(
             f"\nkilled the leader after {len(sent_before)} sent; {len(in_flight)} claimed by it; "
             f"{len(duplicated)} sent twice; rejected {dict(limits.rejected)}"
         )
-        assert all(got[t] == 1 for t in invited), "one invitation each"
+        assert all(got[t] >= 1 for t in invited), "everyone invited"
+        assert await invitations_per_member(database) == {t: 1 for t in invited}
+        # One digest: one delivery row, and each of its messages (text, chart, workbook) once.
+        digest_parts = await digest_messages(database, OFFICER_CHAT)
+        assert await digest_deliveries(database) == 1
+        assert digest_parts and got[OFFICER_CHAT] == len(digest_parts) + 1  # + the invitation
         assert set(chats) <= set(got), f"never delivered: {set(chats) - set(got)}"
         assert await chats_in(database, Status.SENT) >= set(chats)
         assert duplicated <= in_flight, "only what the dead instance had in flight may repeat"

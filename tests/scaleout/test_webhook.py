@@ -140,9 +140,7 @@ async def test_update_is_handled_before_it_is_acknowledged(
         assert [c for c in fake.calls_of("sendMessage") if sent_to(ZHANG, "注册前请阅读")(c)]
 
 
-async def test_a_redelivered_update_has_no_second_effect(
-    fake: FakeBotAPI, config: Config
-) -> None:
+async def test_a_redelivered_update_has_no_second_effect(fake: FakeBotAPI, config: Config) -> None:
     async with webhook(config) as instance:
         assert await instance.post(update_with_id(20, "/start")) == 200
         assert await instance.post(update_with_id(20, "/start")) == 200  # Telegram retried
@@ -174,9 +172,12 @@ async def test_failure_answers_500_so_that_telegram_retries(
 
 
 async def test_not_an_update_is_a_bad_request(fake: FakeBotAPI, config: Config) -> None:
-    async with webhook(config) as instance, instance.http.post(
-        f"{instance.base}{PATH}", data=b"{not json", headers={SECRET_HEADER: SECRET}
-    ) as reply:
+    async with (
+        webhook(config) as instance,
+        instance.http.post(
+            f"{instance.base}{PATH}", data=b"{not json", headers={SECRET_HEADER: SECRET}
+        ) as reply,
+    ):
         assert reply.status == 400
 
 
