@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+logger = logging.getLogger(__name__)
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -44,13 +48,22 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
-    async def checkpoint(self) -> None:
+    async def checkpoint(self, attempts: int = 20) -> bool:
         """SQLite: move the write-ahead log into the file and truncate it, so erased rows
-        (zeroed in the file by secure_delete) do not linger in the log. Best effort: readers
-        busy at that moment leave the rest for SQLite's own checkpoints."""
-        if self.is_sqlite:
+        (zeroed in the file by secure_delete) do not linger in the log. A reader still on an
+        older snapshot makes SQLite answer "busy": try again briefly. True when done (always
+        on PostgreSQL, which has no such file)."""
+        if not self.is_sqlite:
+            return True
+        for _ in range(attempts):
             async with self.engine.connect() as connection:
-                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                result = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = result.fetchone()[0]
+            if not busy:
+                return True
+            await asyncio.sleep(0.05)
+        logger.warning("write-ahead log still in use: not truncated (SQLite will checkpoint later)")
+        return False
 
 
 def create_database(url: str, *, echo: bool = False) -> Database:
