@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from common.tables import TableFormat, write_table
 from mailboxes.model import Author, IdentityMode, MessageKind
+from members.dto import FORMER_MEMBER
 from storage.uow import Repositories
 
 COLUMNS = [
@@ -18,7 +19,6 @@ TYPE_NAMES = {"report": "反映情况", "suggestion": "建言献策", "misconduc
 MODE_NAMES = {"named": "实名", "confidential": "保密", "anonymous": "匿名"}
 STATUS_NAMES = {"new": "未读", "open": "办理中", "handled": "已办结"}
 AUTHOR_NAMES = {Author.SENDER: "来信人", Author.RECIPIENT: "收件人", Author.SYSTEM: "系统"}
-FORMER_MEMBER = "（已离会）"
 PAGE = 500
 
 

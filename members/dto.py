@@ -7,6 +7,9 @@ from datetime import datetime
 
 from members.roles import Role, effective_roles
 
+# Shown in the union's records (exports, kept proposals and letters) for someone who has left.
+FORMER_MEMBER = "（已离会）"
+
 
 @dataclass(frozen=True, slots=True)
 class MemberDTO:

@@ -6,9 +6,9 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from common.tables import TableFormat, write_table
+from members.dto import FORMER_MEMBER
 from storage.uow import Repositories
 
-FORMER_MEMBER = "（已离会）"  # proposer or co-signer who has left the union
 COLUMNS = [
     "编号",
     "类型",

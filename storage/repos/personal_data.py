@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from members.dto import FORMER_MEMBER
 from storage.models import (
     FsmRecord,
     Member,
@@ -26,6 +27,7 @@ from storage.models import (
     SurveyParticipant,
     SurveyResponse,
 )
+from storage.models_digest import ImprovementAction
 from storage.models_mailbox import Letter
 from storage.models_privacy import DataRequest
 
@@ -209,6 +211,13 @@ class PersonalDataRepository:
         await run(
             "proposal_drafts_deleted",
             delete(Proposal).where(Proposal.proposer_id == member_id, Proposal.status == "draft"),
+        )
+        # Improvement actions they own keep their department, not their name.
+        await run(
+            "improvement_actions_deidentified",
+            update(ImprovementAction)
+            .where(ImprovementAction.owner_id == member_id)
+            .values(owner=FORMER_MEMBER),
         )
         # Confidential letters lose their sealed link; named ones lose the member (FK).
         await run(

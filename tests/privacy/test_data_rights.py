@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 
 import openpyxl
 from aiogram.methods import SendDocument
 from sqlalchemy import text
 
 from bot.callbacks import DataAction, DataCB, MenuAction, MenuCB, ProposalAction, ProposalCB
+from members.dto import FORMER_MEMBER
 from members.service import CONSENT_VERSION
 from proposals.service import ProposalService
 from storage.uow import unit_of_work
@@ -76,6 +78,15 @@ async def test_erasure_leaves_no_trace_of_the_telegram_id(people, database, db_u
         await service.add_text(me, proposal_id, "Open earlier.")
         await service.submit(me, proposal_id)
         draft_id = await service.start(me, Kind.SUGGESTION, "其他")
+    async with database.engine.begin() as connection:  # an improvement action they own
+        await connection.execute(
+            text(
+                "INSERT INTO improvement_actions (problem, cause, measures, owner, owner_id,"
+                " department, expected_effect, status, created_at, updated_at)"
+                " VALUES ('照明', '', '', 'Mei Lin', :member, '后勤处', '', 'open', :now, :now)"
+            ),
+            {"member": me.member.id, "now": datetime.now(UTC)},
+        )
     await app.flush_outbox()
     await app.send(SENDER, "/mydata")  # leaves no conversation state behind either
 
@@ -121,6 +132,9 @@ async def test_erasure_leaves_no_trace_of_the_telegram_id(people, database, db_u
     assert letters == [
         (None, None, None, "Named letter by Mei Lin-Zhou."),
         (None, None, None, "Sealed letter."),
+    ]
+    assert await query(database, "SELECT owner, owner_id FROM improvement_actions") == [
+        (FORMER_MEMBER, None)
     ]
     # On SQLite the erased rows are not left in the file or its write-ahead log either.
     raw = raw_sqlite_bytes(db_url)
