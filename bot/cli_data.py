@@ -4,27 +4,24 @@ None of them imports aiogram."""
 from __future__ import annotations
 
 import argparse
-import io
 import sys
+from typing import TYPE_CHECKING, BinaryIO
 
-from bot.cli_support import EXIT_ERROR, EXIT_OK, EXIT_USAGE, with_database, write_output
+from bot.cli_support import EXIT_ERROR, EXIT_OK, EXIT_USAGE, run_export, with_database
 from bot.config import Config
 from storage.database import Database
 
+if TYPE_CHECKING:
+    from storage.uow import Repositories
+
 
 async def cmd_proposals_export(config: Config, args: argparse.Namespace) -> int:
-    async def work(database: Database) -> int:
-        from proposals.export import export_proposals
-        from storage.uow import unit_of_work
+    from proposals.export import export_proposals
 
-        buffer = io.BytesIO()
-        async with unit_of_work(database.sessions) as repos:
-            rows = await export_proposals(repos, args.format, buffer, config.union.timezone)
-        write_output(args, buffer.getvalue())
-        print(f"{rows} proposal(s) exported", file=sys.stderr)
-        return EXIT_OK
+    async def export(repos: Repositories, out: BinaryIO) -> int:
+        return await export_proposals(repos, args.format, out, config.union.timezone)
 
-    return await with_database(config, work)
+    return await run_export(config, args, export, "proposal")
 
 
 async def cmd_mailbox_export(config: Config, args: argparse.Namespace) -> int:
@@ -33,18 +30,12 @@ async def cmd_mailbox_export(config: Config, args: argparse.Namespace) -> int:
         print(f"unknown box {args.box!r} (boxes: {keys})", file=sys.stderr)
         return EXIT_USAGE
 
-    async def work(database: Database) -> int:
-        from mailboxes.export import export_box
-        from storage.uow import unit_of_work
+    from mailboxes.export import export_box
 
-        buffer = io.BytesIO()
-        async with unit_of_work(database.sessions) as repos:
-            rows = await export_box(repos, args.box, args.format, buffer, config.union.timezone)
-        write_output(args, buffer.getvalue())
-        print(f"{rows} letter(s) exported", file=sys.stderr)
-        return EXIT_OK
+    async def export(repos: Repositories, out: BinaryIO) -> int:
+        return await export_box(repos, args.box, args.format, out, config.union.timezone)
 
-    return await with_database(config, work)
+    return await run_export(config, args, export, "letter")
 
 
 async def cmd_members_forget(config: Config, args: argparse.Namespace) -> int:

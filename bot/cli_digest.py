@@ -4,13 +4,16 @@ aiogram (its gettext); preview and export answer quickly."""
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
+from typing import TYPE_CHECKING, BinaryIO
 
-from bot.cli_support import EXIT_OK, EXIT_USAGE, with_database, write_output
+from bot.cli_support import EXIT_OK, EXIT_USAGE, run_export, with_database
 from bot.config import Config
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from storage.uow import Repositories
 
 
 def _digest_period(config: Config, text: str | None) -> object:
@@ -97,15 +100,9 @@ async def cmd_digest_preview(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_actions_export(config: Config, args: argparse.Namespace) -> int:
-    async def work(database: Database) -> int:
-        from improvements.export import export_actions
-        from storage.uow import unit_of_work
+    from improvements.export import export_actions
 
-        buffer = io.BytesIO()
-        async with unit_of_work(database.sessions) as repos:
-            rows = await export_actions(repos, args.format, buffer, config.union.timezone)
-        write_output(args, buffer.getvalue())
-        print(f"{rows} action(s) exported", file=sys.stderr)
-        return EXIT_OK
+    async def export(repos: Repositories, out: BinaryIO) -> int:
+        return await export_actions(repos, args.format, out, config.union.timezone)
 
-    return await with_database(config, work)
+    return await run_export(config, args, export, "action")

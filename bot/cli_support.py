@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from bot.config import Config
 
 if TYPE_CHECKING:
     from storage.database import Database
+    from storage.uow import Repositories
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -25,6 +27,27 @@ async def with_database(config: Config, work: Callable[[Database], Awaitable[int
         return await work(database)
     finally:
         await database.dispose()
+
+
+async def run_export(
+    config: Config,
+    args: argparse.Namespace,
+    export: Callable[[Repositories, BinaryIO], Awaitable[int]],
+    noun: str,
+) -> int:
+    """An export command: the file to `--output` (or stdout), "N noun(s) exported" to stderr."""
+
+    async def work(database: Database) -> int:
+        from storage.uow import unit_of_work
+
+        buffer = io.BytesIO()
+        async with unit_of_work(database.sessions) as repos:
+            rows = await export(repos, buffer)
+        write_output(args, buffer.getvalue())
+        print(f"{rows} {noun}(s) exported", file=sys.stderr)
+        return EXIT_OK
+
+    return await with_database(config, work)
 
 
 def write_output(args: argparse.Namespace, content: bytes) -> None:
