@@ -30,6 +30,7 @@ from handlers import (
     improvements,
     mailbox,
     mailbox_inbox,
+    mailbox_notices,
     menu,
     mydata,
     officers,
@@ -129,7 +130,7 @@ def create_renderers() -> Renderers:
     renderers.register(officers.RENDERERS)
     renderers.register(surveys.RENDERERS)
     renderers.register(proposals.RENDERERS)
-    renderers.register(mailbox.RENDERERS)
+    renderers.register(mailbox_notices.RENDERERS)
     renderers.register(mydata.RENDERERS)
     renderers.register(digest.RENDERERS)
     renderers.register(improvements.RENDERERS)

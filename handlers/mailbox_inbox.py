@@ -29,8 +29,14 @@ from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
 from common.errors import N_, DomainError
 from handlers.common import ask_for_text, register_actions
-from handlers.mailbox import add_part, send_files
-from handlers.mailbox_views import answer_long, box_name, letter_summary, letter_text
+from handlers.mailbox_views import (
+    add_part,
+    answer_long,
+    box_name,
+    letter_summary,
+    letter_text,
+    send_files,
+)
 from mailboxes.model import Draft, LetterDTO, LetterStatus
 from mailboxes.service import MESSAGE_MAX, MailboxService
 from members.dto import Identity

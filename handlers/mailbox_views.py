@@ -1,28 +1,38 @@
-"""How letters look, for senders and recipients alike, and sending texts longer than one
-Telegram message."""
+"""What the mailbox's handlers share: how letters look (for senders and recipients alike),
+sending texts longer than one Telegram message, adding a message to a draft, sending files,
+the writing states and the anonymous-session filter."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.filters import Filter
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
+from bot.callbacks import MailboxAction, MailboxCB
+from common.errors import N_, DomainError
+from handlers.common import attachment_of
+from mailboxes.memory import AnonymousSessions, Stage
 from mailboxes.model import (
     MODE_LABELS,
     STATUS_LABELS,
     TYPE_LABELS,
+    Attachment,
     Author,
+    Draft,
     IdentityMode,
     LetterDTO,
     MessageKind,
     ThreadMessage,
 )
-from mailboxes.service import MailboxService
+from mailboxes.service import ATTACHMENTS_MAX, MailboxService
 
 TELEGRAM_TEXT_MAX = 4096
 
@@ -157,3 +167,56 @@ async def answer_long(
     for part in parts[:-1]:
         await message.answer(part)
     await message.answer(parts[-1], reply_markup=reply_markup)
+
+
+class Writing(StatesGroup):
+    letter = State()  # named or confidential: the draft is in the FSM data
+    follow_up = State()  # the next message answers back on one of my letters
+
+
+class InAnonymousSession(Filter):
+    """The sender has an anonymous session at this stage (kept in memory only)."""
+
+    def __init__(self, *stages: Stage) -> None:
+        self._stages = frozenset(stages)
+
+    async def __call__(
+        self, event: Message | CallbackQuery, anonymous_sessions: AnonymousSessions
+    ) -> bool | dict[str, Any]:
+        session = anonymous_sessions.get(event.from_user.id) if event.from_user else None
+        if session is None or session.stage not in self._stages:
+            return False
+        return {"anonymous": session}
+
+
+def mailbox_cb(action: MailboxAction, **fields: Any) -> str:
+    return MailboxCB(action=action, **fields).pack()
+
+
+def parse_choice(enum: type, value: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise DomainError(N_("This button is no longer valid.")) from None
+
+
+def add_part(message: Message, draft: Draft, limit: int) -> str:
+    """Add a message to a draft; the reply to show. Refuses what cannot be kept."""
+    attachment = attachment_of(message)
+    if attachment is not None:
+        draft.add_attachment(Attachment(*attachment), ATTACHMENTS_MAX)
+        if message.caption:
+            draft.add_text(message.caption, limit)
+        return _("Attached ({count} files).").format(count=len(draft.attachments))
+    if message.text is None:
+        raise DomainError(N_("Only text, photos and documents can be added. Please send one."))
+    draft.add_text(message.text, limit)
+    return _("Received ({length} characters so far).").format(length=len(draft.text))
+
+
+async def send_files(message: Message, files: list[Attachment]) -> None:
+    for attachment in files:
+        if attachment.kind == "photo":
+            await message.answer_photo(attachment.telegram_file_id)
+        else:
+            await message.answer_document(attachment.telegram_file_id)

@@ -1,0 +1,272 @@
+"""The sender reads their own letters: named and confidential ones from "My letters",
+anonymous ones with the receipt code (the letter then comes from the in-memory session, never
+from a button). Answering back and rating the handling."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import MailboxAction, MailboxCB
+from bot.config import Config
+from common.errors import N_, DomainError
+from handlers.common import register_actions
+from handlers.mailbox_views import (
+    InAnonymousSession,
+    Writing,
+    add_part,
+    answer_long,
+    letter_summary,
+    letter_text,
+    mailbox_cb,
+    send_files,
+)
+from mailboxes.memory import AnonymousSession, AnonymousSessions, Stage
+from mailboxes.model import Draft, LetterDTO, LetterStatus, ThreadMessage
+from mailboxes.service import MESSAGE_MAX, RATINGS, MailboxService
+from members.dto import Identity
+
+# -- my letters -------------------------------------------------------------------------------
+
+
+def _reader_keyboard(
+    letter: LetterDTO, thread: list[ThreadMessage], *, receipt: bool
+) -> InlineKeyboardMarkup:
+    follow, rate, files = (
+        (MailboxAction.RECEIPT_FOLLOW, MailboxAction.RECEIPT_RATE, MailboxAction.RECEIPT_FILES)
+        if receipt
+        else (MailboxAction.FOLLOW, MailboxAction.RATE, MailboxAction.FILES)
+    )
+    # Receipt buttons carry no letter id: the session knows the letter.
+    letter_id = 0 if receipt else letter.id
+    builder = InlineKeyboardBuilder()
+    sizes = []
+    if letter.status is not LetterStatus.HANDLED:
+        builder.button(
+            text=_("✏️ Add a message"), callback_data=mailbox_cb(follow, letter_id=letter_id)
+        )
+        sizes.append(1)
+    elif letter.rating is None:
+        for stars in RATINGS:
+            builder.button(
+                text="★" * stars, callback_data=mailbox_cb(rate, letter_id=letter_id, value=stars)
+            )
+        sizes.append(len(RATINGS))
+    if letter.attachments or any(m.attachments for m in thread):
+        builder.button(text=_("📎 Files"), callback_data=mailbox_cb(files, letter_id=letter_id))
+        sizes.append(1)
+    builder.adjust(*sizes) if sizes else None
+    return builder.as_markup()
+
+
+async def _show_own(
+    message: Message,
+    mailbox: MailboxService,
+    config: Config,
+    letter: LetterDTO,
+    thread: list[ThreadMessage],
+    *,
+    receipt: bool,
+) -> None:
+    text = letter_text(mailbox, letter, thread, config.union.tz, for_recipient=False)
+    await answer_long(message, text, _reader_keyboard(letter, thread, receipt=receipt))
+
+
+async def on_mine(callback: CallbackQuery, identity: Identity, mailbox: MailboxService) -> None:
+    letters = await mailbox.sent_letters(identity)
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    if not letters:
+        await callback.message.answer(
+            _(
+                "You have no named or confidential letters. Anonymous letters are not listed: "
+                "nothing links them to you. Open them with /receipt and their code."
+            )
+        )
+        return
+    builder = InlineKeyboardBuilder()
+    for letter in letters:
+        builder.button(
+            text=f"#{letter.id} · {letter_summary(letter)}",
+            callback_data=mailbox_cb(MailboxAction.OPEN, letter_id=letter.id),
+        )
+    builder.adjust(1)
+    await callback.message.answer(
+        _("Your letters (anonymous letters are not listed):"), reply_markup=builder.as_markup()
+    )
+
+
+async def on_open(
+    callback: CallbackQuery,
+    callback_data: MailboxCB,
+    identity: Identity,
+    mailbox: MailboxService,
+    config: Config,
+) -> None:
+    letter, thread = await mailbox.own_letter(identity, callback_data.letter_id)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await _show_own(callback.message, mailbox, config, letter, thread, receipt=False)
+
+
+async def on_follow(
+    callback: CallbackQuery,
+    callback_data: MailboxCB,
+    identity: Identity,
+    mailbox: MailboxService,
+    state: FSMContext,
+) -> None:
+    letter, _thread = await mailbox.own_letter(identity, callback_data.letter_id)
+    if letter.status is LetterStatus.HANDLED:
+        raise DomainError(N_("This letter has been handled; you can rate the handling."))
+    await state.set_state(Writing.follow_up)
+    await state.set_data({"letter_id": letter.id})
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_("Send your message (text, a photo or a document)."))
+
+
+async def on_follow_up(
+    message: Message, identity: Identity, mailbox: MailboxService, state: FSMContext
+) -> None:
+    draft = Draft()
+    reply = add_part(message, draft, MESSAGE_MAX)
+    letter_id = int(await state.get_value("letter_id") or 0)
+    await mailbox.follow_up(identity, letter_id, draft)
+    await state.clear()
+    await message.answer(_("Added to your letter. {detail}").format(detail=reply))
+
+
+async def on_rate(
+    callback: CallbackQuery, callback_data: MailboxCB, identity: Identity, mailbox: MailboxService
+) -> None:
+    await mailbox.rate(callback_data.letter_id, callback_data.value, actor=identity)
+    await callback.answer(_("Thank you for your rating."), show_alert=True)
+
+
+async def on_files(
+    callback: CallbackQuery, callback_data: MailboxCB, identity: Identity, mailbox: MailboxService
+) -> None:
+    letter, _thread = await mailbox.own_letter(identity, callback_data.letter_id)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await send_files(callback.message, await mailbox.thread_files(letter.id))
+
+
+# -- receipt codes ----------------------------------------------------------------------------
+
+
+async def on_receipt_command(
+    message: Message,
+    command: CommandObject,
+    identity: Identity,
+    mailbox: MailboxService,
+    config: Config,
+    anonymous_sessions: AnonymousSessions,
+) -> None:
+    if not command.args:
+        anonymous_sessions.start(message.from_user.id, AnonymousSession(Stage.CODE))  # type: ignore[union-attr]
+        await message.answer(_("Send your receipt code (20 digits)."))
+        return
+    await _open_with_code(message, command.args, identity, mailbox, config, anonymous_sessions)
+
+
+async def on_receipt_code(
+    message: Message,
+    identity: Identity,
+    mailbox: MailboxService,
+    config: Config,
+    anonymous_sessions: AnonymousSessions,
+) -> None:
+    await _open_with_code(
+        message, message.text or "", identity, mailbox, config, anonymous_sessions
+    )
+
+
+async def _open_with_code(
+    message: Message,
+    code: str,
+    identity: Identity,
+    mailbox: MailboxService,
+    config: Config,
+    sessions: AnonymousSessions,
+) -> None:
+    user_id = message.from_user.id  # type: ignore[union-attr]
+    letter_id = await mailbox.open_receipt(identity, code)
+    sessions.start(user_id, AnonymousSession(Stage.READING, letter_id=letter_id))
+    letter, thread = await mailbox.receipt_letter(letter_id)
+    await _show_own(message, mailbox, config, letter, thread, receipt=True)
+
+
+async def on_receipt_button(
+    callback: CallbackQuery,
+    callback_data: MailboxCB,
+    mailbox: MailboxService,
+    anonymous_sessions: AnonymousSessions,
+) -> None:
+    """Receipt actions: the letter comes from the session, never from the button."""
+    session = anonymous_sessions.get(callback.from_user.id)
+    if callback_data.action is MailboxAction.RECEIPT_FOLLOW and (
+        session is None or session.letter_id is None
+    ):
+        # From the mailbox menu ("I have a receipt code"), or a session that has expired.
+        anonymous_sessions.start(callback.from_user.id, AnonymousSession(Stage.CODE))
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.answer(_("Send your receipt code (20 digits)."))
+        return
+    if session is None or session.letter_id is None:
+        raise DomainError(N_("Your receipt session has ended. Send /receipt and your code again."))
+    letter_id = session.letter_id
+    await callback.answer()
+    message = callback.message if isinstance(callback.message, Message) else None
+    if callback_data.action is MailboxAction.RECEIPT_FOLLOW:
+        session.stage = Stage.FOLLOW_UP
+        if message:
+            await message.answer(_("Send your message (text, a photo or a document)."))
+    elif callback_data.action is MailboxAction.RECEIPT_RATE:
+        await mailbox.rate(letter_id, callback_data.value)
+        if message:
+            await message.answer(_("Thank you for your rating."))
+    elif message:
+        await send_files(message, await mailbox.thread_files(letter_id))
+
+
+async def on_receipt_follow_up(
+    message: Message, mailbox: MailboxService, anonymous: AnonymousSession
+) -> None:
+    draft = Draft()
+    reply = add_part(message, draft, MESSAGE_MAX)
+    assert anonymous.letter_id is not None
+    await mailbox.follow_up_anonymous(anonymous.letter_id, draft)
+    anonymous.stage = Stage.READING
+    await message.answer(_("Added to your letter. {detail}").format(detail=reply))
+
+
+def register(router: Router) -> None:
+    """The reading handlers, on the mailbox's router (same filters and guards)."""
+    router.message.register(on_receipt_command, Command("receipt"))
+    actions = {
+        MailboxAction.MINE: on_mine,
+        MailboxAction.OPEN: on_open,
+        MailboxAction.FOLLOW: on_follow,
+        MailboxAction.RATE: on_rate,
+        MailboxAction.FILES: on_files,
+    }
+    register_actions(router, MailboxCB, actions)
+    receipt_actions = {
+        MailboxAction.RECEIPT_FOLLOW,
+        MailboxAction.RECEIPT_RATE,
+        MailboxAction.RECEIPT_FILES,
+    }
+    router.callback_query.register(
+        on_receipt_button, MailboxCB.filter(F.action.in_(receipt_actions))
+    )
+    router.message.register(on_follow_up, Writing.follow_up)
+    router.message.register(on_receipt_code, InAnonymousSession(Stage.CODE))
+    router.message.register(on_receipt_follow_up, InAnonymousSession(Stage.FOLLOW_UP))
