@@ -42,6 +42,9 @@ def bot_commands() -> list[BotCommand]:
     return [
         BotCommand(command="menu", description=_("Main menu")),
         BotCommand(command="start", description=_("Register or restart")),
+        BotCommand(command="mailbox", description=_("Write to the principal or the secretary")),
+        BotCommand(command="receipt", description=_("Read an anonymous letter's replies")),
+        BotCommand(command="mydata", description=_("What the bot holds about me")),
         BotCommand(command="lang", description=_("Language / 语言")),
         BotCommand(command="help", description=_("Help")),
     ]

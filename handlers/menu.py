@@ -62,7 +62,12 @@ def help_text() -> str:
         "• Surveys: answer union questionnaires.\n"
         "• Proposals: file a proposal or co-sign one.\n"
         "• Mailbox: write to the principal or the party secretary, "
-        "named, confidential or anonymous.\n\n"
+        "named, confidential or anonymous (/mailbox); /receipt with your code shows the "
+        "replies to an anonymous letter.\n"
+        "• My data: /mydata shows what the bot holds about you, as a file too, and lets you "
+        "ask for it to be deleted.\n"
+        "• For recipients and officers: /inbox — the mailbox's letters, /digest — the weekly "
+        "digest, /actions — improvement actions.\n\n"
         "Commands: /menu — main menu, /lang — language, /help — this help, "
         "/start — register."
     )

@@ -173,7 +173,15 @@ async def test_registration_over_long_polling(fake: FakeBotAPI, config: Config) 
     assert set(commands) == {"zh", "en", None}
     assert all(p["scope"] == {"type": "all_private_chats"} for p in commands.values())
     described = {lang: [c["description"] for c in p["commands"]] for lang, p in commands.items()}
-    assert [c["command"] for c in commands["zh"]["commands"]] == ["menu", "start", "lang", "help"]
+    assert [c["command"] for c in commands["zh"]["commands"]] == [
+        "menu",
+        "start",
+        "mailbox",
+        "receipt",
+        "mydata",
+        "lang",
+        "help",
+    ]
     assert "主菜单" in described["zh"] and "Main menu" in described["en"]
     assert described["zh"] != described["en"]
     assert described[None] == described["zh"]  # the default is the union's default locale
