@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import io
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +25,12 @@ from bot.cli_support import (
     EXIT_OK,
     EXIT_USAGE,
     with_database,
+)
+from bot.cli_surveys import (
+    cmd_survey_import,
+    cmd_survey_list,
+    cmd_survey_open_or_close,
+    cmd_survey_results,
 )
 from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
 
@@ -364,120 +369,6 @@ async def cmd_outbox_status(config: Config, args: argparse.Namespace) -> int:
             print(
                 f"broadcast #{broadcast.id} {broadcast.title}: {done.done:,} / {done.total:,} done"
             )
-        return EXIT_OK
-
-    return await with_database(config, work)
-
-
-def _survey_service(config: Config, repos: object) -> object:
-    from surveys.service import SurveyService
-
-    return SurveyService(
-        repos,  # type: ignore[arg-type]
-        timezone=config.union.timezone,
-        small_group=config.surveys.small_group,
-    )
-
-
-async def cmd_survey_import(config: Config, args: argparse.Namespace) -> int:
-    from surveys.definition import DefinitionError
-
-    try:
-        source = args.file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: {args.file}: cannot read ({exc})", file=sys.stderr)
-        return EXIT_ERROR
-
-    async def work(database: Database) -> int:
-        from storage.uow import unit_of_work
-
-        async with unit_of_work(database.sessions) as repos:
-            try:
-                survey, created = await _survey_service(config, repos).import_definition(
-                    source, str(args.file)
-                )
-            except DefinitionError as exc:
-                for problem in exc.problems:
-                    print(problem, file=sys.stderr)
-                print(f"nothing stored: {len(exc.problems)} problem(s)", file=sys.stderr)
-                return EXIT_ERROR
-        verb = "imported" if created else "updated"
-        questions = len(survey.definition.questions)
-        print(f"{verb} survey {survey.slug} ({questions} questions, {survey.status})")
-        return EXIT_OK
-
-    return await with_database(config, work)
-
-
-async def cmd_survey_list(config: Config, args: argparse.Namespace) -> int:
-    async def work(database: Database) -> int:
-        from storage.uow import unit_of_work
-
-        async with unit_of_work(database.sessions) as repos:
-            service = _survey_service(config, repos)
-            surveys = await service.list()
-            for survey in surveys:
-                invited, finished = await repos.surveys.participation(survey.id)
-                kind = "anonymous" if survey.anonymous else "named"
-                print(
-                    f"{survey.slug}\t{survey.status}\t{kind}\t{finished}/{invited}\t"
-                    f"{survey.definition.title.get('zh')}"
-                )
-        return EXIT_OK
-
-    return await with_database(config, work)
-
-
-async def cmd_survey_open_or_close(config: Config, args: argparse.Namespace) -> int:
-    async def work(database: Database) -> int:
-        from common.errors import DomainError
-        from storage.uow import unit_of_work
-
-        async with unit_of_work(database.sessions) as repos:
-            service = _survey_service(config, repos)
-            try:
-                if args.survey_command == "open":
-                    outcome = await service.open(args.survey_id)
-                    print(
-                        f"opened {args.survey_id}: {outcome.invited} member(s) invited "
-                        "(the running bot sends the invitations)"
-                    )
-                else:
-                    await service.close(args.survey_id)
-                    print(f"closed {args.survey_id}")
-            except DomainError as exc:
-                print(f"error: {exc.message_id.format(**exc.params)}", file=sys.stderr)
-                return EXIT_ERROR
-        return EXIT_OK
-
-    return await with_database(config, work)
-
-
-async def cmd_survey_results(config: Config, args: argparse.Namespace) -> int:
-    async def work(database: Database) -> int:
-        from common.errors import DomainError
-        from storage.uow import unit_of_work
-        from surveys.export import export_results
-
-        async with unit_of_work(database.sessions) as repos:
-            try:
-                survey = await _survey_service(config, repos).by_slug(args.survey_id)
-            except DomainError as exc:
-                print(f"error: {exc.message_id.format(**exc.params)}", file=sys.stderr)
-                return EXIT_ERROR
-            if args.output is None:
-                buffer = io.BytesIO()
-                rows = await export_results(
-                    repos, survey, args.format, buffer, timezone=config.union.timezone
-                )
-                sys.stdout.buffer.write(buffer.getvalue())
-                sys.stdout.flush()
-            else:
-                with args.output.open("wb") as out:
-                    rows = await export_results(
-                        repos, survey, args.format, out, timezone=config.union.timezone
-                    )
-        print(f"{rows} response(s) exported", file=sys.stderr)
         return EXIT_OK
 
     return await with_database(config, work)

@@ -8,13 +8,13 @@ confidential sender, and only to queue a notice to them.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
 from mailboxes import notifications as templates
+from mailboxes.delivery import LetterNotices
 from mailboxes.model import (
     Attachment,
     Author,
@@ -29,7 +29,6 @@ from mailboxes.model import (
 )
 from mailboxes.settings import Box, MailboxContext, Sent
 from members.dto import Identity, MemberDTO
-from outbox.model import Notification
 from storage.uow import Repositories
 
 LETTER_MAX, MESSAGE_MAX, OUTCOME_MAX, NOTE_MAX = 10_000, 4_000, 2_000, 500
@@ -51,6 +50,7 @@ class MailboxService:
         self.settings = context.settings
         self._sealer = context.sealer
         self._guards = context.guards
+        self._notices = LetterNotices(repos, context)
         self._clock = clock
         self._tz = ZoneInfo(context.settings.timezone)
 
@@ -95,7 +95,9 @@ class MailboxService:
         if mode is IdentityMode.CONFIDENTIAL:
             await self._letters.seal_sender(letter_id, self._sealer.seal(letter_id, member.id))
         await self._letters.add_attachments(letter_id, 0, draft.attachments)
-        await self._tell_recipients(box, letter_id, templates.LETTER_NEW, "new", type=type.value)
+        await self._notices.tell_recipients(
+            box, letter_id, templates.LETTER_NEW, "new", type=type.value
+        )
         await self._repos.commit()
         return Sent(letter_id)
 
@@ -179,7 +181,7 @@ class MailboxService:
         await self._letters.add_attachments(letter_id, seq, draft.attachments)
         await self._letters.update(letter_id, unread=True, pending_notice=anonymous)
         if not anonymous:
-            await self._tell_recipients(
+            await self._notices.tell_recipients(
                 self.box(letter.box), letter_id, templates.LETTER_ACTIVITY, f"m{seq}"
             )
         await self._repos.commit()
@@ -255,7 +257,7 @@ class MailboxService:
             values["first_reply_at"] = now
         await self._letters.update(letter_id, **values)
         await self._audit(actor, letter_id, kind.value)
-        await self._tell_sender(letter, kind.value, f"m{seq}")
+        await self._notices.tell_sender(letter, kind.value, f"m{seq}")
         await self._repos.commit()
 
     async def mark_handled(self, actor: Identity, letter_id: int, outcome: str) -> None:
@@ -276,7 +278,7 @@ class MailboxService:
             first_reply_at=letter.first_reply_at or now,
         )
         await self._audit(actor, letter_id, "handled")
-        await self._tell_sender(letter, MessageKind.OUTCOME.value, f"m{seq}")
+        await self._notices.tell_sender(letter, MessageKind.OUTCOME.value, f"m{seq}")
         await self._repos.commit()
 
     async def transfer(self, actor: Identity, letter_id: int, to_box: str, note: str) -> None:
@@ -297,8 +299,10 @@ class MailboxService:
         )
         await self._letters.update(letter_id, box=target.key, unread=True, reminded_at=None)
         await self._audit(actor, letter_id, "transfer", f"{letter.box}->{target.key}")
-        await self._tell_recipients(target, letter_id, templates.LETTER_ACTIVITY, f"m{seq}")
-        await self._tell_sender(letter, MessageKind.TRANSFER.value, f"m{seq}", box=target.key)
+        await self._notices.tell_recipients(target, letter_id, templates.LETTER_ACTIVITY, f"m{seq}")
+        await self._notices.tell_sender(
+            letter, MessageKind.TRANSFER.value, f"m{seq}", box=target.key
+        )
         await self._repos.commit()
 
     async def check_received(self, actor: Identity, letter_id: int) -> LetterDTO:
@@ -317,7 +321,7 @@ class MailboxService:
             await self._letters.add_message(
                 letter_id, Author.SYSTEM, MessageKind.IMPROVEMENT, text, self._clock()
             )
-            member_id = await self._sender_id(letter)
+            member_id = await self._notices.sender_id(letter)
             if member_id is not None:
                 senders.add(member_id)
         return senders
@@ -334,14 +338,14 @@ class MailboxService:
         for letter in await self._letters.with_pending_notice():
             version = len(await self._letters.thread(letter.id))
             template = templates.LETTER_NEW if version == 0 else templates.LETTER_ACTIVITY
-            await self._tell_recipients(
+            await self._notices.tell_recipients(
                 self.box(letter.box), letter.id, template, f"p{version}", type=letter.type.value
             )
             await self._letters.update(letter.id, pending_notice=False)
             counts["notified"] += 1
         cutoff = self._clock() - timedelta(days=self.settings.reply_days)
         for letter in await self._letters.awaiting_first_reply(cutoff):
-            await self._tell_recipients(
+            await self._notices.tell_recipients(
                 self.box(letter.box),
                 letter.id,
                 templates.LETTER_OVERDUE,
@@ -387,68 +391,6 @@ class MailboxService:
         """Midnight today in the union's time zone: the precision of anonymous times."""
         local = self._clock().astimezone(self._tz)
         return datetime.combine(local.date(), time(), tzinfo=self._tz)
-
-    async def _box_recipients(self, box: Box) -> list[MemberDTO]:
-        found = {m.id: m for m in await self._repos.members.linked_with_roles(box.roles)}
-        for telegram_id in box.telegram_ids:
-            member = await self._repos.members.get_by_telegram_id(telegram_id)
-            if member is not None:
-                found[member.id] = member
-        return list(found.values())
-
-    async def _tell_recipients(
-        self, box: Box, letter_id: int, template: str, step: str, **params: object
-    ) -> None:
-        for member in await self._box_recipients(box):
-            assert member.telegram_id is not None
-            await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"mailbox:{letter_id}:{step}:{member.id}",
-                    chat_id=member.telegram_id,
-                    locale=member.locale,
-                    template=template,
-                    params={"letter_id": letter_id, "box": box.name(member.locale), **params},
-                )
-            )
-
-    async def _tell_sender(self, letter: LetterDTO, kind: str, step: str, **params: object):
-        """Named and confidential senders hear of replies; anonymous ones look with the code."""
-        chat = await self._sender_chat(letter)
-        if chat is None:
-            return
-        chat_id, locale = chat
-        named = letter.mode is IdentityMode.NAMED
-        # For confidential letters the key is unique but not derived from the letter.
-        key = f"mailbox:{letter.id}:{step}:sender" if named else f"mailbox:{secrets.token_hex(12)}"
-        await self._repos.outbox.enqueue(
-            Notification(
-                key=key,
-                chat_id=chat_id,
-                locale=locale,
-                template=templates.SENDER_NEWS,
-                params={
-                    "letter_id": letter.id if named else None,
-                    "box": self.box(str(params.get("box", letter.box))).name(locale),
-                    "kind": kind,
-                },
-            )
-        )
-
-    async def _sender_id(self, letter: LetterDTO) -> int | None:
-        """The member who wrote a named or confidential letter (unsealed); None otherwise."""
-        if letter.mode is IdentityMode.ANONYMOUS:
-            return None
-        member_id, seal = await self._letters.sealed_sender(letter.id)
-        if letter.mode is IdentityMode.CONFIDENTIAL:
-            member_id = self._sealer.unseal(letter.id, seal) if seal else None
-        return member_id
-
-    async def _sender_chat(self, letter: LetterDTO) -> tuple[int, str | None] | None:
-        member_id = await self._sender_id(letter)
-        member = await self._repos.members.get(member_id) if member_id else None
-        if member is None or member.telegram_id is None:
-            return None  # the sender left the union: nobody to tell
-        return member.telegram_id, member.locale
 
 
 def _member(actor: Identity) -> MemberDTO:
