@@ -34,12 +34,15 @@ from bot.config import parse_config
 from bot.factory import create_dispatcher
 from bot.i18n import create_i18n
 from members.roster import RosterRow
-from members.service import MembershipService
+from members.service import CONSENT_VERSION, MembershipService
 from storage import migrate
 from storage.database import create_database
 from storage.uow import unit_of_work
 from surveys.service import SurveyService
 from tests.fakes.session import BOT_USER, RecordingSession
+
+# The bench never touches a real installation's key file (it seals nothing either).
+BENCH_MAILBOX_KEY = "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMzI="
 
 
 def _max_rss_mb() -> float:
@@ -115,7 +118,11 @@ async def prepare_database_at(url: str, members: int, questions: int, first_user
             member = await repos.members.get_by_employee_id(f"B{i}")
             assert member is not None
             await repos.members.link_telegram(
-                member.id, first_user + i, locale="zh", consent_version=1, now=datetime.now(UTC)
+                member.id,
+                first_user + i,
+                locale="zh",
+                consent_version=CONSENT_VERSION,
+                now=datetime.now(UTC),
             )
         await repos.commit()
         survey, _ = await SurveyService(repos).import_definition(survey_source(questions), "b")
@@ -175,6 +182,7 @@ async def main(
             {
                 "telegram": {"token": "42:TEST"},
                 "database": {"url": f"sqlite+aiosqlite:///{workdir / 'bench.db'}"},
+                "mailbox": {"key_file": str(workdir / "mailbox.key")},
             }
         )
         database = create_database(config.database.url)
@@ -338,7 +346,13 @@ async def worker(
         for u in answer_updates(members, questions, survey_id, first_user)
         if u.callback_query is not None and u.callback_query.from_user.id % count == index
     ]
-    config = parse_config({"telegram": {"token": "42:TEST"}, "database": {"url": url}})
+    config = parse_config(
+        {
+            "telegram": {"token": "42:TEST"},
+            "database": {"url": url},
+            "mailbox": {"secret_key": BENCH_MAILBOX_KEY},
+        }
+    )
     database = create_database(url)
     bot = Bot("42:TEST", session=RecordingSession())
     dispatcher = create_dispatcher(config, database, bot, i18n=create_i18n("zh"))
