@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config import Config
+from bot.config import Config, ConfigError
 from common.secrets import decode_key, load_or_create_key
 from mailboxes.sealing import Sealer
 from mailboxes.settings import Box, MailboxContext, MailboxGuards, MailboxSettings
@@ -29,9 +29,17 @@ def mailbox_settings(config: Config) -> MailboxSettings:
 
 
 def secret_key(config: Config) -> bytes:
-    """[mailbox] secret_key, or the key file (created with a new random key if missing)."""
+    """[mailbox] secret_key, or the key file (created with a new random key if missing).
+
+    Webhook mode needs the key in the config: several instances must share one key, and a key
+    file created on each machine would differ (receipts and seals would work on one only)."""
     if config.mailbox.secret_key is not None:
         return decode_key(config.mailbox.secret_key.get_secret_value())
+    if config.telegram.mode == "webhook":
+        raise ConfigError(
+            "[mailbox] secret_key: required in webhook mode, the same on every instance "
+            "(e.g. `openssl rand -base64 32`)"
+        )
     return load_or_create_key(Path(config.mailbox.key_file))
 
 

@@ -140,3 +140,15 @@ def test_the_key_file_is_created_once_private_and_reused(tmp_path):
     key = load_or_create_key(path)
     assert len(key) == 32 and path.stat().st_mode & 0o777 == 0o600
     assert load_or_create_key(path) == key
+
+
+def test_webhook_mode_needs_the_key_in_the_config():
+    from bot.mailbox_setup import secret_key
+
+    webhook = {
+        "mode": "webhook",
+        "webhook_url": "https://bot.example.edu.cn/tg",
+        "webhook_secret": "s3cret",
+    }
+    with pytest.raises(ConfigError, match=r"\[mailbox\] secret_key: required in webhook mode"):
+        secret_key(parse_config({"telegram": webhook}))

@@ -27,7 +27,7 @@ from storage.database import Database, create_database
 from storage.models import OutboxMessage
 from storage.uow import unit_of_work
 from surveys.service import SurveyService
-from tests.conftest import seed_roster
+from tests.conftest import TEST_MAILBOX_KEY, seed_roster
 from tests.e2e.test_polling import message_update, sent_to
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.telegram_limits import TelegramLimits
@@ -87,6 +87,9 @@ webhook_port = {self.port}
 
 [database]
 url = "{db_url}"
+
+[mailbox]
+secret_key = "{TEST_MAILBOX_KEY}"
 
 [fsm]
 {redis_line}
