@@ -134,7 +134,9 @@ class OutboxWorker:
         limit = int(self.settings.rate_per_second) + 1
         async with self._database.sessions() as session:
             repos = Repositories(session)
-            messages = await repos.outbox.claim(limit, _utcnow())
+            messages = await repos.outbox.claim(
+                limit, _utcnow(), chat_gap=self.settings.chat_interval
+            )
             await repos.commit()
         self._held.update(message.id for message in messages)
         for message in messages:

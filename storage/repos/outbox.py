@@ -6,11 +6,12 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from outbox.model import ClaimedMessage, Kind, Media, Notification, Progress, Status
 from storage.base import dialect_insert, utcnow
@@ -139,8 +140,11 @@ class OutboxRepository:
         )
 
     # -- the sender -----------------------------------------------------------------------------
-    async def claim(self, limit: int, now: datetime) -> list[ClaimedMessage]:
-        """Atomically move up to `limit` due messages to 'sending' and return them."""
+    async def claim(self, limit: int, now: datetime, chat_gap: float = 0.0) -> list[ClaimedMessage]:
+        """Atomically move up to `limit` due messages to 'sending' and return them.
+
+        On PostgreSQL (several senders) a chat is skipped while another message to it is being
+        sent, or was sent less than `chat_gap` seconds ago."""
         due = (
             select(OutboxMessage.id)
             .where(OutboxMessage.status == Status.QUEUED, OutboxMessage.next_attempt_at <= now)
@@ -154,7 +158,15 @@ class OutboxRepository:
             .limit(limit)
         )
         if self._session.bind.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+            # Several senders: a chat another one is sending to, or sent to within Telegram's
+            # one-message-a-second, waits (each sender's own pacer knows only its own sends).
+            other = aliased(OutboxMessage)
+            busy = select(other.id).where(
+                other.chat_id == OutboxMessage.chat_id,
+                (other.status == Status.SENDING)
+                | (other.sent_at > now - timedelta(seconds=chat_gap)),
+            )
+            due = due.where(~busy.exists()).with_for_update(skip_locked=True)
         rows = (
             await self._session.execute(
                 update(OutboxMessage)

@@ -80,3 +80,24 @@ async def test_a_broadcast_is_queued_in_bulk_once_per_key_with_unreachable_membe
             ).all()
         )
     assert counts == {"queued": 1199, "unreachable": 1}
+
+
+async def test_several_senders_keep_telegrams_pace_in_one_chat(database, db_url):
+    """On PostgreSQL (several senders) a chat being sent to, or sent to within the gap, waits;
+    one process on SQLite paces chats itself."""
+    now = datetime.now(UTC)
+    async with unit_of_work(database.sessions) as repos:
+        for key, chat in (("a1", 1), ("a2", 1), ("b1", 2)):
+            await repos.outbox.enqueue(
+                Notification(key=key, chat_id=chat, template="text", params={"text": key})
+            )
+        await repos.commit()
+        first = await repos.outbox.claim(1, now + timedelta(seconds=1), chat_gap=1.05)
+        await repos.commit()
+        rest = await repos.outbox.claim(10, now + timedelta(seconds=1), chat_gap=1.05)
+        await repos.commit()
+    assert [m.chat_id for m in first] == [1]
+    if db_url.startswith("postgresql"):
+        assert [m.chat_id for m in rest] == [2]  # chat 1 is busy with the first message
+    else:
+        assert sorted(m.chat_id for m in rest) == [1, 2]
