@@ -8,13 +8,14 @@ order people finished in, nothing left in drafts or conversation state.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from bot.callbacks import SurveyAction, SurveyCB
 from storage.database import Database
 from storage.uow import unit_of_work
 from surveys.service import SurveyService
 from tests.conftest import register, seed_roster
+from tests.dbdump import dump
 from tests.harness import TgUser
 
 ANONYMOUS = """
@@ -39,16 +40,6 @@ PEOPLE = [
     (TgUser(id=7003), "A3", "孙三", 3),
 ]
 SMALL_DEPARTMENT = "档案馆"
-
-
-async def dump(database: Database) -> dict[str, list[tuple]]:
-    async with database.engine.connect() as connection:
-        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-        # Natural storage order (no ORDER BY), as someone reading the file would see it.
-        return {
-            t: [tuple(r) for r in await connection.execute(text(f"SELECT * FROM {t}"))]
-            for t in tables
-        }
 
 
 async def columns(database: Database, table: str) -> list[str]:
