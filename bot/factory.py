@@ -34,6 +34,8 @@ from handlers import (
     menu,
     mydata,
     officers,
+    proposal_browse,
+    proposal_notices,
     proposal_work,
     proposals,
     reachability,
@@ -114,6 +116,7 @@ def create_dispatcher(
         surveys.create_router(),
         survey_admin.create_router(),
         proposals.create_router(),
+        proposal_browse.create_router(),
         proposal_work.create_router(),
         mailbox_inbox.create_router(),
         mailbox.create_router(),
@@ -129,7 +132,7 @@ def create_renderers() -> Renderers:
     renderers = Renderers()
     renderers.register(officers.RENDERERS)
     renderers.register(surveys.RENDERERS)
-    renderers.register(proposals.RENDERERS)
+    renderers.register(proposal_notices.RENDERERS)
     renderers.register(mailbox_notices.RENDERERS)
     renderers.register(mydata.RENDERERS)
     renderers.register(digest.RENDERERS)

@@ -13,7 +13,8 @@ from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
 from handlers.common import ask_for_text, attachment_of, register_actions
-from handlers.proposals import _listing, show_card
+from handlers.proposal_browse import listing
+from handlers.proposals import show_card
 from members.dto import Identity
 from proposals.model import Status
 from proposals.service import ProposalService
@@ -50,7 +51,7 @@ async def on_queue(callback: CallbackQuery, identity: Identity, proposals: Propo
     waiting = await proposals.queue(identity)
     await callback.answer()
     if isinstance(callback.message, Message):
-        text, markup = _listing(waiting, len(waiting), None)
+        text, markup = listing(waiting, len(waiting), None)
         await callback.message.answer(text, reply_markup=markup)
 
 

@@ -1,15 +1,13 @@
-"""Proposals in chat: filing, the public board, co-signing, rating, replying — and how the
-proposal notices look (the outbox renders them at send time)."""
+"""Proposals in chat: filing, the card, co-signing, rating, replying. The board, one's own
+list, the timeline and files are in handlers/proposal_browse.py; the notices' looks in
+handlers/proposal_notices.py."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
@@ -24,133 +22,20 @@ from bot.callbacks import (
 )
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
-from bot.renderers import Rendered
 from handlers.common import ask_for_text, attachment_of, register_actions
+from handlers.proposal_notices import status_name
 from members.dto import Identity
 from members.roles import Role
-from proposals import notifications as templates
 from proposals.model import (
-    ACTION_LABELS,
     ASSIGNABLE,
     COSIGNABLE,
     REVIEWABLE,
-    STATUS_LABELS,
     Kind,
     ProposalDTO,
     Rating,
     Status,
 )
 from proposals.service import ProposalService
-
-
-def status_name(status: str) -> str:
-    return _(STATUS_LABELS[Status(status)])
-
-
-def rating_name(rating: Rating) -> str:
-    return {
-        Rating.SATISFIED: _("😊 Satisfied"),
-        Rating.BASICALLY: _("🙂 Basically satisfied"),
-        Rating.UNSATISFIED: _("🙁 Not satisfied"),
-    }[rating]
-
-
-def _header(params: Mapping[str, Any]) -> str:
-    return _("Proposal #{id} “{title}”").format(
-        id=params["proposal_id"], title=html.quote(str(params.get("title", "")))
-    )
-
-
-def _view_button(params: Mapping[str, Any], text: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=text,
-        callback_data=ProposalCB(
-            action=ProposalAction.VIEW, proposal_id=int(params["proposal_id"])
-        ),
-    )
-    return builder.as_markup()
-
-
-def render_status(params: Mapping[str, Any]) -> Rendered:
-    lines = [_header(params), _("Now: {status}").format(status=status_name(str(params["status"])))]
-    if params.get("note"):
-        lines.append(html.quote(str(params["note"])))
-    markup = None
-    if params["status"] == Status.ANSWERED and params.get("proposer"):
-        lines.append(_("How satisfied are you with this answer?"))
-        builder = InlineKeyboardBuilder()
-        for rating in Rating:
-            builder.button(
-                text=rating_name(rating),
-                callback_data=ProposalCB(
-                    action=ProposalAction.RATE,
-                    proposal_id=int(params["proposal_id"]),
-                    value=rating.value,
-                ),
-            )
-        builder.adjust(1)
-        markup = builder.as_markup()
-    return "\n".join(lines), markup
-
-
-def render_assigned(params: Mapping[str, Any]) -> Rendered:
-    text = "\n".join(
-        [
-            _header(params),
-            _("Assigned to {department} for an official answer by {due_on}.").format(
-                department=html.quote(str(params["department"])), due_on=params["due_on"]
-            ),
-        ]
-    )
-    return text, _view_button(params, _("Open"))
-
-
-def render_clarification(params: Mapping[str, Any]) -> Rendered:
-    text = "\n".join(
-        [_header(params), _("The handling department asks:"), html.quote(str(params["note"]))]
-    )
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Reply"),
-        callback_data=ProposalCB(
-            action=ProposalAction.REPLY, proposal_id=int(params["proposal_id"])
-        ),
-    )
-    return text, builder.as_markup()
-
-
-def render_clarified(params: Mapping[str, Any]) -> Rendered:
-    text = "\n".join([_header(params), _("The proposer replies:"), html.quote(str(params["note"]))])
-    return text, _view_button(params, _("Open"))
-
-
-def render_due_soon(params: Mapping[str, Any]) -> Rendered:
-    text = "\n".join(
-        [_header(params), _("⏰ The answer is due on {due_on}.").format(due_on=params["due_on"])]
-    )
-    return text, _view_button(params, _("Open"))
-
-
-def render_overdue(params: Mapping[str, Any]) -> Rendered:
-    if int(params["level"]) >= 2:
-        line = _("‼️ Still overdue (due {due_on}): escalated to the union chair.")
-    else:
-        line = _("⚠️ Overdue: the answer was due on {due_on}.")
-    return "\n".join([_header(params), line.format(due_on=params["due_on"])]), _view_button(
-        params, _("Open")
-    )
-
-
-RENDERERS = {
-    templates.PROPOSAL_STATUS: render_status,
-    templates.PROPOSAL_ASSIGNED: render_assigned,
-    templates.PROPOSAL_CLARIFICATION: render_clarification,
-    templates.PROPOSAL_CLARIFIED: render_clarified,
-    templates.PROPOSAL_DUE_SOON: render_due_soon,
-    templates.PROPOSAL_OVERDUE: render_overdue,
-}
-
 
 # -- screens --------------------------------------------------------------------------------
 
@@ -183,7 +68,7 @@ def proposal_card(proposal: ProposalDTO, cosigners: int, min_cosigners: int) -> 
         _("Co-signers: {count}").format(count=cosigners)
         + (f" / {min_cosigners}" if proposal.status is Status.COLLECTING else ""),
         "",
-        html.quote(_shorten(proposal.body, 1500)),
+        html.quote(shorten(proposal.body, 1500)),
     ]
     if proposal.decision_reason:
         lines += ["", _("Decision: {reason}").format(reason=html.quote(proposal.decision_reason))]
@@ -197,17 +82,17 @@ def proposal_card(proposal: ProposalDTO, cosigners: int, min_cosigners: int) -> 
         lines += [
             "",
             _("Official answer: {answer}").format(
-                answer=html.quote(_shorten(proposal.answer, 1500))
+                answer=html.quote(shorten(proposal.answer, 1500))
             ),
         ]
     return "\n".join(lines)
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _cb(action: ProposalAction, proposal_id: int = 0, value: str = "") -> str:
+def proposal_cb(action: ProposalAction, proposal_id: int = 0, value: str = "") -> str:
     return ProposalCB(action=action, proposal_id=proposal_id, value=value).pack()
 
 
@@ -219,7 +104,9 @@ def card_keyboard(
     member = identity.member
     own = member is not None and member.id == proposal.proposer_id
     if proposal.status in COSIGNABLE and not own:
-        builder.button(text=_("✍️ Co-sign"), callback_data=_cb(ProposalAction.COSIGN, proposal.id))
+        builder.button(
+            text=_("✍️ Co-sign"), callback_data=proposal_cb(ProposalAction.COSIGN, proposal.id)
+        )
     if identity.has(Role.OFFICER) and proposal.status in REVIEWABLE:
         for decision, text in (
             (Status.ACCEPTED, _("Accept (立案)")),
@@ -228,11 +115,13 @@ def card_keyboard(
             (Status.DECLINED, _("Decline")),
         ):
             builder.button(
-                text=text, callback_data=_cb(ProposalAction.DECIDE, proposal.id, decision.value)
+                text=text,
+                callback_data=proposal_cb(ProposalAction.DECIDE, proposal.id, decision.value),
             )
     if identity.has(Role.OFFICER) and proposal.status in ASSIGNABLE:
         builder.button(
-            text=_("Assign to a department"), callback_data=_cb(ProposalAction.ASSIGN, proposal.id)
+            text=_("Assign to a department"),
+            callback_data=proposal_cb(ProposalAction.ASSIGN, proposal.id),
         )
     handler = (
         identity.has(Role.HANDLER)
@@ -240,11 +129,15 @@ def card_keyboard(
         and (member.department == proposal.department)
     )
     if proposal.status is Status.ASSIGNED and (handler or identity.has(Role.OFFICER)):
-        builder.button(text=_("Answer"), callback_data=_cb(ProposalAction.ANSWER, proposal.id))
         builder.button(
-            text=_("Ask the proposer"), callback_data=_cb(ProposalAction.ASK, proposal.id)
+            text=_("Answer"), callback_data=proposal_cb(ProposalAction.ANSWER, proposal.id)
         )
-    builder.button(text=_("🕓 Timeline"), callback_data=_cb(ProposalAction.TIMELINE, proposal.id))
+        builder.button(
+            text=_("Ask the proposer"), callback_data=proposal_cb(ProposalAction.ASK, proposal.id)
+        )
+    builder.button(
+        text=_("🕓 Timeline"), callback_data=proposal_cb(ProposalAction.TIMELINE, proposal.id)
+    )
     if identity.has(Role.OFFICER) and proposal.status is not Status.DRAFT:
         builder.button(
             text=_("🛠 Improvement action"),
@@ -255,7 +148,7 @@ def card_keyboard(
     if attachments:
         builder.button(
             text=_("📎 Attachments ({count})").format(count=attachments),
-            callback_data=_cb(ProposalAction.FILES, proposal.id),
+            callback_data=proposal_cb(ProposalAction.FILES, proposal.id),
         )
     builder.adjust(2)
     return builder.as_markup()
@@ -287,14 +180,16 @@ async def on_menu(callback: CallbackQuery, identity: Identity, proposals: Propos
     if proposals.may_file(identity, Kind.PROPOSAL):
         builder.button(
             text=_("📝 File a proposal"),
-            callback_data=_cb(ProposalAction.NEW, value=Kind.PROPOSAL.value),
+            callback_data=proposal_cb(ProposalAction.NEW, value=Kind.PROPOSAL.value),
         )
     builder.button(
         text=_("💬 Make a suggestion"),
-        callback_data=_cb(ProposalAction.NEW, value=Kind.SUGGESTION.value),
+        callback_data=proposal_cb(ProposalAction.NEW, value=Kind.SUGGESTION.value),
     )
-    builder.button(text=_("📋 Public board"), callback_data=_cb(ProposalAction.BOARD, value="0"))
-    builder.button(text=_("🗂 My proposals"), callback_data=_cb(ProposalAction.MINE))
+    builder.button(
+        text=_("📋 Public board"), callback_data=proposal_cb(ProposalAction.BOARD, value="0")
+    )
+    builder.button(text=_("🗂 My proposals"), callback_data=proposal_cb(ProposalAction.MINE))
     builder.adjust(1)
     await callback.message.answer(_("Proposals and suggestions"), reply_markup=builder.as_markup())
 
@@ -309,7 +204,9 @@ async def on_new(
     for index, category in enumerate(proposals.settings.categories):
         builder.button(
             text=category,
-            callback_data=_cb(ProposalAction.CATEGORY, value=f"{callback_data.value}-{index}"),
+            callback_data=proposal_cb(
+                ProposalAction.CATEGORY, value=f"{callback_data.value}-{index}"
+            ),
         )
     builder.adjust(2)
     await callback.message.answer(_("Choose a category:"), reply_markup=builder.as_markup())
@@ -342,7 +239,8 @@ async def on_category(
 def _finish_keyboard(proposal_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=_("✅ Done, show the preview"), callback_data=_cb(ProposalAction.FINISH, proposal_id)
+        text=_("✅ Done, show the preview"),
+        callback_data=proposal_cb(ProposalAction.FINISH, proposal_id),
     )
     return builder.as_markup()
 
@@ -383,7 +281,7 @@ async def on_body(
     )
 
 
-async def _opened(
+async def opened_card(
     callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
@@ -402,12 +300,14 @@ async def on_finish(
     identity: Identity,
     proposals: ProposalService,
 ) -> None:
-    opened = await _opened(callback, callback_data, identity, proposals)
+    opened = await opened_card(callback, callback_data, identity, proposals)
     if opened is None:
         return
     message, proposal = opened
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("📨 Submit"), callback_data=_cb(ProposalAction.SUBMIT, proposal.id))
+    builder.button(
+        text=_("📨 Submit"), callback_data=proposal_cb(ProposalAction.SUBMIT, proposal.id)
+    )
     attachments = len(await proposals.attachments(proposal.id))
     await message.answer(
         _("Preview:")
@@ -467,122 +367,6 @@ async def on_cosign(
         await show_card(callback.message, proposals, identity, callback_data.proposal_id, edit=True)
 
 
-BOARD_FILTERS = (
-    ("", None),
-    (Status.ASSIGNED.value, Status.ASSIGNED),
-    (Status.ANSWERED.value, Status.ANSWERED),
-    (Status.CLOSED.value, Status.CLOSED),
-    (Status.DECLINED.value, Status.DECLINED),
-)
-
-
-def _board_value(page: int, status: str, category: str) -> str:
-    return f"{page}.{status}.{category}"  # ":" separates callback fields, so "." here
-
-
-async def on_board(
-    callback: CallbackQuery, callback_data: ProposalCB, proposals: ProposalService
-) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
-    page_text, _dot, rest = callback_data.value.partition(".")
-    status_value, _dot, category_text = rest.partition(".")
-    page = int(page_text) if page_text.isdigit() else 0
-    status = Status(status_value) if status_value in {s.value for s in Status} else None
-    categories = proposals.settings.categories
-    category = (
-        categories[int(category_text)]
-        if category_text.isdigit() and int(category_text) < len(categories)
-        else None
-    )
-    shown, total = await proposals.board(
-        status=status, category=category, page=page, per_page=PER_PAGE
-    )
-    text, markup = _listing(
-        shown,
-        total,
-        page,
-        filters=(status_value if status else "", category_text if category else ""),
-    )
-    builder = InlineKeyboardBuilder.from_markup(markup)
-    builder.row(
-        *[
-            InlineKeyboardButton(
-                text=("🔎 " if value == (status_value if status else "") else "")
-                + (status_name(value) if value else _("all")),
-                callback_data=_cb(
-                    ProposalAction.BOARD, value=_board_value(0, value, category_text)
-                ),
-            )
-            for value, _status in BOARD_FILTERS
-        ],
-        width=3,
-    )
-    builder.row(
-        *[
-            InlineKeyboardButton(
-                text=("🔎 " if str(index) == category_text else "") + "#" + name,
-                callback_data=_cb(
-                    ProposalAction.BOARD,
-                    value=_board_value(0, status_value if status else "", str(index)),
-                ),
-            )
-            for index, name in enumerate(categories)
-        ],
-        width=3,
-    )
-    await callback.message.answer(text, reply_markup=builder.as_markup())
-
-
-async def on_mine(callback: CallbackQuery, identity: Identity, proposals: ProposalService) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        mine = await proposals.mine(identity)
-        text, markup = _listing(mine, len(mine), None)
-        await callback.message.answer(text, reply_markup=markup)
-
-
-PER_PAGE = 5
-PRIVATE_NOTES = frozenset({"clarification_asked", "clarified"})
-
-
-def _listing(
-    items: list[ProposalDTO],
-    total: int,
-    page: int | None,
-    filters: tuple[str, str] = ("", ""),
-) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    for proposal in items[:20]:
-        builder.row(
-            InlineKeyboardButton(
-                text=f"#{proposal.id} {proposal.title or '…'} · {status_name(proposal.status)}",
-                callback_data=_cb(ProposalAction.VIEW, proposal.id),
-            )
-        )
-    if page is not None:
-        navigation = []
-        if page > 0:
-            navigation.append(
-                InlineKeyboardButton(
-                    text="⬅️",
-                    callback_data=_cb(ProposalAction.BOARD, value=_board_value(page - 1, *filters)),
-                )
-            )
-        if (page + 1) * PER_PAGE < total:
-            navigation.append(
-                InlineKeyboardButton(
-                    text="➡️",
-                    callback_data=_cb(ProposalAction.BOARD, value=_board_value(page + 1, *filters)),
-                )
-            )
-        if navigation:
-            builder.row(*navigation)
-    text = _("{total} in all.").format(total=total) if total else _("Nothing here yet.")
-    return text, builder.as_markup()
-
-
 async def on_rate(
     callback: CallbackQuery,
     callback_data: ProposalCB,
@@ -635,59 +419,6 @@ async def on_comment(
     await message.answer(_("Thank you, your comment was recorded."))
 
 
-async def on_timeline(
-    callback: CallbackQuery,
-    callback_data: ProposalCB,
-    identity: Identity,
-    proposals: ProposalService,
-) -> None:
-    opened = await _opened(callback, callback_data, identity, proposals)
-    if opened is None:
-        return
-    message, proposal = opened
-    events = await proposals.timeline(proposal.id)
-    names = await proposals.names([e.actor_id for e in events if e.actor_id])
-    tz = proposals.settings.tz
-    member = identity.member
-    # The public sees every step; the proposer, officers and the department also see what
-    # was said between them.
-    insider = identity.has(Role.OFFICER) or (
-        member is not None
-        and (
-            member.id == proposal.proposer_id
-            or (identity.has(Role.HANDLER) and member.department == proposal.department)
-        )
-    )
-    lines = [f"<b>#{proposal.id} {html.quote(proposal.title)}</b>", _("Timeline:")]
-    for event in events:
-        line = f"{event.at.astimezone(tz):%Y-%m-%d %H:%M} · " + _(
-            ACTION_LABELS.get(event.action, event.action)
-        )
-        if event.actor_id in names:
-            line += f" · {html.quote(names[event.actor_id])}"
-        if event.note and (event.action not in PRIVATE_NOTES or insider):
-            line += f"\n    {html.quote(_shorten(event.note, 300))}"
-        lines.append(line)
-    await message.answer(_shorten("\n".join(lines), 4000))
-
-
-async def on_files(
-    callback: CallbackQuery,
-    callback_data: ProposalCB,
-    identity: Identity,
-    proposals: ProposalService,
-) -> None:
-    opened = await _opened(callback, callback_data, identity, proposals)
-    if opened is None:
-        return
-    message, proposal = opened
-    for attachment in await proposals.attachments(proposal.id):
-        if attachment.kind == "photo":
-            await message.answer_photo(attachment.telegram_file_id)
-        else:
-            await message.answer_document(attachment.telegram_file_id)
-
-
 def create_router() -> Router:
     router = Router(name="proposals")
     for observer in (router.message, router.callback_query):
@@ -701,11 +432,7 @@ def create_router() -> Router:
         ProposalAction.SUBMIT: on_submit,
         ProposalAction.VIEW: on_view,
         ProposalAction.COSIGN: on_cosign,
-        ProposalAction.BOARD: on_board,
-        ProposalAction.MINE: on_mine,
         ProposalAction.RATE: on_rate,
-        ProposalAction.TIMELINE: on_timeline,
-        ProposalAction.FILES: on_files,
         ProposalAction.REPLY: on_reply_button,
     }
     register_actions(router, ProposalCB, actions)

@@ -1,0 +1,211 @@
+"""Browsing proposals: the public board by status and category, one's own list, a
+proposal's timeline and files."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.callbacks import ProposalAction, ProposalCB
+from bot.filters import private_chat
+from bot.middlewares import RequireRegistration
+from handlers.common import register_actions
+from handlers.proposal_notices import status_name
+from handlers.proposals import opened_card, proposal_cb, shorten
+from members.dto import Identity
+from members.roles import Role
+from proposals.model import ACTION_LABELS, ProposalDTO, Status
+from proposals.service import ProposalService
+
+BOARD_FILTERS = (
+    ("", None),
+    (Status.ASSIGNED.value, Status.ASSIGNED),
+    (Status.ANSWERED.value, Status.ANSWERED),
+    (Status.CLOSED.value, Status.CLOSED),
+    (Status.DECLINED.value, Status.DECLINED),
+)
+
+
+def _board_value(page: int, status: str, category: str) -> str:
+    return f"{page}.{status}.{category}"  # ":" separates callback fields, so "." here
+
+
+async def on_board(
+    callback: CallbackQuery, callback_data: ProposalCB, proposals: ProposalService
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    page_text, _dot, rest = callback_data.value.partition(".")
+    status_value, _dot, category_text = rest.partition(".")
+    page = int(page_text) if page_text.isdigit() else 0
+    status = Status(status_value) if status_value in {s.value for s in Status} else None
+    categories = proposals.settings.categories
+    category = (
+        categories[int(category_text)]
+        if category_text.isdigit() and int(category_text) < len(categories)
+        else None
+    )
+    shown, total = await proposals.board(
+        status=status, category=category, page=page, per_page=PER_PAGE
+    )
+    text, markup = listing(
+        shown,
+        total,
+        page,
+        filters=(status_value if status else "", category_text if category else ""),
+    )
+    builder = InlineKeyboardBuilder.from_markup(markup)
+    builder.row(
+        *[
+            InlineKeyboardButton(
+                text=("🔎 " if value == (status_value if status else "") else "")
+                + (status_name(value) if value else _("all")),
+                callback_data=proposal_cb(
+                    ProposalAction.BOARD, value=_board_value(0, value, category_text)
+                ),
+            )
+            for value, _status in BOARD_FILTERS
+        ],
+        width=3,
+    )
+    builder.row(
+        *[
+            InlineKeyboardButton(
+                text=("🔎 " if str(index) == category_text else "") + "#" + name,
+                callback_data=proposal_cb(
+                    ProposalAction.BOARD,
+                    value=_board_value(0, status_value if status else "", str(index)),
+                ),
+            )
+            for index, name in enumerate(categories)
+        ],
+        width=3,
+    )
+    await callback.message.answer(text, reply_markup=builder.as_markup())
+
+
+async def on_mine(callback: CallbackQuery, identity: Identity, proposals: ProposalService) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        mine = await proposals.mine(identity)
+        text, markup = listing(mine, len(mine), None)
+        await callback.message.answer(text, reply_markup=markup)
+
+
+PER_PAGE = 5
+PRIVATE_NOTES = frozenset({"clarification_asked", "clarified"})
+
+
+def listing(
+    items: list[ProposalDTO],
+    total: int,
+    page: int | None,
+    filters: tuple[str, str] = ("", ""),
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for proposal in items[:20]:
+        builder.row(
+            InlineKeyboardButton(
+                text=f"#{proposal.id} {proposal.title or '…'} · {status_name(proposal.status)}",
+                callback_data=proposal_cb(ProposalAction.VIEW, proposal.id),
+            )
+        )
+    if page is not None:
+        navigation = []
+        if page > 0:
+            navigation.append(
+                InlineKeyboardButton(
+                    text="⬅️",
+                    callback_data=proposal_cb(
+                        ProposalAction.BOARD, value=_board_value(page - 1, *filters)
+                    ),
+                )
+            )
+        if (page + 1) * PER_PAGE < total:
+            navigation.append(
+                InlineKeyboardButton(
+                    text="➡️",
+                    callback_data=proposal_cb(
+                        ProposalAction.BOARD, value=_board_value(page + 1, *filters)
+                    ),
+                )
+            )
+        if navigation:
+            builder.row(*navigation)
+    text = _("{total} in all.").format(total=total) if total else _("Nothing here yet.")
+    return text, builder.as_markup()
+
+
+async def on_timeline(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+) -> None:
+    opened = await opened_card(callback, callback_data, identity, proposals)
+    if opened is None:
+        return
+    message, proposal = opened
+    events = await proposals.timeline(proposal.id)
+    names = await proposals.names([e.actor_id for e in events if e.actor_id])
+    tz = proposals.settings.tz
+    member = identity.member
+    # The public sees every step; the proposer, officers and the department also see what
+    # was said between them.
+    insider = identity.has(Role.OFFICER) or (
+        member is not None
+        and (
+            member.id == proposal.proposer_id
+            or (identity.has(Role.HANDLER) and member.department == proposal.department)
+        )
+    )
+    lines = [f"<b>#{proposal.id} {html.quote(proposal.title)}</b>", _("Timeline:")]
+    for event in events:
+        line = f"{event.at.astimezone(tz):%Y-%m-%d %H:%M} · " + _(
+            ACTION_LABELS.get(event.action, event.action)
+        )
+        if event.actor_id in names:
+            line += f" · {html.quote(names[event.actor_id])}"
+        if event.note and (event.action not in PRIVATE_NOTES or insider):
+            line += f"\n    {html.quote(shorten(event.note, 300))}"
+        lines.append(line)
+    await message.answer(shorten("\n".join(lines), 4000))
+
+
+async def on_files(
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    identity: Identity,
+    proposals: ProposalService,
+) -> None:
+    opened = await opened_card(callback, callback_data, identity, proposals)
+    if opened is None:
+        return
+    message, proposal = opened
+    for attachment in await proposals.attachments(proposal.id):
+        if attachment.kind == "photo":
+            await message.answer_photo(attachment.telegram_file_id)
+        else:
+            await message.answer_document(attachment.telegram_file_id)
+
+
+def create_router() -> Router:
+    router = Router(name="proposal_browse")
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+        observer.middleware(RequireRegistration())
+    register_actions(
+        router,
+        ProposalCB,
+        {
+            ProposalAction.BOARD: on_board,
+            ProposalAction.MINE: on_mine,
+            ProposalAction.TIMELINE: on_timeline,
+            ProposalAction.FILES: on_files,
+        },
+    )
+    return router
