@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from common.errors import N_
+from common.tables import XLSX_ILLEGAL
 from digest.sections import SECTIONS
 from digest.sections.base import Data, Gettext, Indicator, e
-from surveys.export import XLSX_ILLEGAL
 from surveys.results import MESSAGE_LIMIT, pack_messages
 
 AUDIENCE_LABELS = {

@@ -8,9 +8,9 @@ import io
 from typing import Any, BinaryIO, Literal
 from zoneinfo import ZoneInfo
 
+from common.tables import FORMULA_START, XLSX_ILLEGAL
 from improvements.model import STATUS_LABELS, ActionDTO
 from storage.uow import Repositories
-from surveys.export import FORMULA_START, XLSX_ILLEGAL
 
 Format = Literal["csv", "xlsx"]
 HEADER = [

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
@@ -22,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.tables import FORMULA_START, XLSX_ILLEGAL
 from storage.repos.survey_results import ResponseExportRow, SurveyResultsRepository
 from storage.repos.surveys import AnswerRow
 from surveys.answering import OTHER
@@ -36,10 +36,6 @@ FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
 EXPORT_LOCALE = "zh"
 OTHER_PREFIX = "其他: "
 MULTI_SEPARATOR = "; "
-# Spreadsheets run a cell starting with these as a formula ("CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Characters an XLSX file may not contain (openpyxl refuses them).
-XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 BATCH = 500
 TITLE_LIMIT = 60  # characters of a question's text in its column title
 
