@@ -23,8 +23,6 @@ async def collect(ctx: SectionContext) -> Data:
     repo = ctx.repos.digests
     reply_days = ctx.settings.mailbox_reply_days
     figures = await repo.mailbox_figures(ctx.start, ctx.end, ctx.box, reply_days=reply_days)
-    if figures is None:
-        return {"available": False}
     before = await repo.mailbox_figures(
         ctx.previous.start(ctx.settings.tz),
         ctx.previous.end(ctx.settings.tz),
@@ -32,31 +30,24 @@ async def collect(ctx: SectionContext) -> Data:
         reply_days=reply_days,
     )
     return {
-        "available": True,
         "box_names": {box.key: box.names for box in ctx.settings.boxes},
         "by_box_and_type": figures.by_box_and_type,
         "received": sum(sum(types.values()) for types in figures.by_box_and_type.values()),
-        "received_previous": (
-            sum(sum(types.values()) for types in before.by_box_and_type.values())
-            if before
-            else None
-        ),
+        "received_previous": sum(sum(types.values()) for types in before.by_box_and_type.values()),
         "unanswered": figures.unanswered,
         "overdue": figures.overdue,
         "median_hours": figures.median_first_reply_hours,
-        "median_hours_previous": before.median_first_reply_hours if before else None,
+        "median_hours_previous": before.median_first_reply_hours,
     }
 
 
 def render(data: Data, gettext: Gettext, locale: str | None) -> list[str]:
-    if not data["available"]:
-        return [gettext("No mailbox data.")]
     lines = [
         gettext("Letters received: {count}{change}").format(
             count=data["received"], change=change(data["received"], data["received_previous"])
         )
     ]
-    names = data.get("box_names", {})
+    names = data["box_names"]
     for box, types in sorted(data["by_box_and_type"].items()):
         parts = ", ".join(
             f"{e(gettext(TYPE_LABELS[LetterType(kind)]))} {count}"
@@ -80,8 +71,6 @@ def render(data: Data, gettext: Gettext, locale: str | None) -> list[str]:
 
 
 def sheets(data: Data) -> list[Sheet]:
-    if not data["available"]:
-        return []
     return [
         Sheet(
             "信箱",
@@ -96,8 +85,6 @@ def sheets(data: Data) -> list[Sheet]:
 
 
 def indicators(data: Data) -> list[Indicator]:
-    if not data["available"]:
-        return []
     return [Indicator(N_("Letters"), data["received"], data["received_previous"])]
 
 

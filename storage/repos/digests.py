@@ -372,7 +372,7 @@ class DigestRepository:
     # -- mailbox (the lead fills this in with the mailbox's tables) -------------------------------
     async def mailbox_figures(
         self, start: datetime, end: datetime, box: str | None, *, reply_days: int = 5
-    ) -> MailboxFigures | None:
+    ) -> MailboxFigures:
         """Letters of [start, end) by box and type, unanswered, overdue, median hours to the
         first reply; `box` None means every box."""
         received, unanswered, overdue, median = await MailboxRepository(self.session).figures(
