@@ -336,7 +336,7 @@ class MailboxService:
         and remind them of letters without a first reply after `reply_days`."""
         counts = {"notified": 0, "reminded": 0}
         for letter in await self._letters.with_pending_notice():
-            version = len(await self._letters.thread(letter.id))
+            version = await self._letters.last_seq(letter.id)
             template = templates.LETTER_NEW if version == 0 else templates.LETTER_ACTIVITY
             await self._notices.tell_recipients(
                 self.box(letter.box), letter.id, template, f"p{version}", type=letter.type.value

@@ -154,14 +154,7 @@ class MailboxRepository:
         recipient_id: int | None = None,
         box: str | None = None,
     ) -> int:
-        seq = 1 + (
-            await self._session.scalar(
-                select(func.coalesce(func.max(LetterMessage.seq), 0)).where(
-                    LetterMessage.letter_id == letter_id
-                )
-            )
-            or 0
-        )
+        seq = 1 + await self.last_seq(letter_id)
         self._session.add(
             LetterMessage(
                 id=await self._free_id(LetterMessage),
@@ -177,6 +170,13 @@ class MailboxRepository:
         )
         await self._session.flush()
         return seq
+
+    async def last_seq(self, letter_id: int) -> int:
+        """The number of the thread's last message (0: no message after the letter yet)."""
+        last = await self._session.scalar(
+            select(func.max(LetterMessage.seq)).where(LetterMessage.letter_id == letter_id)
+        )
+        return int(last or 0)
 
     async def add_attachments(
         self, letter_id: int, seq: int, attachments: Iterable[Attachment]
