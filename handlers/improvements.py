@@ -80,8 +80,10 @@ def _prompt(step: State) -> str:
     }[step]
 
 
-def service(repos: Repositories, config: Config) -> ImprovementService:
-    return ImprovementService(repos, settings_from(config))
+def service(
+    repos: Repositories, config: Config, mailbox: MailboxService | None = None
+) -> ImprovementService:
+    return ImprovementService(repos, settings_from(config), mailbox=mailbox)
 
 
 async def _show(message: Message, action: ActionDTO, identity: Identity) -> None:
@@ -308,8 +310,7 @@ async def on_close(
     config: Config,
     mailbox: MailboxService,
 ) -> None:
-    improvements = ImprovementService(repos, settings_from(config), mailbox=mailbox)
-    action, told = await improvements.close(identity, callback_data.action_id)
+    action, told = await service(repos, config, mailbox).close(identity, callback_data.action_id)
     await callback.answer(
         _("Closed. {count} member(s) will be told what changed.").format(count=told),
         show_alert=True,

@@ -13,7 +13,6 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
@@ -29,6 +28,7 @@ from handlers.mailbox_views import (
     Writing,
     add_part,
     answer_long,
+    box_name,
     mailbox_cb,
     parse_choice,
 )
@@ -50,7 +50,7 @@ async def show_boxes(message: Message, mailbox: MailboxService) -> None:
     builder = InlineKeyboardBuilder()
     for box in mailbox.settings.boxes:
         builder.button(
-            text=f"✉️ {box.name(get_i18n().current_locale)}",
+            text=f"✉️ {box_name(mailbox, box.key)}",
             callback_data=mailbox_cb(MailboxAction.BOX, box=box.key),
         )
     builder.button(text=_("📂 My letters"), callback_data=mailbox_cb(MailboxAction.MINE))
@@ -92,7 +92,7 @@ async def on_box(
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.answer(
-            _("{box}: what would you like to do?").format(box=box.name(get_i18n().current_locale)),
+            _("{box}: what would you like to do?").format(box=box_name(mailbox, box.key)),
             reply_markup=builder.as_markup(),
         )
 
@@ -220,9 +220,7 @@ async def on_preview(
     builder.button(text=_("🗑 Discard"), callback_data=mailbox_cb(MailboxAction.DISCARD))
     text = "\n".join(
         [
-            _("<b>Preview</b> — to the {box}").format(
-                box=mailbox.box(box).name(get_i18n().current_locale)
-            ),
+            _("<b>Preview</b> — to the {box}").format(box=box_name(mailbox, box)),
             f"{_(TYPE_LABELS[letter_type])} · {_(MODE_PROMISES[mode])}",
             _("📎 Files: {count}").format(count=len(draft.attachments)),
             "",
