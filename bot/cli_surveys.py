@@ -111,14 +111,24 @@ async def cmd_survey_results(config: Config, args: argparse.Namespace) -> int:
             if args.output is None:
                 buffer = io.BytesIO()
                 rows = await export_results(
-                    repos, survey, args.format, buffer, timezone=config.union.timezone
+                    repos,
+                    survey,
+                    args.format,
+                    buffer,
+                    timezone=config.union.timezone,
+                    small_group=config.surveys.small_group,
                 )
                 sys.stdout.buffer.write(buffer.getvalue())
                 sys.stdout.flush()
             else:
                 with args.output.open("wb") as out:
                     rows = await export_results(
-                        repos, survey, args.format, out, timezone=config.union.timezone
+                        repos,
+                        survey,
+                        args.format,
+                        out,
+                        timezone=config.union.timezone,
+                        small_group=config.surveys.small_group,
                     )
         print(f"{rows} response(s) exported", file=sys.stderr)
         return EXIT_OK

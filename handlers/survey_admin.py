@@ -196,7 +196,14 @@ async def on_export(
     if message is None:
         return
     buffer = io.BytesIO()
-    rows = await export_results(repos, survey, "xlsx", buffer, timezone=config.union.timezone)
+    rows = await export_results(
+        repos,
+        survey,
+        "xlsx",
+        buffer,
+        timezone=config.union.timezone,
+        small_group=config.surveys.small_group,
+    )
     if not rows:
         await message.answer(_("Nothing to export yet: no responses."))
         return

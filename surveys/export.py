@@ -1,8 +1,10 @@
 """Raw survey responses as CSV, XLSX or JSON: one row per response, one column per question.
 
 Named surveys: employee_id, name, department, submitted_at (union time zone). Anonymous
-surveys: department (as stored: empty where it was suppressed) and submitted_on only. Responses
-are read in batches and written as they come, so memory does not grow with the survey.
+surveys: department and submitted_on only; the department is empty where it was not stored
+(fewer than k people could answer) and where fewer than k responses share it, so a free text
+never stands next to a department that points at a few people. Responses are read in batches
+and written as they come, so memory does not grow with the survey.
 
 Cells: a single choice is the option's Chinese text (or its key); a typed other choice is
 "其他: text"; a multi-choice answer joins its choices with "; " (a list in JSON); numbers stay
@@ -15,6 +17,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from zoneinfo import ZoneInfo
@@ -111,12 +114,15 @@ async def export_results(
     out: BinaryIO,
     *,
     timezone: str = "Asia/Shanghai",
+    small_group: int = 5,
     batch_size: int = BATCH,
 ) -> int:
     """Writes every response of the survey to `out` (left open); returns the number of rows.
 
     `source`: an AsyncSession, a Repositories or a SurveyResultsRepository. The caller checks
-    that the person asking may see the responses (officers only).
+    that the person asking may see the responses (officers only). `small_group` is the k of
+    the department rule: in anonymous surveys a department fewer than k responses share is
+    left empty.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
@@ -125,10 +131,20 @@ async def export_results(
         source if isinstance(source, SurveyResultsRepository) else SurveyResultsRepository(session)
     )
     tz = ZoneInfo(timezone)
+    hidden: set[str | None] = set()
+    if survey.anonymous:
+        # Named responses carry the name anyway; here the department is the only pointer.
+        hidden = {
+            department
+            for department, responses in (await repo.response_departments(survey.id)).items()
+            if responses < small_group
+        }
     writer = {"csv": _CsvWriter, "xlsx": _XlsxWriter, "json": _JsonWriter}[fmt](survey, out)
     count = 0
     async for batch in repo.iter_responses(survey.id, batch_size=batch_size):
         for response in batch:
+            if response.department in hidden:
+                response = replace(response, department=None)
             writer.row(response_values(survey, response, tz))
             count += 1
     writer.close()

@@ -501,9 +501,12 @@ class SurveyService:
         now = self._clock()
         department = member.department or None
         if survey.anonymous and department is not None:
-            # A department of fewer than k people would single someone out.
-            sizes = await self._surveys.department_sizes([department])
-            if sizes.get(department, 0) < self._small_group:
+            # Fewer than k people who could answer would single someone out, however big the
+            # department's roster: the only registered member of six is alone.
+            peers = await self._surveys.can_answer_in_department(
+                survey.definition.audience, department
+            )
+            if peers < self._small_group:
                 department = None
         await self._surveys.add_response(
             survey.id,

@@ -26,7 +26,7 @@ class FakeSurveys:
         return SNAP["survey"], (sid,mid) in s.done, await s.draft(sid, mid)
     async def progress(s, sid, mid): return (sid,mid) in s.done, await s.draft(sid, mid)
     def mark_done_at_commit(s, sid, mid): s.done.add((sid,mid))
-    async def department_sizes(s, d): return {x:100 for x in d}
+    async def can_answer_in_department(s, a, d): return 100
     async def add_response(s, *a, **k): s.responses+=1
     async def delete_draft(s, sid, mid): s.drafts.pop((sid,mid),None)
 class FakeMembers:

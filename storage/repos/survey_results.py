@@ -153,6 +153,15 @@ class SurveyResultsRepository:
             for department, count, total, promoters, detractors in rows
         ]
 
+    async def response_departments(self, survey_id: int) -> dict[str | None, int]:
+        """{stored department (None: not stored): responses}."""
+        rows = await self.session.execute(
+            select(SurveyResponse.department, func.count())
+            .where(SurveyResponse.survey_id == survey_id)
+            .group_by(SurveyResponse.department)
+        )
+        return {department: int(count) for department, count in rows}
+
     # -- free texts -------------------------------------------------------------------------------
     def _texts_where(self, survey_id: int, question_id: str) -> list[ColumnElement[bool]]:
         return [

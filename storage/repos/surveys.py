@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from members.roles import Role, effective_roles
 from storage.base import dialect_insert
@@ -65,6 +66,20 @@ _SURVEY_COLUMNS = select(
     Survey.opened_at,
     Survey.closed_at,
 )
+
+
+def _can_answer(audience: Sequence[str]) -> list[ColumnElement[bool]]:
+    """Members who can answer a survey for this audience: registered, and in one of its
+    departments or holding one of its roles (or a role that implies one: an admin is an
+    officer)."""
+    where: list[ColumnElement[bool]] = [Member.telegram_id.is_not(None)]
+    if "all" not in audience:
+        wanted = {Role(a) for a in audience if a in set(Role)}
+        roles = [r.value for r in Role if effective_roles({r}) & wanted]
+        departments = [a for a in audience if a not in set(Role)]
+        role_members = select(MemberRole.member_id).where(MemberRole.role.in_(roles))
+        where.append(or_(Member.department.in_(departments), Member.id.in_(role_members)))
+    return where
 
 
 def _record(survey: Survey) -> SurveyRecord:
@@ -191,19 +206,22 @@ class SurveyRepository:
     async def audience(self, audience: Sequence[str]) -> list[tuple[int, int, str | None]]:
         """(member id, telegram id, locale) of registered members in the audience."""
         statement = select(Member.id, Member.telegram_id, Member.locale).where(
-            Member.telegram_id.is_not(None)
+            *_can_answer(audience)
         )
-        if "all" not in audience:
-            wanted = {Role(a) for a in audience if a in set(Role)}
-            # Members whose roles imply an audience role count too (an admin is an officer).
-            roles = [r.value for r in Role if effective_roles({r}) & wanted]
-            departments = [a for a in audience if a not in set(Role)]
-            role_members = select(MemberRole.member_id).where(MemberRole.role.in_(roles))
-            statement = statement.where(
-                or_(Member.department.in_(departments), Member.id.in_(role_members))
-            )
         rows = await self._session.execute(statement.order_by(Member.id))
         return [(r.id, r.telegram_id, r.locale) for r in rows]
+
+    async def can_answer_in_department(self, audience: Sequence[str], department: str) -> int:
+        """How many people of this department can answer: registered and in the audience.
+        The k rule counts these, not the roster (an unregistered colleague hides nobody)."""
+        return int(
+            await self._session.scalar(
+                select(func.count())
+                .select_from(Member)
+                .where(*_can_answer(audience), Member.department == department)
+            )
+            or 0
+        )
 
     async def add_participants(self, survey_id: int, member_ids: Iterable[int]) -> None:
         rows = [{"survey_id": survey_id, "member_id": m, "done": False} for m in member_ids]
@@ -347,14 +365,6 @@ class SurveyRepository:
                     for a in answers
                 ],
             )
-
-    async def department_sizes(self, departments: Iterable[str]) -> dict[str, int]:
-        rows = await self._session.execute(
-            select(Member.department, func.count())
-            .where(Member.department.in_(list(departments)))
-            .group_by(Member.department)
-        )
-        return {department: count for department, count in rows}
 
     async def done_member_ids(self, survey_id: int) -> set[int]:
         rows = await self._session.scalars(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from bot.callbacks import SurveyAction, SurveyCB
+from bot.callbacks import SurveyAction, SurveyAdminAction, SurveyAdminCB, SurveyCB
 from storage.database import Database
 from storage.uow import unit_of_work
 from surveys.service import SurveyService
@@ -144,3 +144,92 @@ async def test_deleted_rows_are_overwritten_not_left_in_free_pages(database):
         pytest.skip("SQLite's secure_delete (PostgreSQL: VACUUM reclaims dead rows)")
     async with database.engine.connect() as connection:
         assert (await connection.exec_driver_sql("PRAGMA secure_delete")).scalar() == 1
+
+
+# --- the k rule counts the people who can answer, and every export and breakdown applies it ---
+
+OFFICER = TgUser(id=7201)
+
+
+async def open_anonymous(app, database) -> int:
+    async with unit_of_work(database.sessions) as repos:
+        survey, _ = await SurveyService(repos).import_definition(ANONYMOUS, "anon.toml")
+        await SurveyService(repos).open(survey.slug)
+    await app.flush_outbox()
+    return survey.id
+
+
+async def officer_export(app, survey_id: int) -> list[tuple]:
+    """The rows of the XLSX the officer gets from the 📥 Export button, header first."""
+    import io
+
+    from aiogram.methods import SendDocument
+    from openpyxl import load_workbook
+
+    exported = await app.press(
+        OFFICER, SurveyAdminCB(action=SurveyAdminAction.EXPORT, survey_id=survey_id)
+    )
+    (document,) = [r for r in exported.requests if isinstance(r, SendDocument)]
+    workbook = load_workbook(io.BytesIO(document.document.data))
+    return list(workbook.active.iter_rows(values_only=True))
+
+
+async def test_the_only_registered_member_of_a_department_is_not_stamped_on_their_answer(
+    app, database
+):
+    # Six people in 档案馆 on the roster, one of them registered: however big the roster, she
+    # is the only one who can answer, so her department would name her.
+    roster = [(f"D{i}", f"档案{i}", SMALL_DEPARTMENT, "") for i in range(1, 7)]
+    await seed_roster(database, [*roster, ("O1", "干部", "工会办公室", "officer")])
+    alone = TgUser(id=7202)
+    await register(app, alone, "D1", "档案1")
+    await register(app, OFFICER, "O1", "干部")
+    survey_id = await open_anonymous(app, database)
+    await answer(app, alone, survey_id, 2, "馆里的暖气坏了一冬天")
+
+    (response,) = (await dump(database))["survey_responses"]
+    assert response[3] is None  # no department stored
+    rows = await officer_export(app, survey_id)
+    assert rows[0][:2] == ("department", "submitted_on")
+    (row,) = rows[1:]
+    assert row[0] is None and "馆里的暖气坏了一冬天" in row
+    results = await app.press(
+        OFFICER, SurveyAdminCB(action=SurveyAdminAction.RESULTS, survey_id=survey_id)
+    )
+    assert "馆里的暖气坏了一冬天" in results.text and SMALL_DEPARTMENT not in results.text
+
+
+async def test_a_department_fewer_than_k_respondents_share_is_blanked_everywhere(app, database):
+    # 机电学院: ten registered, so its department is stored, but only four answer; 外语学院:
+    # five registered, five answer (k = 5).
+    few = [(TgUser(id=7300 + i), f"J{i}", f"机电{i}", "机电学院") for i in range(10)]
+    many = [(TgUser(id=7400 + i), f"W{i}", f"外语{i}", "外语学院") for i in range(5)]
+    people = few + many
+    await seed_roster(
+        database,
+        [(e, n, d, "") for _, e, n, d in people] + [("O1", "干部", "工会办公室", "officer")],
+    )
+    for user, employee_id, name, _ in people:
+        await register(app, user, employee_id, name)
+    await register(app, OFFICER, "O1", "干部")
+    survey_id = await open_anonymous(app, database)
+    for user, employee_id, _, _ in few[:4] + many:
+        await answer(app, user, survey_id, 4, f"意见-{employee_id}")
+
+    stored = sorted(r[3] for r in (await dump(database))["survey_responses"])
+    assert stored == ["外语学院"] * 5 + ["机电学院"] * 4  # both big enough to store
+
+    rows = await officer_export(app, survey_id)
+    by_text = {row[-1]: row[0] for row in rows[1:]}
+    assert len(by_text) == 9
+    for _, employee_id, _, _ in few[:4]:
+        assert by_text[f"意见-{employee_id}"] is None  # four respondents: blanked
+    for _, employee_id, _, _ in many:
+        assert by_text[f"意见-{employee_id}"] == "外语学院"  # five: shown
+    assert not any("机电学院" in str(cell) for row in rows for cell in row)
+
+    results = await app.press(
+        OFFICER, SurveyAdminCB(action=SurveyAdminAction.RESULTS, survey_id=survey_id)
+    )
+    assert "• 外语学院：平均 4（5 人）" in results.text
+    assert "机电学院" not in results.text  # merged, and the merged four stay below k

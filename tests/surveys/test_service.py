@@ -680,7 +680,7 @@ async def test_an_anonymous_response_keeps_a_large_department_only(database):
     await members(database)
     survey, _ = await import_survey(database, source(anonymous=True))
     await open_survey(database)
-    await answer(database, "T1", survey.id)  # 机电学院: 6 on the roster
+    await answer(database, "T1", survey.id)  # 机电学院: 6 on the roster, 5 registered
     await answer(database, "T6", survey.id)  # 外语学院: 2
     await answer(database, "T8", survey.id)  # 教务处: 1
     rows = await responses(database)
@@ -691,7 +691,8 @@ async def test_an_anonymous_response_keeps_a_large_department_only(database):
         assert response.submitted_on == date(2026, 12, 6)
 
 
-@pytest.mark.parametrize(("small_group", "kept"), [(6, "机电学院"), (7, None)])
+# 机电学院 has 6 people on the roster but 5 who can answer: the 5 are what the rule counts.
+@pytest.mark.parametrize(("small_group", "kept"), [(5, "机电学院"), (6, None)])
 async def test_the_small_group_threshold_is_inclusive(database, small_group, kept):
     await members(database)
     survey, _ = await import_survey(database, source(anonymous=True))
@@ -847,3 +848,26 @@ max = 5
             )
         assert "answers from 5 to 5" in str(refused.value)
         await SurveyService(repos).import_definition(source.replace("max = 5", "max = 7"), "r.toml")
+
+
+async def test_the_small_group_counts_the_audience_not_the_department(database):
+    # Six registered in 机电学院, one of them an officer; an officers-only survey can be answered
+    # by that one alone there, so her department would name her.
+    await seed_roster(
+        database,
+        [("X1", "干部甲", "机电学院", "officer")]
+        + [(f"X{i}", f"会员{i}", "机电学院", "") for i in range(2, 7)],
+    )
+    async with unit_of_work(database.sessions) as repos:
+        for i in range(1, 7):
+            member = await repos.members.get_by_employee_id(f"X{i}")
+            assert member is not None
+            await repos.members.link_telegram(
+                member.id, 6000 + i, locale="zh", consent_version=1, now=NOW
+            )
+        await repos.commit()
+    survey, _ = await import_survey(database, source(anonymous=True, audience='["officer"]'))
+    await open_survey(database)
+    await answer(database, "X1", survey.id)
+    (response,) = await responses(database)
+    assert response.department is None
