@@ -35,6 +35,7 @@ from improvements.service import ActionDraft, ImprovementService, settings_from
 from mailboxes.service import MailboxService
 from members.dto import Identity
 from members.roles import Role
+from proposals.service import ProposalService
 from storage.uow import Repositories
 from surveys.service import SurveyService
 
@@ -102,9 +103,8 @@ async def _source(
     kind = KINDS.get(callback_data.kind)
     locale = get_i18n().current_locale
     if kind is LinkKind.PROPOSAL:
-        proposal = await repos.proposals.get(callback_data.ref_id)
-        if proposal is None:
-            raise DomainError(N_("This proposal does not exist."))
+        # Never a draft: a forged button must not show the title of someone's unsent text.
+        proposal = await ProposalService(repos).published(callback_data.ref_id)
         return Link(kind, proposal.id), proposal.title
     if kind is LinkKind.QUESTION:
         survey = await SurveyService(repos, timezone=config.union.timezone).get(

@@ -14,9 +14,8 @@ from bot.filters import private_chat
 from bot.middlewares import RequireRegistration
 from handlers.common import register_actions
 from handlers.proposal_notices import status_name
-from handlers.proposals import opened_card, proposal_cb, shorten
+from handlers.proposals import proposal_cb, shorten
 from members.dto import Identity
-from members.roles import Role
 from proposals.model import ACTION_LABELS, ProposalDTO, Status
 from proposals.service import ProposalService
 
@@ -97,7 +96,6 @@ async def on_mine(callback: CallbackQuery, identity: Identity, proposals: Propos
 
 
 PER_PAGE = 5
-PRIVATE_NOTES = frozenset({"clarification_asked", "clarified"})
 
 
 def listing(
@@ -146,34 +144,23 @@ async def on_timeline(
     identity: Identity,
     proposals: ProposalService,
 ) -> None:
-    opened = await opened_card(callback, callback_data, identity, proposals)
-    if opened is None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
         return
-    message, proposal = opened
-    events = await proposals.timeline(proposal.id)
-    names = await proposals.names([e.actor_id for e in events if e.actor_id])
+    # The service decides which names and notes this reader sees.
+    proposal, entries = await proposals.timeline(identity, callback_data.proposal_id)
     tz = proposals.settings.tz
-    member = identity.member
-    # The public sees every step; the proposer, officers and the department also see what
-    # was said between them.
-    insider = identity.has(Role.OFFICER) or (
-        member is not None
-        and (
-            member.id == proposal.proposer_id
-            or (identity.has(Role.HANDLER) and member.department == proposal.department)
-        )
-    )
     lines = [f"<b>#{proposal.id} {html.quote(proposal.title)}</b>", _("Timeline:")]
-    for event in events:
-        line = f"{event.at.astimezone(tz):%Y-%m-%d %H:%M} · " + _(
-            ACTION_LABELS.get(event.action, event.action)
+    for entry in entries:
+        line = f"{entry.at.astimezone(tz):%Y-%m-%d %H:%M} · " + _(
+            ACTION_LABELS.get(entry.action, entry.action)
         )
-        if event.actor_id in names:
-            line += f" · {html.quote(names[event.actor_id])}"
-        if event.note and (event.action not in PRIVATE_NOTES or insider):
-            line += f"\n    {html.quote(shorten(event.note, 300))}"
+        if entry.actor:
+            line += f" · {html.quote(entry.actor)}"
+        if entry.note:
+            line += f"\n    {html.quote(shorten(entry.note, 300))}"
         lines.append(line)
-    await message.answer(shorten("\n".join(lines), 4000))
+    await callback.message.answer(shorten("\n".join(lines), 4000))
 
 
 async def on_files(
@@ -182,15 +169,14 @@ async def on_files(
     identity: Identity,
     proposals: ProposalService,
 ) -> None:
-    opened = await opened_card(callback, callback_data, identity, proposals)
-    if opened is None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
         return
-    message, proposal = opened
-    for attachment in await proposals.attachments(proposal.id):
+    for attachment in await proposals.attachments(identity, callback_data.proposal_id):
         if attachment.kind == "photo":
-            await message.answer_photo(attachment.telegram_file_id)
+            await callback.message.answer_photo(attachment.telegram_file_id)
         else:
-            await message.answer_document(attachment.telegram_file_id)
+            await callback.message.answer_document(attachment.telegram_file_id)
 
 
 def create_router() -> Router:

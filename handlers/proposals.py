@@ -165,7 +165,8 @@ async def show_card(
     proposal = await proposals.visible(identity, proposal_id)
     cosigners = len(await proposals.cosigners(proposal_id))
     text = proposal_card(proposal, cosigners, proposals.settings.min_cosigners)
-    markup = card_keyboard(proposal, identity, len(await proposals.attachments(proposal_id)))
+    attachments = await proposals.attachments(identity, proposal_id)
+    markup = card_keyboard(proposal, identity, len(attachments))
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -308,7 +309,7 @@ async def on_finish(
     builder.button(
         text=_("📨 Submit"), callback_data=proposal_cb(ProposalAction.SUBMIT, proposal.id)
     )
-    attachments = len(await proposals.attachments(proposal.id))
+    attachments = len(await proposals.attachments(identity, proposal.id))
     await message.answer(
         _("Preview:")
         + "\n\n"

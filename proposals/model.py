@@ -70,6 +70,24 @@ ACTION_LABELS = {
     "sent_to_officers": N_("not satisfied again: back to the union officers"),
 }
 
+# Steps taken in office (officers, the handling department): every member may see who took
+# them. The other steps are the proposer's and the co-signers' own: the public timeline shows
+# that they happened (so how many co-signed), not who — docs/privacy.md promises counts.
+OFFICIAL_ACTIONS = frozenset(
+    {
+        "review_started",
+        "accepted",
+        "converted",
+        "merged",
+        "declined",
+        "assigned",
+        "clarification_asked",
+        "answered",
+    }
+)
+# What the department and the proposer said to each other stays between them and officers.
+PRIVATE_NOTES = frozenset({"clarification_asked", "clarified"})
+
 REVIEWABLE = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW})
 ASSIGNABLE = frozenset({Status.ACCEPTED, Status.CONVERTED})
 # Co-signing stays open until officers have decided.
@@ -106,6 +124,16 @@ class EventDTO:
     from_status: Status | None
     to_status: Status | None
     note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One step of the timeline as a given reader may see it."""
+
+    at: datetime
+    action: str
+    actor: str | None  # the name, where this reader may see who took the step
+    note: str | None  # None where there is none or this reader may not see it
 
 
 @dataclass(frozen=True, slots=True)

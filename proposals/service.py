@@ -17,6 +17,8 @@ from proposals import notifications as templates
 from proposals.model import (
     ASSIGNABLE,
     COSIGNABLE,
+    OFFICIAL_ACTIONS,
+    PRIVATE_NOTES,
     REVIEWABLE,
     STATUS_LABELS,
     AttachmentDTO,
@@ -25,6 +27,7 @@ from proposals.model import (
     ProposalDTO,
     Rating,
     Status,
+    TimelineEntry,
 )
 from storage.uow import Repositories
 
@@ -66,22 +69,64 @@ class ProposalService:
 
     # -- reading ----------------------------------------------------------------------------------
     async def get(self, proposal_id: int) -> ProposalDTO:
+        """Any proposal, drafts included: for the scheduler and the CLI. People's steps go
+        through visible()."""
         proposal = await self._proposals.get(proposal_id)
         if proposal is None:
-            raise DomainError(N_("This proposal does not exist."))
+            raise _missing()
         return proposal
 
     async def visible(self, actor: Identity, proposal_id: int) -> ProposalDTO:
-        """A proposal as this person may see it: drafts only by their author."""
-        proposal = await self.get(proposal_id)
-        if proposal.status is Status.DRAFT and not _is_proposer(actor, proposal):
-            raise DomainError(N_("This proposal does not exist."))
+        """A proposal as this person may see it: someone else's draft answers exactly like a
+        proposal that does not exist (a forged button learns nothing, not even that it is
+        there). Every step a person takes starts here."""
+        proposal = await self._proposals.get(proposal_id)
+        if proposal is None or (
+            proposal.status is Status.DRAFT and not _is_proposer(actor, proposal)
+        ):
+            raise _missing()
         return proposal
 
-    async def timeline(self, proposal_id: int) -> list[EventDTO]:
-        return await self._proposals.events(proposal_id)
+    async def published(self, proposal_id: int) -> ProposalDTO:
+        """A proposal past its draft, for linking an improvement action to it: never a
+        draft, not even one's own (officers open actions only from submitted proposals)."""
+        proposal = await self._proposals.get(proposal_id)
+        if proposal is None or proposal.status is Status.DRAFT:
+            raise _missing()
+        return proposal
 
-    async def attachments(self, proposal_id: int) -> list[AttachmentDTO]:
+    async def timeline(
+        self, actor: Identity, proposal_id: int
+    ) -> tuple[ProposalDTO, list[TimelineEntry]]:
+        """The steps as this person may see them. Everyone sees every step and the names of
+        officers and handlers; the proposer and officers also see who filed, co-signed and
+        rated; they and the department's handlers see what was said between them."""
+        proposal = await self.visible(actor, proposal_id)
+        events = await self._proposals.events(proposal_id)
+        member = actor.member
+        own = member is not None and member.id == proposal.proposer_id
+        department = (
+            member is not None
+            and actor.has(Role.HANDLER)
+            and member.department == proposal.department
+        )
+        every_name = own or actor.has(Role.OFFICER)
+        every_note = every_name or department
+        names = await self.names(
+            [e.actor_id for e in events if e.actor_id and (every_name or _official(e))]
+        )
+        return proposal, [
+            TimelineEntry(
+                at=event.at,
+                action=event.action,
+                actor=names.get(event.actor_id) if event.actor_id else None,
+                note=event.note if every_note or event.action not in PRIVATE_NOTES else None,
+            )
+            for event in events
+        ]
+
+    async def attachments(self, actor: Identity, proposal_id: int) -> list[AttachmentDTO]:
+        await self.visible(actor, proposal_id)
         return await self._proposals.attachments(proposal_id)
 
     async def cosigners(self, proposal_id: int) -> list[int]:
@@ -137,7 +182,7 @@ class ProposalService:
         return proposal_id
 
     async def _draft(self, actor: Identity, proposal_id: int) -> ProposalDTO:
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         if not _is_proposer(actor, proposal):
             raise PermissionDenied()
         if proposal.status is not Status.DRAFT:
@@ -164,7 +209,7 @@ class ProposalService:
     async def attach(
         self, actor: Identity, proposal_id: int, kind: str, file_id: str, file_name: str | None
     ) -> None:
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         stage = "filing"
         if proposal.status is Status.ASSIGNED:
             self._require_handler(actor, proposal)
@@ -190,9 +235,7 @@ class ProposalService:
     # -- co-signing -------------------------------------------------------------------------------
     async def cosign(self, actor: Identity, proposal_id: int) -> ProposalDTO:
         member = _member(actor)
-        proposal = await self.get(proposal_id)
-        if proposal.status is Status.DRAFT:
-            raise DomainError(N_("This proposal does not exist."))
+        proposal = await self.visible(actor, proposal_id)
         if _is_proposer(actor, proposal):
             raise DomainError(N_("You cannot co-sign your own proposal."))
         if proposal.status not in COSIGNABLE:
@@ -211,7 +254,7 @@ class ProposalService:
     # -- review -----------------------------------------------------------------------------------
     async def take_for_review(self, actor: Identity, proposal_id: int) -> ProposalDTO:
         _require(actor, Role.OFFICER)
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         if proposal.status is Status.SUBMITTED:
             await self._move(
                 actor, proposal, {Status.SUBMITTED}, Status.UNDER_REVIEW, "review_started", None
@@ -235,7 +278,7 @@ class ProposalService:
         if decision not in (Status.ACCEPTED, Status.CONVERTED, Status.MERGED, Status.DECLINED):
             raise DomainError(N_("This button is no longer valid."))
         reason = _text(reason, NOTE_MAX)
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         values: dict[str, object] = {"decision_reason": reason}
         if decision is Status.MERGED:
             target = await self._proposals.get(merge_into or 0)
@@ -253,7 +296,7 @@ class ProposalService:
     ) -> ProposalDTO:
         _require(actor, Role.OFFICER)
         department = _text(department, 64)
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         today = self._today()
         due = due_on or today + timedelta(days=self.settings.answer_days)
         if due < today:
@@ -291,7 +334,7 @@ class ProposalService:
             raise PermissionDenied()
 
     async def ask_clarification(self, actor: Identity, proposal_id: int, question: str) -> None:
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         self._require_handler(actor, proposal)
         if proposal.status is not Status.ASSIGNED:
             raise _now(proposal)
@@ -312,7 +355,7 @@ class ProposalService:
 
     async def clarify(self, actor: Identity, proposal_id: int, reply: str) -> None:
         """The proposer answers a handler's question; relayed to the department."""
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         if not _is_proposer(actor, proposal):
             raise PermissionDenied()
         if proposal.status is not Status.ASSIGNED:
@@ -333,7 +376,7 @@ class ProposalService:
         await self._repos.commit()
 
     async def answer(self, actor: Identity, proposal_id: int, text: str) -> ProposalDTO:
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         self._require_handler(actor, proposal)
         text = _text(text, BODY_MAX)
         await self._move(
@@ -354,7 +397,7 @@ class ProposalService:
     ) -> ProposalDTO:
         """满意/基本满意 close it; the first 不满意 reopens it to the handler, the next goes to
         officers."""
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         if not _is_proposer(actor, proposal):
             raise PermissionDenied()
         comment = _text(comment, NOTE_MAX) if comment else None
@@ -380,7 +423,7 @@ class ProposalService:
 
     async def comment_rating(self, actor: Identity, proposal_id: int, comment: str) -> None:
         """The proposer's words to go with their rating."""
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         if not _is_proposer(actor, proposal):
             raise PermissionDenied()
         if proposal.rating is None:
@@ -525,6 +568,14 @@ def _member(actor: Identity) -> MemberDTO:
 def _require(actor: Identity, role: Role) -> None:
     if not actor.has(role):
         raise PermissionDenied()
+
+
+def _missing() -> DomainError:
+    return DomainError(N_("This proposal does not exist."))
+
+
+def _official(event: EventDTO) -> bool:
+    return event.action in OFFICIAL_ACTIONS
 
 
 def _is_proposer(actor: Identity, proposal: ProposalDTO) -> bool:

@@ -120,3 +120,92 @@ async def test_members_file_suggestions_and_drafts_stay_private(app, database):
     await app.send(C1, "图书馆延长开放")
     assert "不存在" in (await app.press(C2, cb(ProposalAction.VIEW))).text  # a draft
     assert "最多 20000 字" in (await app.send(C1, "字" * 20_001)).text
+
+
+THIRD = TgUser(id=9510)
+
+
+async def test_members_see_how_many_co_signed_but_not_who(app, database):
+    await everyone(app, database)
+    await seed_roster(database, [("M3", "会员壬", "教务处", "")])
+    await register(app, THIRD, "M3", "会员壬")
+    categories = await app.press(PROPOSER, cb(ProposalAction.NEW, 0, "proposal"))
+    await app.press(PROPOSER, categories.button("后勤服务"))
+    await app.send(PROPOSER, "增设教工休息室")
+    received = await app.send(PROPOSER, "每栋教学楼一间。")
+    preview = await app.press(PROPOSER, received.button("完成"))
+    await app.press(PROPOSER, preview.button("提交"))
+    await app.press(C1, cb(ProposalAction.COSIGN))
+    await app.press(C2, cb(ProposalAction.COSIGN))
+    people = ("代表甲", "会员乙", "会员丙")
+
+    card = await app.press(THIRD, cb(ProposalAction.VIEW))
+    assert "附议人数：2" in card.text
+    timeline = await app.press(THIRD, cb(ProposalAction.TIMELINE))
+    steps = timeline.text.splitlines()
+    assert len([s for s in steps if s.endswith("· 附议")]) == 2  # one step each: the count
+    for name in people:
+        assert name not in card.text and name not in timeline.text, name
+    # The proposer and officers see who co-signed.
+    for insider in (PROPOSER, OFFICER):
+        seen = await app.press(insider, cb(ProposalAction.TIMELINE))
+        assert all(name in seen.text for name in people), insider
+
+
+def what_they_see(outcome) -> list[tuple]:
+    """Every request of an answer, without the ids that differ from one update to the next."""
+    return [
+        (type(r).__name__, getattr(r, "text", None), str(getattr(r, "reply_markup", None)))
+        for r in outcome.requests
+    ]
+
+
+async def test_forged_buttons_on_someone_elses_draft_answer_like_a_missing_proposal(app, database):
+    from bot.callbacks import ImprovementAction, ImprovementCB
+
+    await everyone(app, database)
+    categories = await app.press(PROPOSER, cb(ProposalAction.NEW, 0, "proposal"))
+    await app.press(PROPOSER, categories.button("后勤服务"))
+    await app.send(PROPOSER, "秘密草稿标题")
+    await app.send(PROPOSER, "还没想好要不要交的正文")
+    await app.send_file(PROPOSER, "草稿附件.pdf", b"%PDF-1.4")
+    draft, missing = 1, 999
+
+    async def forge(attacker: TgUser, proposal_id: int) -> list[list[tuple]]:
+        """Every proposal button and link an attacker can forge, with the message each
+        state-setting button asks for."""
+        seen = []
+        for action, value in (
+            (ProposalAction.VIEW, ""),
+            (ProposalAction.FINISH, ""),
+            (ProposalAction.SUBMIT, ""),
+            (ProposalAction.COSIGN, ""),
+            (ProposalAction.RATE, "satisfied"),
+            (ProposalAction.TIMELINE, ""),
+            (ProposalAction.FILES, ""),
+        ):
+            seen.append(what_they_see(await app.press(attacker, cb(action, proposal_id, value))))
+        for action, value, texts in (
+            (ProposalAction.REPLY, "", ("补充说明",)),
+            (ProposalAction.DECIDE, "accepted", ("同意",)),
+            (ProposalAction.DECIDE, "merged", ("2", "并案")),
+            (ProposalAction.ASSIGN, "", ("后勤处",)),
+            (ProposalAction.ANSWER, "", ("答复",)),
+            (ProposalAction.ASK, "", ("请说明",)),
+        ):
+            seen.append(what_they_see(await app.press(attacker, cb(action, proposal_id, value))))
+            for text in texts:
+                seen.append(what_they_see(await app.send(attacker, text)))
+            await app.send(attacker, "/start")  # leaves the step, whatever happened
+        improvement = ImprovementCB(action=ImprovementAction.NEW, kind="p", ref_id=proposal_id)
+        seen.append(what_they_see(await app.press(attacker, improvement)))
+        seen.append(what_they_see(await app.send(attacker, f"/start p{proposal_id}")))
+        return seen
+
+    for attacker in (C1, OFFICER):  # a member, and an officer with every proposal power
+        on_draft, on_missing = await forge(attacker, draft), await forge(attacker, missing)
+        assert on_draft == on_missing, attacker
+        assert "秘密草稿标题" not in str(on_draft) and "还没想好" not in str(on_draft)
+    # The proposer's draft is untouched and still theirs.
+    preview = await app.press(PROPOSER, cb(ProposalAction.FINISH, draft))
+    assert "秘密草稿标题" in preview.text and "草稿" not in str(await app.flush_outbox())

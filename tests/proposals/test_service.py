@@ -99,7 +99,8 @@ async def test_full_lifecycle_with_timeline_and_notices(world):
     closed = await service.rate(people["P1"], proposal_id, Rating.SATISFIED, "谢谢")
     assert closed.status is Status.CLOSED and closed.rating is Rating.SATISFIED
 
-    timeline = [e.action for e in await service.timeline(proposal_id)]
+    _proposal, entries = await service.timeline(people["O1"], proposal_id)
+    timeline = [e.action for e in entries]
     assert timeline == [
         "created",
         "submitted",
@@ -114,7 +115,7 @@ async def test_full_lifecycle_with_timeline_and_notices(world):
         "answered",
         "rated",
     ]
-    stages = [(a.stage, a.kind) for a in await service.attachments(proposal_id)]
+    stages = [(a.stage, a.kind) for a in await service.attachments(people["C2"], proposal_id)]
     assert stages == [("filing", "photo"), ("answer", "document")]
     # Proposer (6000) and co-signers (6001, 6002) hear of every step after they joined.
     told = {chat for chat, _ in await notices(repos, "proposal.status")}
@@ -129,8 +130,8 @@ async def test_who_may_do_what(world):
         await service.start(people["C1"], Kind.PROPOSAL, "其他")
     suggestion = await service.start(people["C1"], Kind.SUGGESTION, "其他")
     await service.set_title(people["C1"], suggestion, "建议")
-    with pytest.raises(PermissionDenied):
-        await service.add_text(people["C2"], suggestion, "不是我的草稿")
+    with pytest.raises(DomainError, match="does not exist"):  # not "permission denied":
+        await service.add_text(people["C2"], suggestion, "不是我的草稿")  # that says it exists
     with pytest.raises(DomainError, match="does not exist"):
         await service.cosign(people["C2"], suggestion)  # drafts are invisible to others
     with pytest.raises(DomainError, match="title and a text"):
