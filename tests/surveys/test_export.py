@@ -144,7 +144,7 @@ async def test_anonymous_export_has_department_and_day_only(database):
     await respond(database, survey, [value(5)], department="教务处", day=date(2026, 11, 20))
     await respond(database, survey, [value(3, "years")], day=date(2026, 11, 21))
 
-    items = json.loads(await export(database, survey, "json"))
+    items = json.loads(await export(database, survey, "json", small_group=1))
     assert [list(item)[:2] for item in items] == [["department", "submitted_on"]] * 2
     assert {(i["department"], i["submitted_on"], i["overall"]) for i in items} == {
         ("教务处", "2026-11-20", 5),
@@ -159,6 +159,37 @@ async def test_anonymous_export_has_department_and_day_only(database):
     sheet = load_workbook(io.BytesIO(await export(database, survey, "xlsx"))).active
     assert [c.value for c in sheet[1]][:2] == ["department", "submitted_on"]
     assert not any(str(ids["T01"]) == str(c.value) for row in sheet.iter_rows() for c in row[:2])
+
+
+async def test_anonymous_export_blanks_a_department_fewer_than_k_responses_share(database):
+    survey = await create_survey(database, anonymous=True)
+    for department, count in (("教务处", 5), ("外语学院", 4), (None, 1)):
+        for i in range(count):
+            await respond(database, survey, [value(1 + i % 5)], department=department)
+
+    items = json.loads(await export(database, survey, "json", small_group=5))
+    assert sorted(str(i["department"]) for i in items) == ["None"] * 5 + ["教务处"] * 5
+    rows = list(
+        csv.reader(
+            io.StringIO((await export(database, survey, "csv", small_group=5)).decode("utf-8-sig"))
+        )
+    )
+    assert sorted(row[0] for row in rows[1:]) == [""] * 5 + ["教务处"] * 5
+    sheet = load_workbook(io.BytesIO(await export(database, survey, "xlsx", small_group=5))).active
+    assert (
+        sorted(str(row[0].value) for row in sheet.iter_rows(min_row=2))
+        == ["None"] * 5 + ["教务处"] * 5
+    )
+    # k = 4: the four of 外语学院 are enough.
+    items = json.loads(await export(database, survey, "json", small_group=4))
+    assert [i["department"] for i in items].count("外语学院") == 4
+
+
+async def test_named_export_keeps_every_department(database):
+    # The row names the person anyway: the department hides nobody there.
+    survey = await named_survey(database)
+    items = json.loads(await export(database, survey, "json", small_group=5))
+    assert [(i["name"], i["department"]) for i in items][1] == ("王五", "外语学院")
 
 
 @pytest.mark.parametrize("anonymous", [False, True])
