@@ -39,9 +39,11 @@ from handlers import (
     proposal_work,
     proposals,
     reachability,
+    settings,
     start,
     survey_admin,
     surveys,
+    todo,
 )
 from mailboxes.memory import AnonymousSessions
 from mailboxes.settings import MailboxContext
@@ -122,6 +124,8 @@ def create_dispatcher(
         mailbox.create_router(),
         digest.create_router(),
         improvements.create_router(),
+        todo.create_router(),
+        settings.create_router(),
         fallback.create_router(),  # last: catches what nobody else took
     )
     return dispatcher
@@ -137,6 +141,7 @@ def create_renderers() -> Renderers:
     renderers.register(mydata.RENDERERS)
     renderers.register(digest.RENDERERS)
     renderers.register(improvements.RENDERERS)
+    renderers.register(todo.RENDERERS)
     return renderers
 
 

@@ -269,8 +269,9 @@ class ProposalService:
             raise _now(proposal)
         return proposal
 
-    def default_due(self) -> date:
-        return self._today() + timedelta(days=self.settings.answer_days)
+    def today(self) -> date:
+        """Today in the union's time zone (due dates are days there)."""
+        return self._today()
 
     async def assign(
         self, actor: Identity, proposal_id: int, department: str, due_on: date | None = None
