@@ -31,6 +31,7 @@ from handlers import (
     mailbox,
     mailbox_inbox,
     mailbox_notices,
+    member_picker,
     menu,
     mydata,
     officers,
@@ -113,6 +114,7 @@ def create_dispatcher(
         consent.create_router(),  # before everything a registered member can do
         start.create_router(),
         officers.create_router(),
+        member_picker.create_router(),
         menu.create_router(),
         mydata.create_router(),
         surveys.create_router(),

@@ -126,3 +126,13 @@ class WorkRepository:
             .order_by(ImprovementAction.due_on, ImprovementAction.id)
         )
         return [(row.id, row.problem, row.due_on) for row in rows]
+
+    # -- choosing a member ----------------------------------------------------------------------
+    async def members_in(self, department: str) -> list[tuple[int, str, str]]:
+        """(id, name, employee id) of a department's members, by name."""
+        rows = await self._session.execute(
+            select(Member.id, Member.name, Member.employee_id)
+            .where(Member.department == department)
+            .order_by(Member.name, Member.employee_id)
+        )
+        return [(row.id, row.name, row.employee_id) for row in rows]
