@@ -172,6 +172,12 @@ async def test_department_chosen_by_button_notifies_its_handler(app, database):
     assert "办理期限不能早于今天" in (await app.send(OFFICER, "2000-01-01")).text
     assert await status_of(database, proposal_id) == (Status.ACCEPTED, None, None)
 
+    # Buttons are not trusted: a handler cannot assign, a forged value changes nothing.
+    assert "没有权限" in (await app.press(HANDLER, due.button("+14"))).text
+    forged = due.button("+14").replace(":14-", ":9999-")
+    assert "此按钮已失效" in (await app.press(OFFICER, forged)).text
+    assert await status_of(database, proposal_id) == (Status.ACCEPTED, None, None)
+
     card = await app.press(OFFICER, due.button("+14"))
     assert "后勤处" in card.text
     assert await status_of(database, proposal_id) == (
