@@ -330,6 +330,9 @@ async def test_todo_for_a_handler_shows_only_their_department(app, database, con
     assert [t.split(" ")[0] for t, _d in due.buttons()] == [f"#{ids['due']}"]
     actions = await app.press(HANDLER, screen.button("改进事项"))
     assert actions.buttons()[0][0].startswith(f"#{ids['action']} 食堂排队")
+    assert "增开窗口" in (await app.press(HANDLER, actions.buttons()[0][1])).text
+    opened = await app.press(HANDLER, due.buttons()[0][1])
+    assert "后勤将到期" in opened.text
     # A forged queue button shows only what this handler's own /todo holds.
     forged = await app.press(HANDLER, TodoCB(queue=TodoQueue.REVIEW))
     assert "待审查" not in str(forged.buttons()) and "暂无内容" in forged.text
