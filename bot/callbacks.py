@@ -21,6 +21,8 @@ class MenuAction(StrEnum):
     SURVEY_ADMIN = "sa"
     PROPOSAL_QUEUE = "pq"
     INBOX = "ib"
+    TODO = "td"
+    SETTINGS = "st"
 
 
 class MenuCB(CallbackData, prefix="m1"):
@@ -99,6 +101,8 @@ class ProposalAction(StrEnum):
     QUEUE = "u"  # officers: waiting for review; handlers: their department's
     TIMELINE = "t"
     FILES = "x"
+    DEPARTMENT = "dp"  # value: department token (handlers.departments), "!" appended: confirmed
+    DUE = "dd"  # value: "<days>-<department token>"
 
 
 class ProposalCB(CallbackData, prefix="p1"):
@@ -197,3 +201,30 @@ class ImprovementCB(CallbackData, prefix="ia1"):
     kind: str = ""
     ref_id: int = 0
     ref_key: str = ""
+
+
+class TodoQueue(StrEnum):
+    REVIEW = "r"
+    ASSIGN = "a"
+    DUE = "d"
+    LETTERS = "l"
+    ACTIONS = "x"
+
+
+class TodoCB(CallbackData, prefix="td1"):
+    queue: TodoQueue
+
+
+class NoticeCB(CallbackData, prefix="nt1"):
+    """kind: a todo.notices.NoticeKind value (two letters)."""
+
+    kind: str
+
+
+class MemberPickCB(CallbackData, prefix="mp1"):
+    """Choosing a member whose roles to change: a department (its position in the roster's
+    sorted list: names can be long), then a member by id. member_id 0: the department list."""
+
+    department: int = -1
+    member_id: int = 0
+    page: int = 0

@@ -31,6 +31,7 @@ from handlers import (
     mailbox,
     mailbox_inbox,
     mailbox_notices,
+    member_picker,
     menu,
     mydata,
     officers,
@@ -39,9 +40,11 @@ from handlers import (
     proposal_work,
     proposals,
     reachability,
+    settings,
     start,
     survey_admin,
     surveys,
+    todo,
 )
 from mailboxes.memory import AnonymousSessions
 from mailboxes.settings import MailboxContext
@@ -111,6 +114,7 @@ def create_dispatcher(
         consent.create_router(),  # before everything a registered member can do
         start.create_router(),
         officers.create_router(),
+        member_picker.create_router(),
         menu.create_router(),
         mydata.create_router(),
         surveys.create_router(),
@@ -122,6 +126,8 @@ def create_dispatcher(
         mailbox.create_router(),
         digest.create_router(),
         improvements.create_router(),
+        todo.create_router(),
+        settings.create_router(),
         fallback.create_router(),  # last: catches what nobody else took
     )
     return dispatcher
@@ -137,6 +143,7 @@ def create_renderers() -> Renderers:
     renderers.register(mydata.RENDERERS)
     renderers.register(digest.RENDERERS)
     renderers.register(improvements.RENDERERS)
+    renderers.register(todo.RENDERERS)
     return renderers
 
 

@@ -23,6 +23,7 @@ from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
 from surveys.service import SurveyService
+from todo.service import NoticeSettings, TodoService
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -32,7 +33,7 @@ class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
     Handlers get `repos`, the services (`membership`, `surveys`, `proposals`, `mailbox`,
-    `data_rights`) and `identity` injected.
+    `data_rights`, `todo`, `notice_settings`) and `identity` injected.
     """
 
     def __init__(
@@ -78,12 +79,15 @@ class DatabaseMiddleware(BaseMiddleware):
             user = data.get("event_from_user")
             identity = await membership.identify(user.id) if user is not None else None
             proposals = ProposalService(repos, self._proposal_settings, clock=self._clock)
+            mailbox = MailboxService(repos, self._mailbox, clock=self._clock)
             data.update(
                 repos=repos,
                 membership=membership,
                 surveys=surveys,
                 proposals=proposals,
-                mailbox=MailboxService(repos, self._mailbox, clock=self._clock),
+                mailbox=mailbox,
+                todo=TodoService(repos, self._proposal_settings, mailbox, clock=self._clock),
+                notice_settings=NoticeSettings(repos),
                 data_rights=DataRightsService(repos, self._mailbox.sealer, clock=self._clock),
                 identity=identity,
             )

@@ -24,6 +24,7 @@ from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import unit_of_work
 from surveys.service import SurveyService
+from todo.service import send_held_notices
 
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
@@ -32,6 +33,9 @@ PROPOSAL_SWEEP_MINUTES = 30  # due dates are days: half-hourly is plenty
 # is not the moment the sender wrote.
 MAILBOX_SWEEP_MINUTES = 10
 DIGEST_CHECK_MINUTES = 5  # catch-up: is the due digest sent to everyone?
+# Work notices made within this window reach a person as one message ("3 proposals are
+# waiting for review"); short enough that a proposal reaching review is told promptly.
+NOTICE_SWEEP_SECONDS = 60
 
 
 async def sweep_surveys(config: Config, database: Database) -> dict[str, int]:
@@ -57,6 +61,15 @@ async def sweep_mailbox(database: Database, context: MailboxContext) -> dict[str
         counts = await MailboxService(repos, context).sweep()
     if any(counts.values()):
         logger.info("mailbox sweep: %s", counts)
+    return counts
+
+
+async def sweep_notices(database: Database) -> dict[str, int]:
+    """Held work notices go out, merged per recipient and kind (docs/outbox.md)."""
+    async with unit_of_work(database.sessions) as repos:
+        counts = await send_held_notices(repos, datetime.now(UTC))
+    if any(counts.values()):
+        logger.info("notice sweep: %s", counts)
     return counts
 
 
@@ -129,7 +142,9 @@ def create_scheduler(
 
     def sweep(name: str, job: Callable[[], Awaitable[dict[str, int]]], **every: int) -> None:
         """A repeating, idempotent job, first run at start-up (catch-up); wakes the outbox
-        sender when it queued something."""
+        sender when it queued something. Named (the log says which job ran); runs missed
+        while the bot was busy or down collapse into one (coalesce) and run however late
+        (no misfire grace limit): each run does everything that is due."""
 
         async def run() -> None:
             if any((await job()).values()) and on_enqueued is not None:
@@ -140,6 +155,7 @@ def create_scheduler(
             "interval",
             **every,
             id=name,
+            name=name,
             next_run_time=datetime.now(UTC),
             coalesce=True,
             max_instances=1,
@@ -151,12 +167,14 @@ def create_scheduler(
     sweep("proposals", lambda: sweep_proposals(config, database), minutes=PROPOSAL_SWEEP_MINUTES)
     sweep("mailbox", lambda: sweep_mailbox(database, mailbox), minutes=MAILBOX_SWEEP_MINUTES)
     sweep("actions", lambda: sweep_actions(config, database), minutes=PROPOSAL_SWEEP_MINUTES)
+    sweep("notices", lambda: sweep_notices(database), seconds=NOTICE_SWEEP_SECONDS)
     scheduler.add_job(
         _guarded("retention", lambda: purge_expired(config, database)),
         "cron",
         hour=config.retention.hour,
         minute=30,
         id="retention",
+        name="retention",
         coalesce=True,
         max_instances=1,
         misfire_grace_time=6 * 3600,  # a bot restarted in the morning still purges that day
@@ -192,6 +210,7 @@ def _add_digest_jobs(
         minute=settings.at.minute,
         timezone=settings.tz,
         id="digest",
+        name="digest",
         coalesce=True,
         max_instances=1,
         misfire_grace_time=None,
@@ -201,6 +220,7 @@ def _add_digest_jobs(
         "interval",
         minutes=DIGEST_CHECK_MINUTES,
         id="digest-catch-up",
+        name="digest-catch-up",
         next_run_time=datetime.now(UTC),
         coalesce=True,
         max_instances=1,

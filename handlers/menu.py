@@ -37,6 +37,9 @@ def main_menu_for_roles(roles: frozenset[Role]) -> InlineKeyboardMarkup:
     held = effective_roles(roles)
     if Role.PRINCIPAL in held or Role.SECRETARY in held:
         entries.append((MenuAction.INBOX, _("📥 Mailbox inbox")))
+    if held & {Role.OFFICER, Role.HANDLER, Role.PRINCIPAL, Role.SECRETARY}:
+        # the people who act on things: what waits for them, and which notices they get
+        entries += [(MenuAction.TODO, _("📋 To do")), (MenuAction.SETTINGS, _("⚙️ Notices"))]
     if Role.OFFICER in held or Role.HANDLER in held:
         entries.append((MenuAction.PROPOSAL_QUEUE, _("🗳 Proposals to handle")))
     if Role.OFFICER in held:
@@ -67,7 +70,8 @@ def help_text() -> str:
         "• My data: /mydata shows what the bot holds about you, as a file too, and lets you "
         "ask for it to be deleted.\n"
         "• For recipients and officers: /inbox — the mailbox's letters, /digest — the weekly "
-        "digest, /actions — improvement actions.\n\n"
+        "digest, /actions — improvement actions, /todo — everything waiting for you, "
+        "/settings — which notices you get.\n\n"
         "Commands: /menu — main menu, /lang — language, /help — this help, "
         "/start — register."
     )

@@ -18,11 +18,13 @@ from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRole
 from bot.renderers import Rendered
 from handlers.common import ask_for_text
+from handlers.member_picker import ask_member
 from handlers.menu import main_menu_for_roles
 from members import notifications
 from members.dto import Identity, MemberDTO
 from members.roles import Role
 from members.service import MembershipService
+from storage.uow import Repositories
 
 
 class RoleEditing(StatesGroup):
@@ -120,13 +122,13 @@ async def on_decision(
         )
 
 
-async def on_roles_menu(callback: CallbackQuery, state: FSMContext) -> None:
+async def on_roles_menu(
+    callback: CallbackQuery, state: FSMContext, identity: Identity, repos: Repositories
+) -> None:
     await callback.answer()
-    await state.set_state(RoleEditing.employee_id)
+    await state.set_state(RoleEditing.employee_id)  # a typed employee id still works
     if isinstance(callback.message, Message):
-        await callback.message.answer(
-            _("Send the employee id of the member whose roles to change.")
-        )
+        await ask_member(callback.message, identity, repos)
 
 
 async def on_roles_employee_id(

@@ -116,7 +116,22 @@ def render_overdue(params: Mapping[str, Any]) -> Rendered:
     )
 
 
+def render_review(params: Mapping[str, Any]) -> Rendered:
+    text = "\n".join([_header(params), _("📥 This proposal is ready for review.")])
+    return text, _view_button(params, _("Open"))
+
+
+def render_unhandled(params: Mapping[str, Any]) -> Rendered:
+    line = _(
+        "Assigned to {department} (answer due {due_on}), which has no handlers in the bot: "
+        "nobody there was told. Please follow it up."
+    ).format(department=html.quote(str(params["department"])), due_on=params["due_on"])
+    return "\n".join([_header(params), line]), _view_button(params, _("Open"))
+
+
 RENDERERS = {
+    templates.PROPOSAL_REVIEW: render_review,
+    templates.PROPOSAL_UNHANDLED: render_unhandled,
     templates.PROPOSAL_STATUS: render_status,
     templates.PROPOSAL_ASSIGNED: render_assigned,
     templates.PROPOSAL_CLARIFICATION: render_clarification,

@@ -13,6 +13,8 @@ class Status(StrEnum):
     SENT = "sent"
     UNREACHABLE = "unreachable"  # blocked the bot, deactivated, chat not found: never retried
     FAILED = "failed"  # gave up after retries, or Telegram refused the message itself
+    HELD = "held"  # a work notice waiting for the notice sweep, which may merge it
+    BATCHED = "batched"  # merged into one message with others of its kind (never sent itself)
 
 
 class Kind(StrEnum):

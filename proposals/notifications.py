@@ -9,3 +9,6 @@ PROPOSAL_CLARIFICATION = "proposal.clarification"  # handler's question to the p
 PROPOSAL_CLARIFIED = "proposal.clarified"  # proposer's reply to the handlers: note
 PROPOSAL_DUE_SOON = "proposal.due_soon"  # to handlers: due_on
 PROPOSAL_OVERDUE = "proposal.overdue"  # to officers (level 1) or the chair (level 2): level
+PROPOSAL_REVIEW = "proposal.review"  # to officers: the proposal reached review
+PROPOSAL_UNHANDLED = "proposal.unhandled"  # to officers: assigned to a department without
+# handlers (department, due_on): nobody there is told, so they follow it up

@@ -54,6 +54,12 @@ class ProposalSettings:
         return self._tz
 
 
+@dataclass(frozen=True, slots=True)
+class Department:
+    name: str
+    handlers: int  # registered members with the handler role there
+
+
 class ProposalService:
     def __init__(
         self,
@@ -291,11 +297,35 @@ class ProposalService:
         await self._repos.commit()
         return await self.get(proposal_id)
 
+    async def departments(self) -> list[Department]:
+        """The roster's departments to assign to: those with handlers first."""
+        found = [
+            Department(name, handlers) for name, handlers in await self._repos.work.departments()
+        ]
+        return sorted(found, key=lambda d: (d.handlers == 0, d.name))
+
+    async def assignable(self, actor: Identity, proposal_id: int) -> ProposalDTO:
+        """The proposal, if it can be assigned now; otherwise "this proposal is now …"."""
+        _require(actor, Role.OFFICER)
+        proposal = await self.get(proposal_id)
+        if proposal.status not in ASSIGNABLE:
+            raise _now(proposal)
+        return proposal
+
+    def today(self) -> date:
+        """Today in the union's time zone (due dates are days there)."""
+        return self._today()
+
     async def assign(
         self, actor: Identity, proposal_id: int, department: str, due_on: date | None = None
     ) -> ProposalDTO:
+        """Assign to a department of the roster. Its handlers are told; a department without
+        handlers is told to officers instead, so the proposal does not stall unseen."""
         _require(actor, Role.OFFICER)
         department = _text(department, 64)
+        known = {d.name for d in await self.departments()}
+        if known and department not in known:
+            raise DomainError(N_("There is no department of that name: choose one from the list."))
         proposal = await self.visible(actor, proposal_id)
         today = self._today()
         due = due_on or today + timedelta(days=self.settings.answer_days)
@@ -311,12 +341,17 @@ class ProposalService:
             department=department,
             due_on=due,
         )
-        for member_id, chat_id, locale in await self._proposals.with_role(Role.HANDLER, department):
+        handlers = await self._proposals.with_role(Role.HANDLER, department)
+        template, recipients = templates.PROPOSAL_ASSIGNED, handlers
+        if not handlers:
+            template = templates.PROPOSAL_UNHANDLED
+            recipients = await self._proposals.with_role(Role.OFFICER)
+        for member_id, chat_id, locale in recipients:
             await self._notify(
                 proposal,
                 chat_id,
                 locale,
-                templates.PROPOSAL_ASSIGNED,
+                template,
                 f"assigned:{member_id}",
                 department=department,
                 due_on=due.isoformat(),
@@ -497,6 +532,17 @@ class ProposalService:
             raise _now(current)
         await self._event(proposal.id, action, actor, proposal.status, to, note)
         await self._tell_followers(proposal, to, note)
+        if to is Status.SUBMITTED or action == "sent_to_officers":
+            await self._tell_officers(proposal)
+
+    async def _tell_officers(self, proposal: ProposalDTO) -> None:
+        """A proposal needs review: every officer is told (held and merged by the notice
+        sweep, so a burst of proposals is one message)."""
+        step = len(await self._proposals.events(proposal.id))
+        for member_id, chat_id, locale in await self._proposals.with_role(Role.OFFICER):
+            await self._notify(
+                proposal, chat_id, locale, templates.PROPOSAL_REVIEW, f"review:{step}:{member_id}"
+            )
 
     async def _event(
         self,

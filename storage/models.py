@@ -54,6 +54,18 @@ class MemberRole(Base):
     member: Mapped[Member] = relationship(back_populates="roles")
 
 
+class NoticeMute(Base):
+    """A kind of work notice (e.g. "proposal ready for review") this member chose not to get."""
+
+    __tablename__ = "notice_mutes"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class RegistrationRequest(Base):
     """Someone who is not on the roster (or did not match it) asks officers to let them in."""
 

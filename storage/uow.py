@@ -19,6 +19,7 @@ from storage.repos.retention import RetentionRepository
 from storage.repos.survey_results import SurveyResultsRepository
 from storage.repos.surveys import SurveyRepository
 from storage.repos.updates import ProcessedUpdateRepository
+from storage.repos.work import WorkRepository
 
 
 class DuplicateUpdate(Exception):
@@ -49,6 +50,7 @@ class Repositories:
         self.retention = RetentionRepository(session)
         self.digests = DigestRepository(session)
         self.improvements = ImprovementRepository(session)
+        self.work = WorkRepository(session)
         self._unmarked_update_id = update_id
 
     async def commit(self) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased
 
 from outbox.model import ClaimedMessage, Kind, Media, Notification, Progress, Status
 from storage.base import dialect_insert, utcnow
-from storage.models import Broadcast, Member, OutboxMedia, OutboxMessage
+from storage.models import Broadcast, Member, NoticeMute, OutboxMedia, OutboxMessage
+from todo.notices import BATCHED, NOTICE_BATCH, TEMPLATE_KINDS
 
 CHUNK = 500  # rows per multi-row insert (SQLite allows 32,766 bound values)
 
@@ -38,15 +39,22 @@ class OutboxRepository:
 
     # -- enqueueing -----------------------------------------------------------------------------
     async def enqueue(self, notification: Notification) -> bool:
-        """Queue one message; False if its key was queued before (it is sent once)."""
-        unreachable = await self._session.scalar(
-            select(Member.id).where(
-                Member.telegram_id == notification.chat_id, Member.unreachable_since.is_not(None)
+        """Queue one message; False if its key was queued before (it is sent once) or the
+        recipient muted this kind of notice."""
+        member = (
+            await self._session.execute(
+                select(Member.id, Member.unreachable_since).where(
+                    Member.telegram_id == notification.chat_id
+                )
             )
-        )
+        ).first()
+        kind = TEMPLATE_KINDS.get(notification.template)
+        if member is not None and kind is not None and await self._muted(member.id, kind):
+            return False
+        unreachable = member is not None and member.unreachable_since is not None
         statement = (
             dialect_insert(self._session)(OutboxMessage)
-            .values(self._row(notification, unreachable=unreachable is not None))
+            .values(self._row(notification, unreachable=unreachable))
             .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
         )
         result = await self._session.execute(statement)
@@ -103,12 +111,80 @@ class OutboxRepository:
             "media_id": notification.media_id,
             "broadcast_id": notification.broadcast_id,
             # Known unreachable: recorded (so progress adds up), never sent.
-            "status": Status.UNREACHABLE if unreachable else Status.QUEUED,
+            "status": (
+                Status.UNREACHABLE
+                if unreachable
+                else Status.HELD
+                if notification.template in BATCHED
+                else Status.QUEUED
+            ),
             "last_error": "unreachable when queued" if unreachable else None,
             "attempts": 0,
             "next_attempt_at": utcnow(),
             "created_at": utcnow(),
         }
+
+    async def _muted(self, member_id: int, kind: str) -> bool:
+        found = await self._session.scalar(
+            select(NoticeMute.member_id).where(
+                NoticeMute.member_id == member_id, NoticeMute.kind == kind
+            )
+        )
+        return found is not None
+
+    async def release_held(self, now: datetime) -> int:
+        """The notice sweep: held work notices go out, one message per chat and template.
+
+        A lone notice is queued as it is; several become one NOTICE_BATCH message carrying
+        their params, and are marked BATCHED (their keys stay, so a sweep that made them never
+        makes them again). Run by one scheduler (the leader), inside one transaction.
+        Returns how many messages were queued."""
+        rows = (
+            await self._session.execute(
+                select(
+                    OutboxMessage.id,
+                    OutboxMessage.chat_id,
+                    OutboxMessage.locale,
+                    OutboxMessage.template,
+                    OutboxMessage.params,
+                )
+                .where(OutboxMessage.status == Status.HELD)
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+        groups: dict[tuple[int, str], list[Any]] = {}
+        for row in rows:
+            groups.setdefault((row.chat_id, row.template), []).append(row)
+        released = 0
+        for (chat_id, template), group in groups.items():
+            ids = [row.id for row in group]
+            if len(group) == 1:
+                await self._session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == ids[0], OutboxMessage.status == Status.HELD)
+                    .values(status=Status.QUEUED, next_attempt_at=now)
+                )
+                self.enqueued += 1
+            else:
+                await self._session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids), OutboxMessage.status == Status.HELD)
+                    .values(status=Status.BATCHED, last_error=f"sent within batch of {ids[0]}")
+                )
+                await self.enqueue(
+                    Notification(
+                        key=f"batch:{ids[0]}:{len(ids)}",
+                        chat_id=chat_id,
+                        locale=group[-1].locale,
+                        template=NOTICE_BATCH,
+                        params={
+                            "template": template,
+                            "items": [json.loads(row.params) for row in group],
+                        },
+                    )
+                )
+            released += 1
+        return released
 
     async def add_media(self, filename: str, content: bytes) -> int:
         """Store a file once (by content hash) and return its id."""

@@ -18,6 +18,7 @@ from storage.models import (
     FsmRecord,
     Member,
     MemberRole,
+    NoticeMute,
     OutboxMessage,
     Proposal,
     ProposalCosigner,
@@ -58,6 +59,9 @@ class PersonalDataRepository:
         roles = await self._session.scalars(
             select(MemberRole.role).where(MemberRole.member_id == member_id)
         )
+        muted = await self._session.scalars(
+            select(NoticeMute.kind).where(NoticeMute.member_id == member_id)
+        )
         return {
             "employee_id": member.employee_id,
             "name": member.name,
@@ -68,6 +72,7 @@ class PersonalDataRepository:
             "consent_version": member.consent_version,
             "consented_at": _iso(member.consented_at),
             "registered_at": _iso(member.registered_at),
+            "muted_notices": sorted(muted),  # /settings: kinds of work notice turned off
         }
 
     async def surveys(self, member_id: int) -> list[Row]:

@@ -19,7 +19,7 @@ from storage.models import (
 )
 from storage.models_mailbox import Letter
 
-FINISHED_OUTBOX = ("sent", "unreachable", "failed")
+FINISHED_OUTBOX = ("sent", "unreachable", "failed", "batched")
 
 
 class RetentionRepository:

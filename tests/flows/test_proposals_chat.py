@@ -63,7 +63,11 @@ async def test_file_cosign_review_assign_clarify_answer_rate(app, database):
     accepted = await app.send(OFFICER, "涉及全校教职工，同意立案")
     assignment = await app.press(OFFICER, accepted.button("分派"))
     assert "部门" in assignment.text
-    assigned = await app.send(OFFICER, "后勤处")
+    departments = assignment.buttons(OFFICER.id)
+    assert departments[0][0] == "✅ 后勤处"  # the department with a handler first, marked
+    due_asked = await app.send(OFFICER, "后勤处")  # a typed name that is on the roster
+    assert "后勤处" in due_asked.text and "截止" in due_asked.text
+    assigned = await app.press(OFFICER, due_asked.button("默认"))
     assert "后勤处" in assigned.text
     stale = await app.press(OFFICER, cb(ProposalAction.DECIDE, value="declined"))
     moved = await app.send(OFFICER, "改主意了")  # the reason for an old button

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import ConfigError, parse_config
 from bot.mailbox_setup import create_mailbox_context
+from bot.scheduler import sweep_notices
 from common.errors import DomainError
 from mailboxes.memory import AnonymousSession, AnonymousSessions, SlidingLimit
 from mailboxes.model import Draft, IdentityMode, LetterType
@@ -54,6 +55,7 @@ async def test_unanswered_letters_remind_the_recipients_once(people, database, d
         clock.now += timedelta(hours=2)
         assert (await MailboxService(repos, context, clock=clock).sweep())["reminded"] == 1
         assert (await MailboxService(repos, context, clock=clock).sweep())["reminded"] == 0
+    await sweep_notices(database)  # work notices wait for the notice sweep (docs/outbox.md)
     reminders = (await people.flush_outbox()).sent_to(PRINCIPAL.id)
     assert len(reminders) == 1
     assert f"Letter #{sent.letter_id}" in reminders[0].text and "5 days" in reminders[0].text

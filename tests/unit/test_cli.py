@@ -358,7 +358,15 @@ def test_outbox_status_counts_messages_by_state(cli: Cli, cfg: Path) -> None:
     result = cli("outbox", "status")
     assert result.code == 0
     lines = dict(line.split() for line in result.out.splitlines())
-    assert lines == {"queued": "1", "sending": "0", "sent": "2", "unreachable": "1", "failed": "0"}
+    assert lines == {
+        "queued": "1",
+        "sending": "0",
+        "sent": "2",
+        "unreachable": "1",
+        "failed": "0",
+        "held": "0",  # work notices waiting for the notice sweep (docs/outbox.md)
+        "batched": "0",
+    }
 
 
 def test_survey_import_list_open_close_and_results(cli: Cli, tmp_path: Path) -> None:

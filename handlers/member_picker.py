@@ -1,0 +1,102 @@
+"""Pick a member by buttons (department → person) wherever an officer would type an employee
+id; the typed id stays as a fallback and is checked by the service."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.callbacks import MemberPickCB
+from bot.filters import private_chat
+from bot.middlewares import RequireRole
+from members.dto import Identity
+from members.picker import DepartmentPage, MemberPicker
+from members.roles import Role
+from members.service import MembershipService
+from storage.uow import Repositories
+
+
+def departments_view(departments: list[str]) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for index, name in enumerate(departments):
+        builder.button(text=name, callback_data=MemberPickCB(department=index))
+    builder.adjust(2)
+    text = _("Choose the member's department, or send their employee id.")
+    return text, builder.as_markup()
+
+
+def members_view(found: DepartmentPage) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for member in found.members:
+        builder.row(
+            InlineKeyboardButton(
+                text=f"{member.name} ({member.employee_id})",
+                callback_data=MemberPickCB(department=found.index, member_id=member.id).pack(),
+            )
+        )
+    navigation = []
+    if found.page > 0:
+        navigation.append(
+            InlineKeyboardButton(
+                text="⬅️",
+                callback_data=MemberPickCB(department=found.index, page=found.page - 1).pack(),
+            )
+        )
+    if found.page + 1 < found.pages:
+        navigation.append(
+            InlineKeyboardButton(
+                text="➡️",
+                callback_data=MemberPickCB(department=found.index, page=found.page + 1).pack(),
+            )
+        )
+    if navigation:
+        builder.row(*navigation)
+    builder.row(InlineKeyboardButton(text=_("↩️ Departments"), callback_data=MemberPickCB().pack()))
+    return _("Members of {department}:").format(
+        department=html.quote(found.department)
+    ), builder.as_markup()
+
+
+async def ask_member(message: Message, identity: Identity, repos: Repositories) -> None:
+    """The first screen: the roster's departments as buttons (officers.py calls this)."""
+    text, markup = departments_view(await MemberPicker(repos).departments(identity))
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_pick(
+    callback: CallbackQuery,
+    callback_data: MemberPickCB,
+    identity: Identity,
+    repos: Repositories,
+    membership: MembershipService,
+) -> None:
+    picker = MemberPicker(repos)
+    if callback_data.member_id:
+        # The roles screen belongs to officers.py, which imports this module.
+        from handlers.officers import member_card, roles_keyboard
+
+        member = await membership.get_member(identity, callback_data.member_id)
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.answer(member_card(member), reply_markup=roles_keyboard(member))
+        return
+    if callback_data.department < 0:
+        text, markup = departments_view(await picker.departments(identity))
+    else:
+        text, markup = members_view(
+            await picker.members_of(identity, callback_data.department, callback_data.page)
+        )
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(text, reply_markup=markup)
+
+
+def create_router() -> Router:
+    router = Router(name="member_picker")
+    router.callback_query.filter(private_chat())
+    router.callback_query.middleware(RequireRole(Role.OFFICER))
+    router.callback_query.register(on_pick, MemberPickCB.filter())
+    return router

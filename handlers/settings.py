@@ -1,0 +1,81 @@
+"""/settings: which work notices to get. Each kind that can reach this person, one toggle."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import MenuAction, MenuCB, NoticeCB
+from bot.filters import private_chat
+from bot.middlewares import RequireRegistration
+from members.dto import Identity
+from todo.notices import KIND_LABELS, NoticeKind
+from todo.service import NoticeSettings
+
+
+def settings_view(choices: list[tuple[NoticeKind, bool]]) -> tuple[str, InlineKeyboardMarkup]:
+    if not choices:
+        return _("There are no work notices to set for you."), InlineKeyboardBuilder().as_markup()
+    text = _(
+        "<b>⚙️ Notices</b>\nTap a kind to turn it on or off. 🔔 on, 🔕 muted: muted notices "
+        "are not sent; /todo still shows everything waiting."
+    )
+    builder = InlineKeyboardBuilder()
+    for kind, muted in choices:
+        mark = "🔕" if muted else "🔔"
+        builder.button(text=f"{mark} {_(KIND_LABELS[kind])}", callback_data=NoticeCB(kind=kind))
+    builder.adjust(1)
+    return text, builder.as_markup()
+
+
+async def on_settings(
+    message: Message, identity: Identity, notice_settings: NoticeSettings
+) -> None:
+    text, markup = settings_view(await notice_settings.choices(identity))
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_settings_button(
+    callback: CallbackQuery, identity: Identity, notice_settings: NoticeSettings
+) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        text, markup = settings_view(await notice_settings.choices(identity))
+        await callback.message.answer(text, reply_markup=markup)
+
+
+async def on_toggle(
+    callback: CallbackQuery,
+    callback_data: NoticeCB,
+    identity: Identity,
+    notice_settings: NoticeSettings,
+) -> None:
+    try:
+        kind = NoticeKind(callback_data.kind)
+    except ValueError:
+        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    muted = await notice_settings.toggle(identity, kind)
+    label = _(KIND_LABELS[kind])
+    await callback.answer(
+        (_("Muted: {kind}.") if muted else _("On again: {kind}.")).format(kind=label)
+    )
+    if isinstance(callback.message, Message):
+        text, markup = settings_view(await notice_settings.choices(identity))
+        await callback.message.edit_text(text, reply_markup=markup)
+
+
+def create_router() -> Router:
+    router = Router(name="settings")
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+        observer.middleware(RequireRegistration())
+    router.message.register(on_settings, Command("settings"))
+    router.callback_query.register(
+        on_settings_button, MenuCB.filter(F.action == MenuAction.SETTINGS)
+    )
+    router.callback_query.register(on_toggle, NoticeCB.filter())
+    return router
