@@ -307,7 +307,7 @@ class ProposalService:
     async def assignable(self, actor: Identity, proposal_id: int) -> ProposalDTO:
         """The proposal, if it can be assigned now; otherwise "this proposal is now …"."""
         _require(actor, Role.OFFICER)
-        proposal = await self.get(proposal_id)
+        proposal = await self.visible(actor, proposal_id)
         if proposal.status not in ASSIGNABLE:
             raise _now(proposal)
         return proposal
