@@ -18,7 +18,6 @@ from bot.config import parse_config
 from members.roles import Role
 from members.service import MembershipService
 from storage.models import Member
-from storage.repos.role_audit import RoleAuditRepository
 from storage.uow import unit_of_work
 from tests.conftest import ADMIN, TEST_MAILBOX_KEY, make_config, make_driver, register, seed_roster
 from tests.harness import BotDriver, TgUser
@@ -138,6 +137,8 @@ async def test_admin_grant_is_audited_and_the_boxs_recipients_are_told(app, data
 
 
 def test_audit_repository_can_only_add_and_read() -> None:
+    from storage.repos.role_audit import RoleAuditRepository
+
     public = {name for name in vars(RoleAuditRepository) if not name.startswith("_")}
     assert public == {"record", "list_all"}
 
