@@ -97,3 +97,13 @@ async def test_every_screen_that_shows_a_name_escapes_it(app, database):
     # The box's recipients told that Eve now reads the box.
     await app.press(ADMIN, RoleCB(member_id=eve, role=Role.PRINCIPAL))
     shows_the_name_as_text(Outcome((await app.flush_outbox()).sent_to(PRINCIPAL.id)))
+
+
+async def test_refusals_quote_what_the_person_typed(app, database):
+    await seed_roster(database, ROSTER)
+    await register(app, OFFICER, "O1", "王五")
+    await app.press(OFFICER, MenuCB(action=MenuAction.ROLES))
+    refused = await app.send(OFFICER, '<a href="x">E1')
+    text = refused.text
+    assert "&lt;a" in text and '<a href="x">' not in text
+    assert not links(parse_html(text))
