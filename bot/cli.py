@@ -19,6 +19,7 @@ from bot.cli_data import (
     cmd_retention_run,
 )
 from bot.cli_digest import cmd_actions_export, cmd_digest_preview, cmd_digest_send
+from bot.cli_members import cmd_members_audit, invite_table
 from bot.cli_support import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -85,8 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("file", type=Path)
     listing = members.add_parser("list", help="print members")
     listing.add_argument("--format", choices=("csv", "json"), default="csv")
-    invite = members.add_parser("invite", help="print a one-tap registration link")
-    invite.add_argument("employee_id")
+    invite = members.add_parser("invite", help="print one-tap registration links")
+    invite.add_argument("employee_id", nargs="?", help="one member's link")
+    invite.add_argument(
+        "--all", action="store_true", help="a fresh link for every member not registered yet"
+    )
+    invite.add_argument(
+        "--format", choices=("text", "csv"), default="text", help="csv: employee_id,name,link"
+    )
+    audit = members.add_parser("audit", help="every role change: who, whom, which role, when")
+    audit.add_argument("--format", choices=("csv", "json"), default="csv")
+    audit.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
 
     survey = commands.add_parser("survey", help="survey definitions and lifecycle").add_subparsers(
         dest="survey_command", required=True
@@ -264,12 +274,18 @@ async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
     async def work(database: Database) -> int:
+        from bot.mailbox_setup import mailbox_settings
         from members.service import MembershipService
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            summary = await MembershipService(repos).import_roster(rows)
-        print(f"imported {len(rows)} member(s): {summary.created} new, {summary.updated} updated")
+            # The boxes: recipients hear when the roster makes someone one of them.
+            service = MembershipService(repos, boxes=mailbox_settings(config).boxes)
+            summary = await service.import_roster(rows)
+        print(
+            f"imported {len(rows)} member(s): {summary.created} new, {summary.updated} updated, "
+            f"{summary.role_changes} role change(s) recorded in the audit"
+        )
         return EXIT_OK
 
     return await with_database(config, work)
@@ -289,6 +305,7 @@ async def cmd_members_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def write_members(members: Sequence[object], fmt: str, out: TextIO) -> None:
+    from common.tables import safe_cell
     from members.dto import MemberDTO
     from members.roles import Role
 
@@ -314,27 +331,47 @@ def write_members(members: Sequence[object], fmt: str, out: TextIO) -> None:
         lineterminator="\n",
     )
     writer.writeheader()
-    writer.writerows({**r, "telegram_id": r["telegram_id"] or ""} for r in records)
+    # Spreadsheet-safe: a name starting with = + - @ is not run as a formula (the import
+    # takes the guarding apostrophe off again, so an export can be edited and re-imported).
+    writer.writerows(
+        {key: safe_cell(str(value or "")) for key, value in r.items()} for r in records
+    )
 
 
 async def cmd_members_invite(config: Config, args: argparse.Namespace) -> int:
+    if bool(args.all) == bool(args.employee_id):
+        print("error: give an employee id or --all", file=sys.stderr)
+        return EXIT_USAGE
     username = config.telegram.bot_username or await _fetch_bot_username(config)
+    ttl = timedelta(days=config.registration.invite_ttl_days)
 
     async def work(database: Database) -> int:
         from common.errors import DomainError
-        from members.service import INVITE_PREFIX, MembershipService
+        from members.service import INVITE_PREFIX, Invite, MembershipService
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
+            service = MembershipService(repos)
             try:
-                code = await MembershipService(repos).create_invite(
-                    args.employee_id, timedelta(days=config.registration.invite_ttl_days)
-                )
+                if args.all:
+                    invites = await service.create_invites_for_unlinked(ttl)
+                else:
+                    code = await service.create_invite(args.employee_id, ttl)
+                    invites = [Invite(args.employee_id, "", code)]
             except DomainError as exc:
                 print(f"error: {exc.message_id.format(**exc.params)}", file=sys.stderr)
                 return EXIT_ERROR
-        print(f"https://t.me/{username}?start={INVITE_PREFIX}{code}")
-        print(f"(one use, valid {config.registration.invite_ttl_days} days)", file=sys.stderr)
+        links = [
+            (i.employee_id, i.name, f"https://t.me/{username}?start={INVITE_PREFIX}{i.code}")
+            for i in invites
+        ]
+        if args.format == "csv":
+            sys.stdout.buffer.write(invite_table(links))
+            sys.stdout.flush()
+        else:
+            for employee_id, name, link in links:
+                print(link if not args.all else f"{employee_id}\t{name}\t{link}")
+        print(f"({len(links)} link(s); one use, valid {ttl.days} days)", file=sys.stderr)
         return EXIT_OK
 
     return await with_database(config, work)
@@ -383,6 +420,7 @@ _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], A
     ("members", "list"): cmd_members_list,
     ("members", "invite"): cmd_members_invite,
     ("members", "forget"): cmd_members_forget,
+    ("members", "audit"): cmd_members_audit,
     ("retention", "run"): cmd_retention_run,
     ("outbox", "status"): cmd_outbox_status,
     ("survey", "import"): cmd_survey_import,

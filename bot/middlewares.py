@@ -69,7 +69,13 @@ class DatabaseMiddleware(BaseMiddleware):
             elif await repos.updates.seen(event.update_id):
                 logger.info("update %s was already processed; skipped", event.update_id)
                 return None
-            membership = MembershipService(repos, admins=self._admins, clock=self._clock)
+            membership = MembershipService(
+                repos,
+                admins=self._admins,
+                clock=self._clock,
+                boxes=self._mailbox.settings.boxes,
+                match_by_name=self._config.registration.match_by_name,
+            )
             surveys = SurveyService(
                 repos,
                 timezone=self._config.union.timezone,

@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.text_decorations import html_decoration as html
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -79,6 +80,11 @@ async def on_error(
                 key: _(value) if key in exception.translate else value
                 for key, value in exception.params.items()
             }
+            if update.callback_query is None:  # a message is HTML (an alert is plain text)
+                params = {
+                    key: html.quote(value) if isinstance(value, str) else value
+                    for key, value in params.items()
+                }
             await _tell(bot, update, _(exception.message_id).format(**params))
             return
         # Context without content: update id and type only, never message text (it may be an

@@ -81,7 +81,10 @@ async def on_pick(
         member = await membership.get_member(identity, callback_data.member_id)
         await callback.answer()
         if isinstance(callback.message, Message):
-            await callback.message.answer(member_card(member), reply_markup=roles_keyboard(member))
+            await callback.message.answer(
+                member_card(member),
+                reply_markup=roles_keyboard(member, membership.manageable_roles(identity)),
+            )
         return
     if callback_data.department < 0:
         text, markup = departments_view(await picker.departments(identity))

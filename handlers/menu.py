@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import LanguageCB, MenuAction, MenuCB
 from bot.filters import private_chat
@@ -56,7 +57,7 @@ def main_menu_for_roles(roles: frozenset[Role]) -> InlineKeyboardMarkup:
 
 def menu_text(identity: Identity) -> str:
     name = identity.member.name if identity.member else ""
-    return _("Hello, {name}! What would you like to do?").format(name=name)
+    return _("Hello, {name}! What would you like to do?").format(name=html.quote(name))
 
 
 def help_text() -> str:

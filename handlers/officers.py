@@ -21,9 +21,9 @@ from handlers.common import ask_for_text
 from handlers.member_picker import ask_member
 from handlers.menu import main_menu_for_roles
 from members import notifications
-from members.dto import Identity, MemberDTO
+from members.dto import Identity, MemberDTO, RosterEntry
 from members.roles import Role
-from members.service import MembershipService
+from members.service import MembershipService, is_privileged, roster_from_params
 from storage.uow import Repositories
 
 
@@ -44,19 +44,40 @@ def role_names() -> dict[Role, str]:
     }
 
 
-def approval_text(request_id: int, employee_id: str, name: str) -> str:
-    return _(
-        "<b>Registration request #{id}</b>\n"
-        "Employee id: {employee_id}\nName: {name}\n"
-        "This person is not on the roster or did not match it. Let them in?"
+def approval_text(request_id: int, employee_id: str, name: str, roster: RosterEntry | None) -> str:
+    """The request as an approver sees it: what the person typed and what the row would bring."""
+    text = _(
+        "<b>Registration request #{id}</b>\nEmployee id: {employee_id}\nName given: {name}"
     ).format(id=request_id, employee_id=html.quote(employee_id), name=html.quote(name))
-
-
-def approval_keyboard(request_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Approve"), callback_data=ApprovalCB(request_id=request_id, approve=True)
+    if roster is None:
+        return text + "\n" + _("This employee id is not on the roster. Let them in?")
+    names = role_names()
+    roles = "、".join(names[r] for r in Role if r in roster.roles) or "—"
+    text += "\n" + _(
+        "On the roster: <b>{name}</b>, <b>{department}</b>\nRoles: <b>{roles}</b>"
+    ).format(
+        name=html.quote(roster.name), department=html.quote(roster.department or "—"), roles=roles
     )
+    if roster.linked:
+        return (
+            text
+            + "\n\n"
+            + _(
+                "⚠️ This roster entry is already linked to another Telegram account; its owner was "
+                "told of this attempt. It cannot be approved."
+            )
+        )
+    if is_privileged(roster.roles):
+        text += "\n\n" + _("⚠️ These roles can be approved by an admin only.")
+    return text + "\n" + _("Let them in?")
+
+
+def approval_keyboard(request_id: int, *, can_approve: bool = True) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if can_approve:
+        builder.button(
+            text=_("✅ Approve"), callback_data=ApprovalCB(request_id=request_id, approve=True)
+        )
     builder.button(
         text=_("❌ Reject"), callback_data=ApprovalCB(request_id=request_id, approve=False)
     )
@@ -78,9 +99,12 @@ def member_card(member: MemberDTO) -> str:
     )
 
 
-def roles_keyboard(member: MemberDTO) -> InlineKeyboardMarkup:
+def roles_keyboard(member: MemberDTO, manageable: tuple[Role, ...]) -> InlineKeyboardMarkup:
+    """Only the roles this officer may change: recipient roles and admin are an admin's."""
     builder = InlineKeyboardBuilder()
     for role, name in role_names().items():
+        if role not in manageable:
+            continue
         mark = "☑️" if role in member.roles else "⬜️"
         builder.button(text=f"{mark} {name}", callback_data=RoleCB(member_id=member.id, role=role))
     builder.adjust(2)
@@ -97,10 +121,13 @@ async def on_approvals(
     if not pending:
         await callback.message.answer(_("There are no registration requests waiting."))
         return
-    for request in pending[:20]:
+    for item in pending[:20]:
+        request = item.request
         await callback.message.answer(
-            approval_text(request.id, request.employee_id, request.name),
-            reply_markup=approval_keyboard(request.id),
+            approval_text(request.id, request.employee_id, request.name, item.roster),
+            reply_markup=approval_keyboard(
+                request.id, can_approve=item.roster is None or not item.roster.linked
+            ),
         )
 
 
@@ -116,7 +143,7 @@ async def on_decision(
     await callback.answer(_("Request #{id} {verdict}.").format(id=request.id, verdict=verdict))
     if isinstance(callback.message, Message):
         await callback.message.edit_text(
-            approval_text(request.id, request.employee_id, request.name)
+            approval_text(request.id, request.employee_id, request.name, decision.roster)
             + "\n\n"
             + _("Decision: {verdict}.").format(verdict=verdict)
         )
@@ -136,7 +163,10 @@ async def on_roles_employee_id(
 ) -> None:
     member = await membership.find_member(identity, message.text)
     await state.set_state(None)
-    await message.answer(member_card(member), reply_markup=roles_keyboard(member))
+    await message.answer(
+        member_card(member),
+        reply_markup=roles_keyboard(member, membership.manageable_roles(identity)),
+    )
 
 
 async def on_role_toggle(
@@ -148,14 +178,18 @@ async def on_role_toggle(
     member = await membership.toggle_role(identity, callback_data.member_id, callback_data.role)
     await callback.answer(_("Roles updated."))
     if isinstance(callback.message, Message):
-        await callback.message.edit_text(member_card(member), reply_markup=roles_keyboard(member))
+        await callback.message.edit_text(
+            member_card(member),
+            reply_markup=roles_keyboard(member, membership.manageable_roles(identity)),
+        )
 
 
 def render_registration_request(params: Mapping[str, Any]) -> Rendered:
     request_id = int(params["request_id"])
+    roster = roster_from_params(params.get("roster"))
     return (
-        approval_text(request_id, str(params["employee_id"]), str(params["name"])),
-        approval_keyboard(request_id),
+        approval_text(request_id, str(params["employee_id"]), str(params["name"]), roster),
+        approval_keyboard(request_id, can_approve=roster is None or not roster.linked),
     )
 
 
@@ -176,7 +210,34 @@ def render_registration_rejected(params: Mapping[str, Any]) -> Rendered:
     )
 
 
+def render_registration_attempt(params: Mapping[str, Any]) -> Rendered:
+    return (
+        _(
+            "⚠️ Someone just tried to register in this bot with your employee id "
+            "{employee_id}. Your account stays linked and nothing changed. If this was not you, "
+            "please tell the union office."
+        ).format(employee_id=html.quote(str(params["employee_id"]))),
+        None,
+    )
+
+
+def render_recipient_added(params: Mapping[str, Any]) -> Rendered:
+    return (
+        _(
+            "🔔 <b>{name}</b> ({department}) now also receives the letters of {box}. If you did "
+            "not expect this, please tell the union office."
+        ).format(
+            name=html.quote(str(params["name"])),
+            department=html.quote(str(params["department"]) or "—"),
+            box=html.quote(str(params["box"])),
+        ),
+        None,
+    )
+
+
 RENDERERS = {
+    notifications.REGISTRATION_ATTEMPT: render_registration_attempt,
+    notifications.RECIPIENT_ADDED: render_recipient_added,
     notifications.REGISTRATION_REQUEST: render_registration_request,
     notifications.REGISTRATION_APPROVED: render_registration_approved,
     notifications.REGISTRATION_REJECTED: render_registration_rejected,

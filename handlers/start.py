@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import ConsentCB
 from bot.filters import WithoutText, private_chat
@@ -161,10 +162,19 @@ async def _finish(message: Message, result: RegistrationResult, state: FSMContex
         if result.status == "registered":
             await message.answer(
                 _("Welcome, {name}! You are registered as a member of {department}.").format(
-                    name=result.member.name, department=result.member.department or "—"
+                    name=html.quote(result.member.name),
+                    department=html.quote(result.member.department or "—"),
                 )
             )
         await message.answer(menu_text(identity), reply_markup=main_menu(identity))
+        return
+    if result.status == "throttled":
+        await message.answer(
+            _(
+                "Too many registration attempts from this account. Please try again in "
+                "{minutes} minutes."
+            ).format(minutes=result.retry_minutes)
+        )
         return
     if result.status == "already_pending":
         await message.answer(_("Your registration request is waiting for an officer's decision."))

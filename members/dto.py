@@ -36,6 +36,22 @@ class RegistrationRequestDTO:
 
 
 @dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """What approving a request would link the person to: shown on the approval card."""
+
+    name: str
+    department: str
+    roles: frozenset[Role]
+    linked: bool  # already linked to another Telegram account: approving is refused
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    request: RegistrationRequestDTO
+    roster: RosterEntry | None  # None: no roster row has that employee id
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     """Who sent an update: the linked member (if any) and the roles in force right now."""
 

@@ -5,15 +5,26 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
+from common.tables import FORMULA_START
 from members.roles import Role
 
 # Same limits as registration (members.service) and the members table.
 EMPLOYEE_ID_MAX, NAME_MAX, DEPARTMENT_MAX = 32, 64, 64
+# Every row is held in memory: a college roster is a few thousand rows and well under a
+# megabyte, so anything far bigger is a mistake or an attack.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+# An .xlsx is a zip: refuse one that would unpack to far more than it weighs (a zip bomb)
+# before openpyxl inflates anything.
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024
+MAX_XLSX_RATIO = 100  # per member larger than 1 MB unpacked; real sheets compress ~10-20x
+MAX_XLSX_ENTRIES = 1_000
 
 REQUIRED_COLUMNS = ("employee_id", "name", "department")
 _HEADER_ALIASES = {
@@ -65,6 +76,16 @@ class RosterFormatError(Exception):
 def parse_roster(path: Path) -> tuple[list[RosterRow], list[RosterError]]:
     """Read a .csv or .xlsx roster. Rows are returned only for valid lines."""
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".xlsx"):
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise RosterFormatError(f"{path}: cannot read file ({exc})") from exc
+        if size > MAX_FILE_BYTES:
+            raise RosterFormatError(
+                f"{path}: file is too large ({size / 2**20:.1f} MB; at most "
+                f"{MAX_FILE_BYTES // 2**20} MB); split the roster into several files"
+            )
     if suffix == ".csv":
         try:
             data = path.read_bytes()
@@ -96,27 +117,67 @@ def parse_roster_csv(
         for cells in reader:
             records.append((start, cells))  # a quoted cell may span lines: report where it began
             start = reader.line_num + 1
+            _check_row_count(len(records), source)
     except csv.Error as exc:
         raise RosterFormatError(f"{source}: malformed CSV at line {start}: {exc}") from exc
     return _parse_records(records, source)
 
 
+def _check_row_count(rows: int, source: str) -> None:
+    if rows > MAX_ROWS + 1:  # + the header
+        raise RosterFormatError(
+            f"{source}: more than {MAX_ROWS:,} rows; split the roster into several files"
+        )
+
+
+def check_xlsx_archive(path: Path) -> None:
+    """Refuse a zip that would unpack to far more than it weighs, before anything inflates.
+
+    The sizes are the ones the archive declares; Python's zipfile stops at the declared size
+    (and fails the CRC check), so a lying header cannot inflate more than this allows."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise RosterFormatError(f"{path}: cannot read as .xlsx ({exc})") from exc
+    if len(entries) > MAX_XLSX_ENTRIES:
+        raise RosterFormatError(f"{path}: not a roster workbook ({len(entries):,} parts)")
+    unpacked = sum(entry.file_size for entry in entries)
+    suspicious = any(
+        entry.file_size > 2**20 and entry.file_size > MAX_XLSX_RATIO * max(entry.compress_size, 1)
+        for entry in entries
+    )
+    if unpacked > MAX_XLSX_UNPACKED or suspicious:
+        raise RosterFormatError(
+            f"{path}: refused: the workbook would unpack to {unpacked / 2**20:,.0f} MB "
+            f"(a compressed bomb?); save the roster again or as CSV"
+        )
+
+
 def parse_roster_xlsx(path: Path) -> tuple[list[RosterRow], list[RosterError]]:
+    check_xlsx_archive(path)
     import openpyxl  # lazy: loading openpyxl is slow and CSV imports don't need it
 
+    records: list[tuple[int, list[str]]] = []
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             sheet = workbook.worksheets[0]
-            records = [
-                (number, [_cell_text(value) for value in values])
-                for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
-            ]
+            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1):
+                records.append((number, [_cell_text(value) for value in values]))
+                _check_row_count(len(records), str(path))
         finally:
             workbook.close()
+    except RosterFormatError:
+        raise
     except Exception as exc:  # openpyxl raises many types for corrupt or foreign files
         raise RosterFormatError(f"{path}: cannot read as .xlsx ({exc})") from exc
     return _parse_records(records, str(path))
+
+
+def _unguard(cell: str) -> str:
+    """Take off the apostrophe `members list` puts before = + - @ (spreadsheet safety)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
 
 
 def _cell_text(value: object) -> str:
@@ -134,7 +195,7 @@ def _cell_text(value: object) -> str:
 def _parse_records(
     records: Sequence[tuple[int, Sequence[str]]], source: str
 ) -> tuple[list[RosterRow], list[RosterError]]:
-    filled = [(line, [cell.strip() for cell in cells]) for line, cells in records]
+    filled = [(line, [_unguard(cell.strip()) for cell in cells]) for line, cells in records]
     filled = [(line, cells) for line, cells in filled if any(cells)]
     if not filled:
         raise RosterFormatError(f"{source}: file is empty (expected a header row)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import secrets
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -12,12 +14,20 @@ from typing import Literal
 
 from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
+from mailboxes.settings import Box
 from members import notifications
-from members.dto import Identity, MemberDTO, RegistrationRequestDTO
+from members.dto import (
+    Identity,
+    MemberDTO,
+    PendingRequest,
+    RegistrationRequestDTO,
+    RosterEntry,
+)
 from members.roles import NON_PERSON_TELEGRAM_IDS, Role
 from members.roster import RosterRow
 from outbox.model import Notification
 from storage.repos.registration import APPROVED, REJECTED
+from storage.repos.role_audit import RoleChangeRow
 from storage.uow import Repositories
 
 # Bump when the privacy notice shown at registration changes materially.
@@ -26,6 +36,37 @@ CONSENT_VERSION = 2
 INVITE_PREFIX = "inv_"
 EMPLOYEE_ID_MAX, NAME_MAX = 32, 64
 APPROVER_ROLES = (Role.OFFICER, Role.ADMIN)
+# A roster row holding only these roles is a plain member's; any other role reads other
+# people's words or runs the bot, so it never links by an employee id and a name.
+PLAIN_ROLES = frozenset({Role.MEMBER, Role.REPRESENTATIVE})
+# Roles that read a mailbox whatever the config says; boxes may name more.
+MAILBOX_ROLES = frozenset({Role.PRINCIPAL, Role.SECRETARY})
+# Requests one account may file in the window before it has to wait (wrong ids or names).
+ATTEMPT_LIMIT, ATTEMPT_WINDOW = 3, timedelta(minutes=15)
+
+logger = logging.getLogger(__name__)
+
+
+def is_privileged(roles: Iterable[Role]) -> bool:
+    return bool(set(roles) - PLAIN_ROLES)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who changed a role, for the audit: a member, a configured admin, or the server."""
+
+    kind: Literal["member", "admin", "cli", "roster", "registration", "invite"]
+    member_id: int | None = None
+    telegram_id: int | None = None  # configured admins not on the roster
+
+    @classmethod
+    def of(cls, identity: Identity) -> Actor:
+        if identity.member is not None:
+            return cls("member", member_id=identity.member.id)
+        return cls("admin", telegram_id=identity.telegram_id)
+
+
+CLI, ROSTER = Actor("cli"), Actor("roster")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +79,11 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class RegistrationResult:
-    status: Literal["registered", "pending", "already_pending", "already_registered"]
+    status: Literal["registered", "pending", "already_pending", "already_registered", "throttled"]
     member: MemberDTO | None = None
     request: RegistrationRequestDTO | None = None
     approvers: tuple[Recipient, ...] = ()
+    retry_minutes: int = 0  # throttled: when the account may try again
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +91,7 @@ class Decision:
     request: RegistrationRequestDTO
     approved: bool
     member: MemberDTO | None = None
+    roster: RosterEntry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +99,14 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     employee_ids: list[str] = field(default_factory=list)
+    role_changes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    employee_id: str
+    name: str
+    code: str
 
 
 def normalize_name(name: str) -> str:
@@ -69,11 +120,24 @@ def hash_code(code: str) -> str:
 
 class MembershipService:
     def __init__(
-        self, repos: Repositories, *, admins: Iterable[int] = (), clock: Clock = system_clock
+        self,
+        repos: Repositories,
+        *,
+        admins: Iterable[int] = (),
+        clock: Clock = system_clock,
+        boxes: Sequence[Box] = (),
+        match_by_name: bool = True,
     ) -> None:
         self._repos = repos
         self._admins = frozenset(admins) - NON_PERSON_TELEGRAM_IDS
         self._clock = clock
+        self._boxes = tuple(boxes)
+        self._match_by_name = match_by_name
+        # Who may read letters is decided by these roles: only an admin (or the server) gives
+        # them, so an officer cannot make a second account of theirs a recipient.
+        self._admin_only = frozenset(
+            {Role.ADMIN, *MAILBOX_ROLES, *(role for box in self._boxes for role in box.roles)}
+        )
 
     # -- who is this ------------------------------------------------------------------------
     async def identify(self, telegram_id: int) -> Identity:
@@ -89,7 +153,11 @@ class MembershipService:
     async def register(
         self, telegram_id: int, employee_id: str, name: str, locale: str | None
     ) -> RegistrationResult:
-        """Match the roster and link; otherwise file a request for officers to decide."""
+        """Link a plain member's row on an id + name match; otherwise file a request.
+
+        A row with any role beyond member/representative, a row already linked, and (with
+        match_by_name off) every row need an invite link or an approval instead. The person
+        gets the same answer in every case, so the reply does not tell what the row holds."""
         self._refuse_non_person(telegram_id)
         employee_id, name = validate_employee_id(employee_id), validate_name(name)
         existing = await self._repos.members.get_by_telegram_id(telegram_id)
@@ -98,19 +166,47 @@ class MembershipService:
         pending = await self._repos.registrations.pending_for(telegram_id)
         if pending is not None:
             return RegistrationResult("already_pending", request=pending)
+        now = self._clock()
+        attempts, oldest = await self._repos.registrations.count_since(
+            telegram_id, now - ATTEMPT_WINDOW
+        )
+        if attempts >= ATTEMPT_LIMIT and oldest is not None:
+            # Counts only: no id, name or Telegram id in the log.
+            logger.warning(
+                "registration refused: %d unmatched attempts from one account in %d minutes",
+                attempts,
+                ATTEMPT_WINDOW // timedelta(minutes=1),
+            )
+            wait = (oldest + ATTEMPT_WINDOW - now) / timedelta(minutes=1)
+            return RegistrationResult("throttled", retry_minutes=max(1, math.ceil(wait)))
         member = await self._repos.members.get_by_employee_id(employee_id)
         if (
-            member is not None
+            self._match_by_name
+            and member is not None
             and member.telegram_id is None
+            and not is_privileged(member.roles)
             and normalize_name(member.name) == normalize_name(name)
         ):
-            linked = await self._link(member.id, telegram_id, locale)
+            linked = await self._link(member.id, telegram_id, locale, Actor("registration"))
             await self._repos.commit()
             return RegistrationResult("registered", member=linked)
         request = await self._repos.registrations.create(
-            telegram_id, employee_id, name, locale, CONSENT_VERSION
+            telegram_id, employee_id, name, locale, CONSENT_VERSION, now=now
         )
-        approvers = await self.approvers()
+        roster = _roster_entry(member)
+        if member is not None and member.telegram_id is not None:
+            # Someone else holds this row: its owner hears of the attempt.
+            await self._repos.outbox.enqueue(
+                Notification(
+                    key=f"registration:{request.id}:owner",
+                    chat_id=member.telegram_id,
+                    locale=member.locale,
+                    template=notifications.REGISTRATION_ATTEMPT,
+                    params={"employee_id": member.employee_id},
+                )
+            )
+        privileged = roster is not None and not roster.linked and is_privileged(roster.roles)
+        approvers = await (self.admins() if privileged else self.approvers())
         for approver in approvers:  # same transaction: the request and its notices, or neither
             await self._repos.outbox.enqueue(
                 Notification(
@@ -122,9 +218,12 @@ class MembershipService:
                         "request_id": request.id,
                         "employee_id": request.employee_id,
                         "name": request.name,
+                        "roster": roster_params(roster),
                     },
                 )
             )
+        if attempts + 1 >= ATTEMPT_LIMIT:
+            logger.info("registration: %d unmatched attempts from one account", attempts + 1)
         await self._repos.commit()
         return RegistrationResult("pending", request=request, approvers=approvers)
 
@@ -138,7 +237,7 @@ class MembershipService:
         member_id = await self._repos.invites.redeem(hash_code(code), self._clock())
         if member_id is None:
             raise DomainError(N_("This invitation link is invalid, already used or expired."))
-        member = await self._link(member_id, telegram_id, locale)
+        member = await self._link(member_id, telegram_id, locale, Actor("invite"))
         await self._repos.commit()
         return RegistrationResult("registered", member=member)
 
@@ -152,9 +251,23 @@ class MembershipService:
             recipients.setdefault(admin_id, Recipient(admin_id, None))
         return tuple(r for r in recipients.values() if r.telegram_id is not None)
 
-    async def pending_requests(self, actor: Identity) -> list[RegistrationRequestDTO]:
+    async def admins(self) -> tuple[Recipient, ...]:
+        """Who may approve a request for a privileged row."""
+        admins = await self._repos.members.linked_with_roles([Role.ADMIN])
+        recipients = {m.telegram_id: Recipient(m.telegram_id, m.locale) for m in admins}
+        for admin_id in self._admins:
+            recipients.setdefault(admin_id, Recipient(admin_id, None))
+        return tuple(r for r in recipients.values() if r.telegram_id is not None)
+
+    async def pending_requests(self, actor: Identity) -> list[PendingRequest]:
         self._require(actor, Role.OFFICER)
-        return await self._repos.registrations.list_pending()
+        return [
+            PendingRequest(request, await self._roster_for(request.employee_id))
+            for request in await self._repos.registrations.list_pending()
+        ]
+
+    async def _roster_for(self, employee_id: str) -> RosterEntry | None:
+        return _roster_entry(await self._repos.members.get_by_employee_id(employee_id))
 
     async def decide(self, actor: Identity, request_id: int, approve: bool) -> Decision:
         """An officer approves (links or creates the member) or rejects a request."""
@@ -164,6 +277,10 @@ class MembershipService:
             raise DomainError(N_("This request no longer exists."))
         if request.status != "pending":
             raise DomainError(N_("This request was already handled."))
+        # Judged on the row as it is now: the roster may have changed since the request.
+        roster = await self._roster_for(request.employee_id)
+        if approve and roster is not None and is_privileged(roster.roles):
+            self._require(actor, Role.ADMIN)
         decided_by = actor.member.id if actor.member else None
         if not await self._repos.registrations.decide(
             request_id, APPROVED if approve else REJECTED, decided_by, self._clock()
@@ -171,7 +288,7 @@ class MembershipService:
             raise DomainError(N_("This request was already handled."))
         member = None
         if approve:
-            member = await self._approve(request)
+            member = await self._approve(request, Actor.of(actor))
         await self._repos.outbox.enqueue(
             Notification(
                 key=f"registration:{request.id}:decision",
@@ -184,9 +301,9 @@ class MembershipService:
             )
         )
         await self._repos.commit()
-        return Decision(request=request, approved=approve, member=member)
+        return Decision(request=request, approved=approve, member=member, roster=roster)
 
-    async def _approve(self, request: RegistrationRequestDTO) -> MemberDTO:
+    async def _approve(self, request: RegistrationRequestDTO, actor: Actor) -> MemberDTO:
         if await self._repos.members.get_by_telegram_id(request.telegram_id) is not None:
             raise DomainError(N_("This person is already registered."))
         member = await self._repos.members.get_by_employee_id(request.employee_id)
@@ -199,9 +316,11 @@ class MembershipService:
                 N_("Employee {employee_id} is already linked to another Telegram account."),
                 employee_id=request.employee_id,
             )
-        return await self._link(member.id, request.telegram_id, request.locale)
+        return await self._link(member.id, request.telegram_id, request.locale, actor)
 
-    async def _link(self, member_id: int, telegram_id: int, locale: str | None) -> MemberDTO:
+    async def _link(
+        self, member_id: int, telegram_id: int, locale: str | None, actor: Actor
+    ) -> MemberDTO:
         linked = await self._repos.members.link_telegram(
             member_id,
             telegram_id,
@@ -213,6 +332,9 @@ class MembershipService:
             raise DomainError(N_("This roster entry is already linked to another account."))
         member = await self._repos.members.get(member_id)
         assert member is not None
+        for role in sorted(member.roles):
+            change_id = await self._audit(actor, member.id, role, "linked")
+            await self._tell_box_recipients(member, role, change_id)
         return member
 
     # -- invites ------------------------------------------------------------------------------
@@ -227,9 +349,22 @@ class MembershipService:
             raise DomainError(
                 N_("Employee {employee_id} is already registered."), employee_id=employee_id
             )
-        code = secrets.token_urlsafe(12)  # 96 random bits, 16 characters, deep-link safe
-        await self._repos.invites.create(member.id, hash_code(code), self._clock() + ttl)
+        code = await self._new_invite(member.id, ttl)
         await self._repos.commit()
+        return code
+
+    async def create_invites_for_unlinked(self, ttl: timedelta) -> list[Invite]:
+        """A fresh one-time code for every roster row no account is linked to (one commit)."""
+        invites = [
+            Invite(member.employee_id, member.name, await self._new_invite(member.id, ttl))
+            for member in await self._repos.members.list_unlinked()
+        ]
+        await self._repos.commit()
+        return invites
+
+    async def _new_invite(self, member_id: int, ttl: timedelta) -> str:
+        code = secrets.token_urlsafe(12)  # 96 random bits, 16 characters, deep-link safe
+        await self._repos.invites.create(member_id, hash_code(code), self._clock() + ttl)
         return code
 
     async def set_reachable(self, telegram_id: int, *, reachable: bool) -> None:
@@ -259,30 +394,102 @@ class MembershipService:
             raise DomainError(N_("This member no longer exists."))
         return member
 
+    def manageable_roles(self, actor: Identity) -> tuple[Role, ...]:
+        """The roles this person may grant or revoke in the bot."""
+        if actor.has(Role.ADMIN):
+            return tuple(Role)
+        if actor.has(Role.OFFICER):
+            return tuple(role for role in Role if role not in self._admin_only)
+        return ()
+
     async def toggle_role(self, actor: Identity, member_id: int, role: Role) -> MemberDTO:
-        """Grant or revoke one role. Officers manage roles; only admins grant admin."""
-        self._require(actor, Role.ADMIN if role is Role.ADMIN else Role.OFFICER)
+        """Grant or revoke one role. Officers manage roles; only admins give or take admin
+        and the roles that receive a mailbox's letters. Every change goes to the audit."""
+        self._require(actor, Role.ADMIN if role in self._admin_only else Role.OFFICER)
         member = await self.get_member(actor, member_id)
         if actor.member is not None and actor.member.id == member.id:
             raise DomainError(N_("You cannot change your own roles."))
-        roles = set(member.roles) ^ {role}
-        updated = await self._repos.members.set_roles(member.id, roles)
+        granted = role not in member.roles
+        updated = await self._repos.members.set_roles(member.id, set(member.roles) ^ {role})
+        change_id = await self._audit(
+            Actor.of(actor), member.id, role, "granted" if granted else "revoked"
+        )
+        if granted:
+            await self._tell_box_recipients(updated, role, change_id)
         await self._repos.commit()
         return updated
 
+    async def _audit(self, actor: Actor, member_id: int, role: Role, change: str) -> int:
+        return await self._repos.role_audit.record(
+            changed_at=self._clock(),
+            actor_kind=actor.kind,
+            actor_member_id=actor.member_id,
+            actor_telegram_id=actor.telegram_id,
+            member_id=member_id,
+            role=role.value,
+            change=change,
+        )
+
+    async def _tell_box_recipients(self, member: MemberDTO, role: Role, change_id: int) -> None:
+        """A linked member now receives a box's letters: the box's current recipients hear."""
+        if member.telegram_id is None:
+            return  # not reading anything until linked; linking tells them then
+        for box in self._boxes:
+            if role not in box.roles:
+                continue
+            current = {m.id: m for m in await self._repos.members.linked_with_roles(box.roles)}
+            for telegram_id in box.telegram_ids:
+                configured = await self._repos.members.get_by_telegram_id(telegram_id)
+                if configured is not None:
+                    current[configured.id] = configured
+            current.pop(member.id, None)
+            for recipient in current.values():
+                assert recipient.telegram_id is not None
+                await self._repos.outbox.enqueue(
+                    Notification(
+                        key=f"roles:{change_id}:{box.key}:{recipient.id}",
+                        chat_id=recipient.telegram_id,
+                        locale=recipient.locale,
+                        template=notifications.RECIPIENT_ADDED,
+                        params={
+                            "box": box.name(recipient.locale),
+                            "name": member.name,
+                            "department": member.department,
+                        },
+                    )
+                )
+
+    async def role_audit(self) -> list[RoleChangeRow]:
+        return await self._repos.role_audit.list_all()
+
     # -- roster ---------------------------------------------------------------------------------
     async def import_roster(self, rows: Sequence[RosterRow]) -> ImportSummary:
-        """Upsert by employee id in one transaction: all rows or none."""
-        created = updated = 0
+        """Upsert by employee id in one transaction: all rows or none. Role changes go to the
+        audit as the roster's."""
+        created = updated = changes = 0
         for row in rows:
+            before = await self._repos.members.get_by_employee_id(row.employee_id)
             if await self._repos.members.upsert(
                 row.employee_id, row.name, row.department, row.roles
             ):
                 created += 1
             else:
                 updated += 1
+            old_roles = before.roles if before is not None else frozenset()
+            if before is not None and row.roles is None:
+                continue  # roles kept as they were
+            after = await self._repos.members.get_by_employee_id(row.employee_id)
+            assert after is not None
+            for role in sorted(after.roles ^ old_roles):
+                granted = role in after.roles
+                change_id = await self._audit(
+                    ROSTER, after.id, role, "granted" if granted else "revoked"
+                )
+                changes += 1
+                if granted:
+                    await self._tell_box_recipients(after, role, change_id)
         await self._repos.commit()
-        return ImportSummary(created=created, updated=updated)
+        return ImportSummary(created=created, updated=updated, role_changes=changes)
 
     async def list_members(self) -> list[MemberDTO]:
         return await self._repos.members.list_all()
@@ -297,6 +504,40 @@ class MembershipService:
     def _refuse_non_person(telegram_id: int) -> None:
         if telegram_id in NON_PERSON_TELEGRAM_IDS:
             raise DomainError(N_("This account cannot register."))
+
+
+def _roster_entry(member: MemberDTO | None) -> RosterEntry | None:
+    if member is None:
+        return None
+    return RosterEntry(
+        name=member.name,
+        department=member.department,
+        roles=member.roles,
+        linked=member.telegram_id is not None,
+    )
+
+
+def roster_params(roster: RosterEntry | None) -> dict[str, object] | None:
+    """A roster entry as outbox parameters (JSON)."""
+    if roster is None:
+        return None
+    return {
+        "name": roster.name,
+        "department": roster.department,
+        "roles": sorted(role.value for role in roster.roles),
+        "linked": roster.linked,
+    }
+
+
+def roster_from_params(params: object) -> RosterEntry | None:
+    if not isinstance(params, dict):
+        return None
+    return RosterEntry(
+        name=str(params["name"]),
+        department=str(params["department"]),
+        roles=frozenset(Role(r) for r in params["roles"]),
+        linked=bool(params["linked"]),
+    )
 
 
 def validate_employee_id(value: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Config
@@ -66,10 +67,11 @@ async def seed_personas(database: Database, personas: Sequence[Persona]) -> None
         if not persona.registered:
             continue
         async with unit_of_work(database.sessions) as repos:
-            # No locale: the page's language (Telegram's language_code) decides until /lang.
-            await MembershipService(repos).register(
-                persona.telegram_id, persona.employee_id, persona.name, locale=None
-            )
+            # An invite, as the server would send: a privileged row never links by name. No
+            # locale: the page's language (Telegram's language_code) decides until /lang.
+            service = MembershipService(repos)
+            code = await service.create_invite(persona.employee_id, timedelta(days=1))
+            await service.redeem_invite(persona.telegram_id, code, locale=None)
 
 
 async def seed_demo(database: Database, config: Config, personas: Sequence[Persona]) -> None:

@@ -99,6 +99,27 @@ class InviteCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RoleChange(Base):
+    """Append-only audit of who gave or took which role (the repository never updates or
+    deletes a row). Erasing a member blanks them here (SET NULL); the row stays."""
+
+    __tablename__ = "role_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # member (an officer or admin in the bot), admin (a configured admin not on the roster),
+    # cli, roster (an import), registration (a name match), invite (an invite link)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)  # configured admins only
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    role: Mapped[str] = mapped_column(String(20))
+    # granted, revoked, or linked (an account was linked to a row holding the role)
+    change: Mapped[str] = mapped_column(String(8))
+
+
 class FsmRecord(Base):
     """aiogram FSM state and data, so a half-finished conversation survives a restart."""
 

@@ -16,6 +16,7 @@ from storage.repos.personal_data import PersonalDataRepository
 from storage.repos.proposals import ProposalRepository
 from storage.repos.registration import InviteRepository, RegistrationRepository
 from storage.repos.retention import RetentionRepository
+from storage.repos.role_audit import RoleAuditRepository
 from storage.repos.survey_results import SurveyResultsRepository
 from storage.repos.surveys import SurveyRepository
 from storage.repos.updates import ProcessedUpdateRepository
@@ -40,6 +41,7 @@ class Repositories:
         self.members = MemberRepository(session)
         self.registrations = RegistrationRepository(session)
         self.invites = InviteRepository(session)
+        self.role_audit = RoleAuditRepository(session)
         self.updates = ProcessedUpdateRepository(session)
         self.outbox = OutboxRepository(session)
         self.surveys = SurveyRepository(session)

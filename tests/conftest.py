@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from bot.i18n import create_i18n
 from bot.telegram_transport import TelegramTransport
 from members.roles import Role
 from members.roster import RosterRow
-from members.service import MembershipService
+from members.service import MembershipService, is_privileged
 from outbox.worker import OutboxWorker, SenderSettings
 from storage import migrate
 from storage.database import Database, create_database
@@ -179,7 +180,19 @@ async def seed_roster(database: Database, rows: Iterable[tuple[str, str, str, st
 
 
 async def register(app: BotDriver, user: TgUser, employee_id: str, name: str) -> None:
-    """Walk the whole registration conversation for a roster member."""
+    """Walk the whole registration conversation for a roster member. A row with roles beyond
+    member/representative never links by name: it takes the invite link an admin would send."""
+    database: Database = app.dispatcher["database"]
+    async with unit_of_work(database.sessions) as repos:
+        row = await repos.members.get_by_employee_id(employee_id)
+        code = None
+        if row is not None and is_privileged(row.roles):
+            code = await MembershipService(repos).create_invite(employee_id, timedelta(days=1))
+    if code is not None:
+        await app.send(user, f"/start inv_{code}")
+        outcome = await app.press(user, "c1:1")
+        assert outcome.requests, "registration produced no answer"
+        return
     await app.send(user, "/start")
     await app.press(user, "c1:1")
     await app.send(user, employee_id)

@@ -79,6 +79,15 @@ class MemberRepository:
         )
         return [to_dto(m) for m in members]
 
+    async def list_unlinked(self) -> list[MemberDTO]:
+        """Roster rows no Telegram account is linked to yet."""
+        members = await self._session.scalars(
+            select(Member)
+            .where(Member.telegram_id.is_(None))
+            .order_by(Member.department, Member.employee_id)
+        )
+        return [to_dto(m) for m in members]
+
     async def upsert(
         self, employee_id: str, name: str, department: str, roles: Iterable[Role] | None
     ) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.dto import RegistrationRequestDTO
@@ -36,8 +36,10 @@ class RegistrationRepository:
         name: str,
         locale: str | None,
         consent_version: int,
+        now: datetime | None = None,
     ) -> RegistrationRequestDTO:
         request = RegistrationRequest(
+            **({"created_at": now} if now is not None else {}),
             telegram_id=telegram_id,
             employee_id=employee_id,
             name=name,
@@ -61,6 +63,18 @@ class RegistrationRepository:
             )
         )
         return _to_dto(request) if request else None
+
+    async def count_since(self, telegram_id: int, since: datetime) -> tuple[int, datetime | None]:
+        """Requests one account filed since then, and the oldest one's time."""
+        count, oldest = (
+            await self._session.execute(
+                select(func.count(), func.min(RegistrationRequest.created_at)).where(
+                    RegistrationRequest.telegram_id == telegram_id,
+                    RegistrationRequest.created_at >= since,
+                )
+            )
+        ).one()
+        return int(count), oldest
 
     async def list_pending(self) -> list[RegistrationRequestDTO]:
         requests = await self._session.scalars(
