@@ -41,6 +41,7 @@ from handlers import (
     reachability,
     start,
     survey_admin,
+    survey_drafts,
     surveys,
 )
 from mailboxes.memory import AnonymousSessions
@@ -114,6 +115,7 @@ def create_dispatcher(
         menu.create_router(),
         mydata.create_router(),
         surveys.create_router(),
+        survey_drafts.create_router(),  # before survey_admin: a file asked for may be TOML
         survey_admin.create_router(),
         proposals.create_router(),
         proposal_browse.create_router(),

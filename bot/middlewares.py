@@ -22,6 +22,7 @@ from privacy.service import DataRightsService
 from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
+from surveys.drafts import SurveyDrafts
 from surveys.service import SurveyService
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
-    Handlers get `repos`, the services (`membership`, `surveys`, `proposals`, `mailbox`,
-    `data_rights`) and `identity` injected.
+    Handlers get `repos`, the services (`membership`, `surveys`, `survey_drafts`, `proposals`,
+    `mailbox`, `data_rights`) and `identity` injected.
     """
 
     def __init__(
@@ -82,6 +83,9 @@ class DatabaseMiddleware(BaseMiddleware):
                 repos=repos,
                 membership=membership,
                 surveys=surveys,
+                survey_drafts=SurveyDrafts(
+                    surveys, repos, timezone=self._config.union.timezone, clock=self._clock
+                ),
                 proposals=proposals,
                 mailbox=MailboxService(repos, self._mailbox, clock=self._clock),
                 data_rights=DataRightsService(repos, self._mailbox.sealer, clock=self._clock),

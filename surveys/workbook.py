@@ -202,22 +202,27 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .doc, WPS .et
 _ZIP = b"PK\x03\x04"
 
 
-def check_upload(data: bytes, filename: str) -> None:
-    """Refuse what is not a small .xlsx before anything unpacks it: by size, extension and
-    magic bytes, then by the unpacked size the zip directory announces (zip bombs)."""
-    suffix = PurePath(filename).suffix.lower()
-    if len(data) > MAX_WORKBOOK_BYTES:
+def check_size(size: int) -> None:
+    """Before downloading: a file this large is no survey workbook."""
+    if size > MAX_WORKBOOK_BYTES:
         raise WorkbookError(
             [
                 Problem(
                     N_("The file is {size} MB; a survey workbook may be at most {limit} MB."),
                     {
-                        "size": f"{len(data) / 1024 / 1024:.1f}",
+                        "size": f"{size / 1024 / 1024:.1f}",
                         "limit": MAX_WORKBOOK_BYTES // 1024 // 1024,
                     },
                 )
             ]
         )
+
+
+def check_upload(data: bytes, filename: str) -> None:
+    """Refuse what is not a small .xlsx before anything unpacks it: by size, extension and
+    magic bytes, then by the unpacked size the zip directory announces (zip bombs)."""
+    suffix = PurePath(filename).suffix.lower()
+    check_size(len(data))
     word = N_("This is a Word document, not the survey workbook (.xlsx).")
     old_excel = N_(
         "This is an old-format Excel file (.xls). In Excel or WPS choose Save as → "
