@@ -278,7 +278,7 @@ def _zip(entries: dict[str, bytes]) -> bytes:
         ("通知.docx", _zip({"word/document.xml": b"<w/>"}), "Word document"),
         ("通知.xlsx", _zip({"word/document.xml": b"<w/>"}), "Word document"),
         ("survey.xlsx", b"PK\x03\x04 not really a zip", "damaged"),
-        ("survey.xlsx", "id = 'x'".encode(), "not an Excel"),
+        ("survey.xlsx", b"id = 'x'", "not an Excel"),
     ],
 )
 def test_wrong_files_are_named(filename: str, content: bytes, expected: str) -> None:
