@@ -42,6 +42,8 @@ from handlers import (
     start,
     survey_admin,
     survey_drafts,
+    survey_schedule,
+    survey_try,
     surveys,
 )
 from mailboxes.memory import AnonymousSessions
@@ -116,6 +118,8 @@ def create_dispatcher(
         mydata.create_router(),
         surveys.create_router(),
         survey_drafts.create_router(),  # before survey_admin: a file asked for may be TOML
+        survey_try.create_router(),
+        survey_schedule.create_router(),
         survey_admin.create_router(),
         proposals.create_router(),
         proposal_browse.create_router(),
