@@ -28,10 +28,12 @@ from bot.cli_support import (
     with_database,
 )
 from bot.cli_surveys import (
+    cmd_survey_export_definition,
     cmd_survey_import,
     cmd_survey_list,
     cmd_survey_open_or_close,
     cmd_survey_results,
+    cmd_survey_template,
 )
 from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
 
@@ -101,8 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
     survey = commands.add_parser("survey", help="survey definitions and lifecycle").add_subparsers(
         dest="survey_command", required=True
     )
-    survey_import = survey.add_parser("import", help="validate and store a TOML definition")
+    survey_import = survey.add_parser(
+        "import", help="validate and store a definition: the Excel workbook (.xlsx) or TOML"
+    )
     survey_import.add_argument("file", type=Path)
+    template = survey.add_parser(
+        "template", help="the Excel template with instructions and an example (to stdout)"
+    )
+    template.add_argument("--format", choices=("xlsx", "toml"), default="xlsx")
+    template.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
+    definition = survey.add_parser(
+        "export-definition", help="a survey's definition as a workbook or TOML, to edit"
+    )
+    definition.add_argument("survey_id", metavar="ID")
+    definition.add_argument("--format", choices=("xlsx", "toml"), default="xlsx")
+    definition.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
     survey.add_parser("list", help="list surveys")
     for name, text in (("open", "open and invite the audience"), ("close", "close")):
         survey.add_parser(name, help=text).add_argument("survey_id", metavar="ID")
@@ -428,6 +443,8 @@ _COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], A
     ("survey", "open"): cmd_survey_open_or_close,
     ("survey", "close"): cmd_survey_open_or_close,
     ("survey", "results"): cmd_survey_results,
+    ("survey", "template"): cmd_survey_template,
+    ("survey", "export-definition"): cmd_survey_export_definition,
     ("proposals", "export"): cmd_proposals_export,
     ("mailbox", "export"): cmd_mailbox_export,
     ("digest", "send"): cmd_digest_send,

@@ -1,4 +1,5 @@
-"""CLI commands of the surveys: import a definition, list, open or close, export results.
+"""CLI commands of the surveys: the Excel template, import (TOML or workbook), export of a
+definition, list, open or close, export results.
 None of them imports aiogram."""
 
 from __future__ import annotations
@@ -6,10 +7,14 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from typing import TYPE_CHECKING
 
-from bot.cli_support import EXIT_ERROR, EXIT_OK, with_database
+from bot.cli_support import EXIT_ERROR, EXIT_OK, with_database, write_output
 from bot.config import Config
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from surveys.drafts import SurveyDrafts
 
 
 def _survey_service(config: Config, repos: object) -> object:
@@ -23,10 +28,14 @@ def _survey_service(config: Config, repos: object) -> object:
 
 
 async def cmd_survey_import(config: Config, args: argparse.Namespace) -> int:
+    """A TOML file, or an Excel/WPS workbook (anything not named .toml is checked as one)."""
     from surveys.definition import DefinitionError
+    from surveys.workbook import WorkbookError
 
+    workbook = args.file.suffix.lower() != ".toml"
     try:
-        source = args.file.read_text(encoding="utf-8-sig")
+        content = args.file.read_bytes()
+        source = "" if workbook else content.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: {args.file}: cannot read ({exc})", file=sys.stderr)
         return EXIT_ERROR
@@ -36,17 +45,70 @@ async def cmd_survey_import(config: Config, args: argparse.Namespace) -> int:
 
         async with unit_of_work(database.sessions) as repos:
             try:
-                survey, created = await _survey_service(config, repos).import_definition(
-                    source, str(args.file)
-                )
-            except DefinitionError as exc:
-                for problem in exc.problems:
+                if workbook:
+                    survey, created = await _drafts(config, repos).import_workbook(
+                        content, str(args.file)
+                    )
+                else:
+                    survey, created = await _survey_service(config, repos).import_definition(
+                        source, str(args.file)
+                    )
+            except (DefinitionError, WorkbookError) as exc:
+                problems = exc.render() if isinstance(exc, WorkbookError) else exc.problems
+                for problem in problems:
                     print(problem, file=sys.stderr)
-                print(f"nothing stored: {len(exc.problems)} problem(s)", file=sys.stderr)
+                print(f"nothing stored: {len(problems)} problem(s)", file=sys.stderr)
                 return EXIT_ERROR
         verb = "imported" if created else "updated"
         questions = len(survey.definition.questions)
         print(f"{verb} survey {survey.slug} ({questions} questions, {survey.status})")
+        return EXIT_OK
+
+    return await with_database(config, work)
+
+
+def _drafts(config: Config, repos: object) -> SurveyDrafts:
+    from surveys.drafts import SurveyDrafts
+
+    return SurveyDrafts(
+        _survey_service(config, repos),  # type: ignore[arg-type]
+        repos,  # type: ignore[arg-type]
+        timezone=config.union.timezone,
+    )
+
+
+async def cmd_survey_template(config: Config, args: argparse.Namespace) -> int:
+    """The Excel template (the example survey with instructions), or the example as TOML."""
+    from zoneinfo import ZoneInfo
+
+    from surveys import library
+    from surveys.workbook import definition_workbook
+
+    if args.format == "toml":
+        content = library.template_source(library.EXAMPLE).encode("utf-8")
+    else:
+        tz = ZoneInfo(config.union.timezone)
+        content = definition_workbook(library.template_definition(library.EXAMPLE, tz), tz)
+    write_output(args, content)
+    return EXIT_OK
+
+
+async def cmd_survey_export_definition(config: Config, args: argparse.Namespace) -> int:
+    """A survey's definition as the Excel workbook or as TOML: edit it and import it again."""
+
+    async def work(database: Database) -> int:
+        from common.errors import DomainError
+        from storage.uow import unit_of_work
+
+        async with unit_of_work(database.sessions) as repos:
+            try:
+                content = await _drafts(config, repos).export_definition(
+                    args.survey_id, args.format
+                )
+            except DomainError as exc:
+                print(f"error: {exc.message_id.format(**exc.params)}", file=sys.stderr)
+                return EXIT_ERROR
+        write_output(args, content)
         return EXIT_OK
 
     return await with_database(config, work)

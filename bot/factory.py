@@ -43,6 +43,9 @@ from handlers import (
     settings,
     start,
     survey_admin,
+    survey_drafts,
+    survey_schedule,
+    survey_try,
     surveys,
     todo,
 )
@@ -118,6 +121,9 @@ def create_dispatcher(
         menu.create_router(),
         mydata.create_router(),
         surveys.create_router(),
+        survey_drafts.create_router(),  # before survey_admin: a file asked for may be TOML
+        survey_try.create_router(),
+        survey_schedule.create_router(),
         survey_admin.create_router(),
         proposals.create_router(),
         proposal_browse.create_router(),

@@ -22,6 +22,7 @@ from privacy.service import DataRightsService
 from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
+from surveys.drafts import SurveyDrafts
 from surveys.service import SurveyService
 from todo.service import NoticeSettings, TodoService
 
@@ -32,8 +33,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
-    Handlers get `repos`, the services (`membership`, `surveys`, `proposals`, `mailbox`,
-    `data_rights`, `todo`, `notice_settings`) and `identity` injected.
+    Handlers get `repos`, the services (`membership`, `surveys`, `survey_drafts`, `proposals`,
+    `mailbox`, `data_rights`, `todo`, `notice_settings`) and `identity` injected.
     """
 
     def __init__(
@@ -90,6 +91,9 @@ class DatabaseMiddleware(BaseMiddleware):
                 repos=repos,
                 membership=membership,
                 surveys=surveys,
+                survey_drafts=SurveyDrafts(
+                    surveys, repos, timezone=self._config.union.timezone, clock=self._clock
+                ),
                 proposals=proposals,
                 mailbox=mailbox,
                 todo=TodoService(repos, self._proposal_settings, mailbox, clock=self._clock),

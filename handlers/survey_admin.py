@@ -1,5 +1,5 @@
 """Officers manage surveys in chat: list, open (with live progress), close, results, export,
-and import a definition by sending its TOML file."""
+and import a definition by sending its TOML file (workbooks, templates, drafts: survey_drafts)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import (
+    DraftAction,
+    DraftCB,
     ImprovementAction,
     ImprovementCB,
     MenuAction,
@@ -57,6 +59,14 @@ async def survey_card(survey: SurveyInfo, repos: Repositories) -> tuple[str, Inl
     def button(text: str, action: SurveyAdminAction) -> None:
         builder.button(text=text, callback_data=SurveyAdminCB(action=action, survey_id=survey.id))
 
+    if survey.status == "draft":
+        for text, action in (
+            (_("👀 Try it"), DraftAction.TRY),
+            (_("🗓 Schedule"), DraftAction.SCHEDULE),
+            (_("✏️ Rename"), DraftAction.RENAME),
+            (_("📄 Edit in Excel"), DraftAction.EXCEL),
+        ):
+            builder.button(text=text, callback_data=DraftCB(action=action, survey_id=survey.id))
     if survey.status != "open":
         button(_("🟢 Open and invite"), SurveyAdminAction.OPEN)
     else:
@@ -79,10 +89,18 @@ async def on_list(callback: CallbackQuery, surveys: SurveyService) -> None:
             text=f"{STATUS_NAMES[survey.status]} {survey.definition.title.get(locale)}",
             callback_data=SurveyAdminCB(action=SurveyAdminAction.CARD, survey_id=survey.id),
         )
-    builder.adjust(1)
-    text = _("Surveys. To add or update one, send its TOML file here.")
+    builder.button(text=_("➕ New survey"), callback_data=DraftCB(action=DraftAction.NEW))
+    builder.button(text=_("📄 Template"), callback_data=DraftCB(action=DraftAction.TEMPLATE_FILE))
+    builder.adjust(*([1] * len(all_surveys)), 2)
+    text = _(
+        "Surveys. To add or update one, send its Excel workbook (.xlsx) or TOML file here, "
+        "or start from a template."
+    )
     if not all_surveys:
-        text = _("No surveys yet. Send a survey's TOML file here to add it.")
+        text = _(
+            "No surveys yet. Start from a ready-made survey or the Excel template, or send a "
+            "survey's workbook (.xlsx) or TOML file here."
+        )
     await callback.message.answer(text, reply_markup=builder.as_markup())
 
 
@@ -235,6 +253,12 @@ async def on_definition_file(
         problems = "\n".join(html.quote(p) for p in exc.problems[:20])
         await message.answer(_("Nothing was stored. Problems found:") + f"\n<pre>{problems}</pre>")
         return
+    await reply_imported(message, survey, created, repos)
+
+
+async def reply_imported(
+    message: Message, survey: SurveyInfo, created: bool, repos: Repositories
+) -> None:
     text = _("Survey “{title}” imported.") if created else _("Survey “{title}” updated.")
     card, markup = await survey_card(survey, repos)
     await message.answer(

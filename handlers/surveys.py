@@ -139,14 +139,17 @@ def question_text(survey: SurveyInfo, step: Step) -> str:
     return "\n".join(lines)
 
 
-def question_keyboard(survey: SurveyInfo, step: Step) -> InlineKeyboardMarkup:
+def question_keyboard(
+    survey: SurveyInfo, step: Step, factory: type[SurveyCB] = SurveyCB
+) -> InlineKeyboardMarkup:
+    """`factory`: another prefix for the same buttons (an officer trying a draft)."""
     question = step.question
     assert question is not None
     locale = _locale()
     builder = InlineKeyboardBuilder()
 
     def cb(action: SurveyAction, value: int = 0) -> str:
-        return SurveyCB(
+        return factory(
             action=action, survey_id=survey.id, position=step.position, value=value
         ).pack()
 
@@ -234,20 +237,20 @@ def summary_text(survey: SurveyInfo, answers: list[tuple[Question, Any]]) -> str
 
 
 def summary_keyboard(
-    survey: SurveyInfo, answers: list[tuple[Question, Any]]
+    survey: SurveyInfo, answers: list[tuple[Question, Any]], factory: type[SurveyCB] = SurveyCB
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for question, _stored in answers:
         number = survey.definition.index_of(question.id) + 1
         builder.button(
             text=_("✏️ {number}").format(number=number),
-            callback_data=SurveyCB(action=SurveyAction.EDIT, survey_id=survey.id, position=number),
+            callback_data=factory(action=SurveyAction.EDIT, survey_id=survey.id, position=number),
         )
     builder.adjust(5)
     builder.row(
         InlineKeyboardButton(
             text=_("📨 Submit"),
-            callback_data=SurveyCB(action=SurveyAction.SUBMIT, survey_id=survey.id).pack(),
+            callback_data=factory(action=SurveyAction.SUBMIT, survey_id=survey.id).pack(),
         )
     )
     return builder.as_markup()
@@ -258,11 +261,17 @@ def _truncate(text: str, limit: int = 4000) -> str:
 
 
 def render_step(
-    survey: SurveyInfo, step: Step, draft_answers: list[tuple[Question, Any]]
+    survey: SurveyInfo,
+    step: Step,
+    draft_answers: list[tuple[Question, Any]],
+    factory: type[SurveyCB] = SurveyCB,
 ) -> tuple[str, InlineKeyboardMarkup]:
     if step.is_summary:
-        return summary_text(survey, draft_answers), summary_keyboard(survey, draft_answers)
-    return question_text(survey, step), question_keyboard(survey, step)
+        return (
+            summary_text(survey, draft_answers),
+            summary_keyboard(survey, draft_answers, factory),
+        )
+    return question_text(survey, step), question_keyboard(survey, step, factory)
 
 
 def intro_text(survey: SurveyInfo, state: str) -> str:
@@ -281,14 +290,14 @@ def intro_text(survey: SurveyInfo, state: str) -> str:
     return "\n".join(lines)
 
 
-def intro_keyboard(survey: SurveyInfo, state: str) -> InlineKeyboardMarkup | None:
+def intro_keyboard(
+    survey: SurveyInfo, state: str, factory: type[SurveyCB] = SurveyCB
+) -> InlineKeyboardMarkup | None:
     if state == "done":
         return None
     text = _("▶️ Continue") if state == "started" else _("▶️ Start")
     builder = InlineKeyboardBuilder()
-    builder.button(
-        text=text, callback_data=SurveyCB(action=SurveyAction.START, survey_id=survey.id)
-    )
+    builder.button(text=text, callback_data=factory(action=SurveyAction.START, survey_id=survey.id))
     return builder.as_markup()
 
 

@@ -266,6 +266,11 @@ def _parse_row(
     return RosterRow(line, employee_id, name, department, roles), []
 
 
+def role_from_name(name: str) -> Role | None:
+    """A role named as in a roster's role column (English or Chinese), else None."""
+    return _ROLE_NAMES.get(name.strip().lower())
+
+
 def _parse_roles(cell: str) -> tuple[frozenset[Role] | None, list[str]]:
     """Roles in a cell plus one message per unknown name; None when the cell names none."""
     roles: set[Role] = set()

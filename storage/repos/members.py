@@ -88,6 +88,17 @@ class MemberRepository:
         )
         return [to_dto(m) for m in members]
 
+    async def departments(self) -> list[str]:
+        rows = await self._session.scalars(
+            select(Member.department).where(Member.department != "").distinct()
+        )
+        return sorted(rows)
+
+    async def roles_held(self) -> list[Role]:
+        """Roles at least one member holds, in the enum's order."""
+        held = set(await self._session.scalars(select(MemberRole.role).distinct()))
+        return [role for role in Role if role.value in held]
+
     async def upsert(
         self, employee_id: str, name: str, department: str, roles: Iterable[Role] | None
     ) -> bool:

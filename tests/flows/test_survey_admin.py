@@ -67,7 +67,8 @@ async def test_a_broken_definition_is_explained_and_nothing_is_stored(app, datab
     broken = EXAMPLE.replace(b'show_if = "overall <= 2"', b'show_if = "overal <= 2"')
     answer = await app.send_file(OFFICER, "service.toml", broken)
     assert "没有保存" in answer.text and "overal" in answer.text and "service.toml:" in answer.text
-    assert "没有看懂" in (await app.send_file(OFFICER, "roster.xlsx", b"PK")).text
+    assert "不是 Excel 工作簿" in (await app.send_file(OFFICER, "roster.xlsx", b"PK")).text
+    assert "没有看懂" in (await app.send_file(OFFICER, "roster.pdf", b"%PDF")).text
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Survey)) == 0
 

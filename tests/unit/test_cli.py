@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -22,6 +23,7 @@ from bot.cli import main
 from storage import migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_TZ = ZoneInfo("Asia/Shanghai")
 INVITE_LINK = re.compile(r"https://t\.me/unionvoice_test_bot\?start=inv_([A-Za-z0-9_-]{16})")
 
 
@@ -329,10 +331,26 @@ assert not loaded, loaded
 """
 
 
-@pytest.mark.parametrize("command", [["members", "list"], ["members", "import"], ["db", "upgrade"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["members", "list"],
+        ["members", "import"],
+        ["db", "upgrade"],
+        ["survey", "template", "--format", "xlsx", "--output", "{tmp}/t.xlsx"],
+        ["survey", "import", "{tmp}/t.xlsx"],
+    ],
+)
 def test_offline_commands_do_not_import_aiogram(cfg: Path, tmp_path: Path, command) -> None:
-    if command[-1] == "import":
+    if command[:2] == ["members", "import"]:
         command = [*command, str(roster(tmp_path, "工号,姓名,部门\n1001,张三,教务处\n"))]
+    if command[:2] == ["survey", "import"]:
+        from surveys import library
+        from surveys.workbook import definition_workbook
+
+        definition = library.template_definition(library.EXAMPLE)
+        (tmp_path / "t.xlsx").write_bytes(definition_workbook(definition, _TZ))
+    command = [part.replace("{tmp}", str(tmp_path)) for part in command]
     process = subprocess.run(
         [sys.executable, "-c", _NO_AIOGRAM, str(cfg), *command],
         cwd=PROJECT_ROOT,
@@ -390,3 +408,47 @@ def test_survey_import_list_open_close_and_results(cli: Cli, tmp_path: Path) -> 
     failed = cli("survey", "import", broken)
     assert failed.code == 1 and "show_if may refer only to earlier questions" in failed.err
     assert "nothing stored" in failed.err
+
+
+def test_survey_template_import_and_export_definition_round_trip(cli: Cli, tmp_path: Path) -> None:
+    from surveys.workbook import QUESTIONS_SHEET
+
+    template = subprocess.run(  # binary on stdout, as `… > survey.xlsx` would save it
+        [
+            *(sys.executable, "-m", "bot.cli", "--config", str(tmp_path / "config.toml")),
+            *("survey", "template", "--format", "xlsx"),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert template.returncode == 0, template.stderr
+    workbook = tmp_path / "survey.xlsx"
+    workbook.write_bytes(template.stdout)
+    imported = cli("survey", "import", workbook)
+    assert (
+        imported.code == 0 and "imported survey example-2026 (6 questions, draft)" in imported.out
+    )
+
+    exported = tmp_path / "exported.xlsx"
+    assert cli("survey", "export-definition", "example-2026", "--output", exported).code == 0
+    original, again = openpyxl.load_workbook(workbook), openpyxl.load_workbook(exported)
+    for before, after in zip(original.worksheets, again.worksheets, strict=True):
+        assert [[c.value for c in r] for r in before.iter_rows()] == [
+            [c.value for c in r] for r in after.iter_rows()
+        ]
+    toml = cli("survey", "export-definition", "example-2026", "--format", "toml")
+    assert tomllib.loads(toml.out)["id"] == "example-2026"
+
+    broken = openpyxl.load_workbook(workbook)
+    broken.worksheets[1]["B3"] = "问答题?"
+    broken.save(tmp_path / "broken.xlsx")
+    failed = cli("survey", "import", tmp_path / "broken.xlsx")
+    assert failed.code == 1 and "nothing stored: 1 problem(s)" in failed.err
+    assert f"Sheet “{QUESTIONS_SHEET}”, row 3, column B (题型/type): Unknown question type" in (
+        failed.err
+    )
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
+    old = cli("survey", "import", tmp_path / "old.xls")
+    assert old.code == 1 and "old-format Excel file (.xls)" in old.err
+    assert cli("survey", "export-definition", "nope").code == 1

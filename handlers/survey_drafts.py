@@ -1,0 +1,287 @@
+"""Officers make surveys without a text editor: /newsurvey from a ready-made survey or a file,
+the Excel template, rename, edit in Excel. Trying a draft: survey_try; scheduling: survey_schedule.
+"""
+
+from __future__ import annotations
+
+import io
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.callbacks import DraftAction, DraftCB
+from bot.filters import DocumentWithSuffix, WithoutText, private_chat
+from bot.middlewares import RequireRole
+from handlers.common import ask_for_text, register_actions
+from handlers.survey_admin import on_definition_file, reply_imported, survey_card
+from members.dto import Identity
+from members.roles import Role
+from storage.uow import Repositories
+from surveys import library
+from surveys.definition import DefinitionError
+from surveys.drafts import SurveyDrafts
+from surveys.service import SurveyService
+from surveys.workbook import WorkbookError, check_size
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+class DraftStates(StatesGroup):
+    file = State()  # waiting for a workbook or TOML file
+    rename = State()
+    opens = State()  # a typed opening time is welcome
+    closes = State()
+    scheduling = State()  # buttons only
+    trying = State()
+
+
+class AnyDocument(Filter):
+    async def __call__(self, message: Message) -> bool:
+        return message.document is not None
+
+
+def officers_router(name: str) -> Router:
+    """A router of officers' private-chat screens (checked on every message and press)."""
+    router = Router(name=name)
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+        observer.middleware(RequireRole(Role.OFFICER))
+    return router
+
+
+def locale() -> str:
+    return get_i18n().current_locale
+
+
+async def answer(callback: CallbackQuery) -> Message | None:
+    """Acknowledge the press; the message to answer under, if Telegram still has it."""
+    await callback.answer()
+    return callback.message if isinstance(callback.message, Message) else None
+
+
+# -- new survey: template or file -------------------------------------------------------------
+
+
+def new_survey_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("📚 From a template"), callback_data=DraftCB(action=DraftAction.TEMPLATES)
+    )
+    builder.button(text=_("📎 From a file"), callback_data=DraftCB(action=DraftAction.FROM_FILE))
+    builder.button(
+        text=_("📄 Blank Excel template"), callback_data=DraftCB(action=DraftAction.TEMPLATE_FILE)
+    )
+    builder.adjust(2, 1)
+    return builder.as_markup()
+
+
+def new_survey_text() -> str:
+    return _(
+        "New survey: start from one of the union's ready-made surveys, or from your own file "
+        "(the Excel template filled in, or TOML)."
+    )
+
+
+async def on_new_command(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(new_survey_text(), reply_markup=new_survey_keyboard())
+
+
+async def on_new(callback: CallbackQuery, state: FSMContext) -> None:
+    message = await answer(callback)
+    if message is not None:
+        await state.clear()
+        await message.answer(new_survey_text(), reply_markup=new_survey_keyboard())
+
+
+async def on_templates(callback: CallbackQuery, survey_drafts: SurveyDrafts) -> None:
+    message = await answer(callback)
+    if message is None:
+        return
+    builder = InlineKeyboardBuilder()
+    for index, name in enumerate(library.TEMPLATES):
+        definition = library.template_definition(name, survey_drafts.timezone)
+        builder.button(
+            text=definition.title.get(locale()),
+            callback_data=DraftCB(action=DraftAction.PICK, value=index),
+        )
+    builder.adjust(1)
+    await message.answer(
+        _("Ready-made union surveys. Each becomes a draft you can rename, edit and try first:"),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def on_pick(
+    callback: CallbackQuery,
+    callback_data: DraftCB,
+    survey_drafts: SurveyDrafts,
+    identity: Identity,
+    repos: Repositories,
+) -> None:
+    if not 0 <= callback_data.value < len(library.TEMPLATES):
+        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    survey = await survey_drafts.from_template(
+        library.TEMPLATES[callback_data.value], actor=identity
+    )
+    message = await answer(callback)
+    if message is not None:
+        title = html.quote(survey.definition.title.get(locale()))
+        card, markup = await survey_card(survey, repos)
+        await message.answer(
+            _("Draft “{title}” created from the template.").format(title=title) + "\n\n" + card,
+            reply_markup=markup,
+        )
+
+
+async def on_from_file(callback: CallbackQuery, state: FSMContext) -> None:
+    message = await answer(callback)
+    if message is not None:
+        await state.set_state(DraftStates.file)
+        await message.answer(
+            _(
+                "Send the survey file here: the Excel template filled in (.xlsx, from Excel "
+                "or WPS), or a TOML file. 📄 Template gives you the workbook to fill in."
+            )
+        )
+
+
+async def on_template_file(callback: CallbackQuery, survey_drafts: SurveyDrafts) -> None:
+    message = await answer(callback)
+    if message is not None:
+        await message.answer_document(
+            BufferedInputFile(survey_drafts.template_workbook(), "survey-template.xlsx"),
+            caption=_(
+                "The survey template: settings on the first sheet, one question per row on "
+                "the second, instructions on the third. Edit the example, then send the file "
+                "back here."
+            ),
+        )
+
+
+async def show_problems(message: Message, problems: list[str]) -> None:
+    shown = "\n".join(html.quote(p) for p in problems[:MAX_PROBLEMS_SHOWN])
+    more = len(problems) - MAX_PROBLEMS_SHOWN
+    if more > 0:
+        shown += "\n" + html.quote(_("… and {count} more.").format(count=more))
+    await message.answer(_("Nothing was stored. Problems found:") + f"\n<pre>{shown}</pre>")
+
+
+async def on_file(
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    surveys: SurveyService,
+    survey_drafts: SurveyDrafts,
+    repos: Repositories,
+) -> None:
+    """A workbook (or, when one was asked for, any file: a wrong one is named as such)."""
+    document = message.document
+    assert document is not None
+    name = document.file_name or "survey.xlsx"
+    if name.lower().endswith(".toml"):
+        await state.clear()
+        await on_definition_file(message, bot, surveys, repos)
+        return
+    try:
+        check_size(document.file_size or 0)  # before downloading anything
+        buffer = io.BytesIO()
+        await bot.download(document, destination=buffer)
+        survey, created = await survey_drafts.import_workbook(buffer.getvalue(), name)
+    except WorkbookError as exc:
+        await show_problems(message, exc.render(_))
+        return
+    except DefinitionError as exc:  # the update would orphan answers already given
+        await show_problems(message, exc.problems)
+        return
+    await state.clear()
+    await reply_imported(message, survey, created, repos)
+
+
+async def on_not_a_file(message: Message) -> None:
+    await message.answer(_("Please send the survey file (.xlsx or .toml) as a document."))
+
+
+# -- a draft: rename, Excel --------------------------------------------------------------------
+
+
+async def on_rename(
+    callback: CallbackQuery, callback_data: DraftCB, state: FSMContext, surveys: SurveyService
+) -> None:
+    survey = await surveys.get(callback_data.survey_id)
+    message = await answer(callback)
+    if message is not None:
+        await state.set_state(DraftStates.rename)
+        await state.update_data(survey_id=survey.id)
+        await message.answer(
+            _("Send the new title of “{title}”.").format(
+                title=html.quote(survey.definition.title.get(locale()))
+            )
+        )
+
+
+async def on_rename_text(
+    message: Message,
+    state: FSMContext,
+    survey_drafts: SurveyDrafts,
+    identity: Identity,
+    repos: Repositories,
+) -> None:
+    survey_id = (await state.get_data()).get("survey_id")
+    await state.clear()
+    if not isinstance(survey_id, int):
+        return
+    survey = await survey_drafts.rename(survey_id, message.text or "", actor=identity)
+    card, markup = await survey_card(survey, repos)
+    await message.answer(_("Renamed.") + "\n\n" + card, reply_markup=markup)
+
+
+async def on_excel(
+    callback: CallbackQuery,
+    callback_data: DraftCB,
+    surveys: SurveyService,
+    survey_drafts: SurveyDrafts,
+) -> None:
+    survey = await surveys.get(callback_data.survey_id)
+    message = await answer(callback)
+    if message is not None:
+        content = await survey_drafts.export_definition(survey.slug, "xlsx")
+        await message.answer_document(
+            BufferedInputFile(content, f"{survey.slug}.xlsx"),
+            caption=_(
+                "Edit it in Excel or WPS and send it back here: the draft is updated "
+                "(keep the id on the first sheet)."
+            ),
+        )
+
+
+def create_router() -> Router:
+    router = officers_router("survey_drafts")
+    router.message.register(on_new_command, Command("newsurvey"))
+    register_actions(
+        router,
+        DraftCB,
+        {
+            DraftAction.NEW: on_new,
+            DraftAction.TEMPLATES: on_templates,
+            DraftAction.PICK: on_pick,
+            DraftAction.FROM_FILE: on_from_file,
+            DraftAction.TEMPLATE_FILE: on_template_file,
+            DraftAction.RENAME: on_rename,
+            DraftAction.EXCEL: on_excel,
+        },
+    )
+    router.message.register(on_file, StateFilter(DraftStates.file), AnyDocument())
+    router.message.register(on_not_a_file, StateFilter(DraftStates.file))
+    router.message.register(on_file, StateFilter(None), DocumentWithSuffix(".xlsx"))
+    router.message.register(ask_for_text, StateFilter(DraftStates.rename), WithoutText())
+    router.message.register(on_rename_text, StateFilter(DraftStates.rename))
+    return router

@@ -1,0 +1,404 @@
+"""🗓 Scheduling a draft in chat: opening and closing times (buttons, or typed in the union's
+time zone), reminders, the audience (roles or departments of the roster, as buttons), and a
+one-screen summary before the officer confirms. Buttons carry indices, never names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.callbacks import DraftAction, DraftCB, ScheduleAction, ScheduleCB
+from bot.filters import WithoutText
+from handlers.common import ask_for_text
+from handlers.officers import role_names
+from handlers.survey_admin import survey_card
+from handlers.survey_drafts import DraftStates, answer, locale, officers_router
+from members.dto import Identity
+from members.roles import Role
+from storage.uow import Repositories
+from surveys import schedule
+from surveys.drafts import SurveyDrafts
+from surveys.service import SurveyInfo, SurveyService
+
+
+def _weekday(moment: datetime) -> str:
+    names = (
+        _("Monday"),
+        _("Tuesday"),
+        _("Wednesday"),
+        _("Thursday"),
+        _("Friday"),
+        _("Saturday"),
+        _("Sunday"),
+    )
+    return names[moment.weekday()]
+
+
+def _when(moment: datetime, drafts: SurveyDrafts) -> str:
+    local = moment.astimezone(drafts.timezone)
+    return f"{_weekday(local)} {local:%Y-%m-%d %H:%M}"
+
+
+def _cancel_row(builder: InlineKeyboardBuilder, survey_id: int) -> None:
+    builder.button(
+        text=_("✖️ Cancel"),
+        callback_data=ScheduleCB(action=ScheduleAction.CANCEL, survey_id=survey_id),
+    )
+
+
+async def _plan(state: FSMContext, survey_id: int) -> dict[str, Any] | None:
+    data = await state.get_data()
+    plan = data.get("plan")
+    if not isinstance(plan, dict) or plan.get("survey_id") != survey_id:
+        return None
+    return plan
+
+
+async def on_schedule(
+    callback: CallbackQuery,
+    callback_data: DraftCB,
+    state: FSMContext,
+    surveys: SurveyService,
+    survey_drafts: SurveyDrafts,
+) -> None:
+    survey = await surveys.get(callback_data.survey_id)
+    message = await answer(callback)
+    if message is None:
+        return
+    if survey.status != "draft":
+        await message.answer(_("Only a draft can be changed here."))
+        return
+    await state.set_state(DraftStates.opens)
+    await state.set_data({"plan": {"survey_id": survey.id, "audience": []}})
+    await _ask_opens(message, survey, survey_drafts)
+
+
+async def _ask_opens(message: Message, survey: SurveyInfo, drafts: SurveyDrafts) -> None:
+    now = drafts.now()
+    builder = InlineKeyboardBuilder()
+    for value, text in (
+        (0, _("▶️ Now")),
+        (1, _("Tomorrow 08:00")),
+        (2, _("Next Monday 08:00")),
+    ):
+        builder.button(
+            text=text,
+            callback_data=ScheduleCB(action=ScheduleAction.OPENS, survey_id=survey.id, value=value),
+        )
+    _cancel_row(builder, survey.id)
+    builder.adjust(1, 2, 1)
+    example = schedule.next_monday_morning(now, drafts.timezone)
+    await message.answer(
+        _("🗓 When should “{title}” open?\nOr type a time ({zone}), for example {example}.").format(
+            title=html.quote(survey.definition.title.get(locale())),
+            zone=drafts.timezone.key,
+            example=f"{example:%Y-%m-%d %H:%M}",
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def _ask_closes(message: Message, survey_id: int, drafts: SurveyDrafts) -> None:
+    builder = InlineKeyboardBuilder()
+    for days, text in zip(
+        schedule.CLOSING_DAYS, (_("In 3 days"), _("In a week"), _("In two weeks")), strict=True
+    ):
+        builder.button(
+            text=text,
+            callback_data=ScheduleCB(action=ScheduleAction.CLOSES, survey_id=survey_id, value=days),
+        )
+    builder.button(
+        text=_("No closing time"),
+        callback_data=ScheduleCB(action=ScheduleAction.CLOSES, survey_id=survey_id, value=0),
+    )
+    _cancel_row(builder, survey_id)
+    builder.adjust(3, 1, 1)
+    await message.answer(
+        _(
+            "When should it close? (at 18:00 after the days chosen)\n"
+            "Or type a time ({zone}), for example 12-14 18:00."
+        ).format(zone=drafts.timezone.key),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def _ask_reminders(message: Message, survey_id: int) -> None:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("⏰ 1 day and 3 hours before closing"),
+        callback_data=ScheduleCB(action=ScheduleAction.REMINDERS, survey_id=survey_id, value=1),
+    )
+    builder.button(
+        text=_("🔕 No reminders"),
+        callback_data=ScheduleCB(action=ScheduleAction.REMINDERS, survey_id=survey_id, value=0),
+    )
+    _cancel_row(builder, survey_id)
+    builder.adjust(1)
+    await message.answer(_("Remind those who have not finished?"), reply_markup=builder.as_markup())
+
+
+async def _ask_audience(message: Message, survey_id: int) -> None:
+    builder = InlineKeyboardBuilder()
+    for value, text in ((0, _("👥 Everyone")), (1, _("By role")), (2, _("By department"))):
+        builder.button(
+            text=text,
+            callback_data=ScheduleCB(
+                action=ScheduleAction.AUDIENCE, survey_id=survey_id, value=value
+            ),
+        )
+    _cancel_row(builder, survey_id)
+    builder.adjust(1, 2, 1)
+    await message.answer(_("Who should be invited?"), reply_markup=builder.as_markup())
+
+
+def _choices_keyboard(
+    survey_id: int, action: ScheduleAction, names: list[str], chosen: set[str], labels: list[str]
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, (name, label) in enumerate(zip(names, labels, strict=True)):
+        mark = "☑️" if name in chosen else "⬜️"
+        builder.button(
+            text=f"{mark} {label}",
+            callback_data=ScheduleCB(action=action, survey_id=survey_id, value=index),
+        )
+    builder.button(
+        text=_("✅ Done"),
+        callback_data=ScheduleCB(action=ScheduleAction.AUDIENCE_DONE, survey_id=survey_id),
+    )
+    builder.adjust(*([2] * ((len(names) + 1) // 2)), 1)
+    return builder.as_markup()
+
+
+async def _choices(drafts: SurveyDrafts, action: ScheduleAction) -> tuple[list[str], list[str]]:
+    """(audience values, button labels) for roles or departments, in a stable order."""
+    departments, roles = await drafts.audience_choices()
+    if action is ScheduleAction.ROLE:
+        names = role_names()
+        return [r.value for r in roles], [names[r] for r in roles]
+    return departments, departments
+
+
+async def _summary(
+    message: Message, survey: SurveyInfo, plan: dict[str, Any], drafts: SurveyDrafts
+) -> None:
+    opens = _moment(plan.get("opens"))
+    closes = _moment(plan.get("closes"))
+    audience = tuple(plan.get("audience") or ["all"])
+    count = await drafts.audience_size(audience)
+    names = role_names()
+    who = (
+        _("everyone")
+        if "all" in audience
+        else "、".join(names[Role(a)] if a in set(Role) else a for a in audience)
+    )
+    when = _("now") if opens is None else _when(opens, drafts)
+    reminders = (
+        _("reminders 1 day and 3 hours before closing")
+        if plan.get("reminders") and closes
+        else _("no reminders")
+    )
+    lines = [
+        f"<b>{html.quote(survey.definition.title.get(locale()))}</b>",
+        _("Opens {when} to {count} members; {reminders}.").format(
+            when=when, count=count, reminders=reminders
+        ),
+        _("Closes: {when}").format(when=_when(closes, drafts)) if closes else _("No closing time"),
+        _("Audience: {who}").format(who=html.quote(who)),
+    ]
+    builder = InlineKeyboardBuilder()
+    confirm = _("✅ Open now") if opens is None else _("✅ Confirm")
+    for text, action in (
+        (confirm, ScheduleAction.CONFIRM),
+        (_("↩️ Start over"), ScheduleAction.RESTART),
+        (_("✖️ Cancel"), ScheduleAction.CANCEL),
+    ):
+        builder.button(text=text, callback_data=ScheduleCB(action=action, survey_id=survey.id))
+    builder.adjust(1, 2)
+    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+async def on_schedule_button(
+    callback: CallbackQuery,
+    callback_data: ScheduleCB,
+    state: FSMContext,
+    surveys: SurveyService,
+    survey_drafts: SurveyDrafts,
+    identity: Identity,
+    repos: Repositories,
+) -> None:
+    data, action = callback_data, callback_data.action
+    plan = await _plan(state, data.survey_id)
+    if plan is None:
+        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    survey = await surveys.get(data.survey_id)
+    drafts, tz = survey_drafts, survey_drafts.timezone
+    if action is ScheduleAction.CONFIRM:
+        await _confirm(callback, state, survey, plan, drafts, identity, repos)
+        return
+    if action is ScheduleAction.ROLE or action is ScheduleAction.DEPARTMENT:
+        names, labels = await _choices(drafts, action)
+        if not 0 <= data.value < len(names):
+            await callback.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        chosen = set(plan["audience"]) ^ {names[data.value]}
+        plan["audience"] = sorted(chosen)
+        await state.update_data(plan=plan)
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.edit_reply_markup(
+                reply_markup=_choices_keyboard(survey.id, action, names, chosen, labels)
+            )
+        return
+    if action is ScheduleAction.AUDIENCE_DONE and not plan["audience"]:
+        await callback.answer(_("Choose at least one."), show_alert=True)
+        return
+    message = await answer(callback)
+    if message is None:
+        return
+    now = drafts.now()
+    if action is ScheduleAction.CANCEL:
+        await state.clear()
+        await message.answer(_("Scheduling cancelled; nothing was changed."))
+    elif action is ScheduleAction.RESTART:
+        await state.set_state(DraftStates.opens)
+        await state.set_data({"plan": {"survey_id": survey.id, "audience": []}})
+        await _ask_opens(message, survey, drafts)
+    elif action is ScheduleAction.OPENS:
+        presets = {
+            0: None,
+            1: schedule.tomorrow_morning(now, tz),
+            2: schedule.next_monday_morning(now, tz),
+        }
+        opens = presets.get(data.value)
+        plan["opens"] = opens.isoformat() if opens else None
+        await state.set_state(DraftStates.closes)
+        await state.update_data(plan=plan)
+        await _ask_closes(message, survey.id, drafts)
+    elif action is ScheduleAction.CLOSES:
+        closes = (
+            schedule.closing_after(data.value, _moment(plan.get("opens")), now, tz)
+            if data.value in schedule.CLOSING_DAYS
+            else None
+        )
+        plan["closes"] = closes.isoformat() if closes else None
+        await state.set_state(DraftStates.scheduling)
+        await state.update_data(plan=plan)
+        if closes:
+            await _ask_reminders(message, survey.id)
+        else:
+            await _ask_audience(message, survey.id)
+    elif action is ScheduleAction.REMINDERS:
+        plan["reminders"] = bool(data.value)
+        await state.update_data(plan=plan)
+        await _ask_audience(message, survey.id)
+    elif action is ScheduleAction.AUDIENCE:
+        if data.value == 0:
+            plan["audience"] = ["all"]
+            await state.update_data(plan=plan)
+            await _summary(message, survey, plan, drafts)
+            return
+        kind = ScheduleAction.ROLE if data.value == 1 else ScheduleAction.DEPARTMENT
+        plan["audience"] = []
+        await state.update_data(plan=plan)
+        names, labels = await _choices(drafts, kind)
+        if not names:
+            await message.answer(_("The roster has none yet."))
+            await _ask_audience(message, survey.id)
+            return
+        await message.answer(
+            _("Tick who should be invited, then tap “Done”."),
+            reply_markup=_choices_keyboard(survey.id, kind, names, set(), labels),
+        )
+    else:  # AUDIENCE_DONE
+        await _summary(message, survey, plan, drafts)
+
+
+async def on_typed_time(
+    message: Message, state: FSMContext, surveys: SurveyService, survey_drafts: SurveyDrafts
+) -> None:
+    plan = (await state.get_data()).get("plan")
+    if not isinstance(plan, dict):
+        await state.clear()
+        return
+    drafts = survey_drafts
+    opening = await state.get_state() == DraftStates.opens.state
+    default = schedule.MORNING if opening else schedule.EVENING
+    moment = schedule.parse_time(message.text or "", drafts.now(), drafts.timezone, default=default)
+    if opening:
+        plan["opens"] = moment.isoformat()
+        await state.set_state(DraftStates.closes)
+        await state.update_data(plan=plan)
+        await message.answer(_("Opens {when}.").format(when=_when(moment, drafts)))
+        await _ask_closes(message, plan["survey_id"], drafts)
+        return
+    opens = _moment(plan.get("opens"))
+    if moment <= (opens or drafts.now()):
+        await message.answer(_("The survey must close after it opens."))
+        return
+    plan["closes"] = moment.isoformat()
+    await state.set_state(DraftStates.scheduling)
+    await state.update_data(plan=plan)
+    await message.answer(_("Closes {when}.").format(when=_when(moment, drafts)))
+    await _ask_reminders(message, plan["survey_id"])
+
+
+async def _confirm(
+    callback: CallbackQuery,
+    state: FSMContext,
+    survey: SurveyInfo,
+    plan: dict[str, Any],
+    drafts: SurveyDrafts,
+    identity: Identity,
+    repos: Repositories,
+) -> None:
+    result = await drafts.schedule(
+        survey.id,
+        schedule.Schedule(
+            opens_at=_moment(plan.get("opens")),
+            closes_at=_moment(plan.get("closes")),
+            reminders=bool(plan.get("reminders")),
+            audience=tuple(plan.get("audience") or ["all"]),
+        ),
+        actor=identity,
+        progress_chat_id=identity.telegram_id,
+        progress_locale=locale(),
+    )
+    await state.clear()
+    message = await answer(callback)
+    if message is None:
+        return
+    if result.opened is not None:
+        text = _("Opened. Inviting {count} member(s); progress follows.").format(
+            count=result.opened.invited
+        )
+    else:
+        opens = result.survey.definition.opens_at
+        assert opens is not None
+        text = _("Scheduled: it opens {when} and the invitations go out then.").format(
+            when=_when(opens, drafts)
+        )
+    card, markup = await survey_card(result.survey, repos)
+    await message.answer(text + "\n\n" + card, reply_markup=markup)
+
+
+def create_router() -> Router:
+    router = officers_router("survey_schedule")
+    router.callback_query.register(on_schedule, DraftCB.filter(F.action == DraftAction.SCHEDULE))
+    router.callback_query.register(on_schedule_button, ScheduleCB.filter())
+    waiting = StateFilter(DraftStates.opens, DraftStates.closes)
+    router.message.register(ask_for_text, waiting, WithoutText())
+    router.message.register(on_typed_time, waiting)
+    return router

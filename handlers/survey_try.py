@@ -1,0 +1,163 @@
+"""👀 Try it: an officer answers their own draft in chat exactly as a member would, branching
+included, up to the members' summary screen. The answers live in the officer's conversation
+state only and are cleared at the end: nothing reaches the survey tables."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.callbacks import DraftAction, DraftCB, SurveyAction, TrySurveyCB
+from bot.filters import WithoutText
+from handlers.common import ask_for_text
+from handlers.survey_admin import survey_card
+from handlers.survey_drafts import DraftStates, answer, officers_router
+from handlers.surveys import intro_text, render_step
+from storage.uow import Repositories
+from surveys.answering import Step
+from surveys.dryrun import StaleStep, TryRun
+from surveys.service import SurveyInfo, SurveyService
+
+# The officer's answers live in their conversation state only, never in the survey tables.
+
+
+def _try_banner() -> str:
+    return _("👀 Trying the draft: what members will see. Nothing is stored.")
+
+
+async def on_try(
+    callback: CallbackQuery, callback_data: DraftCB, state: FSMContext, surveys: SurveyService
+) -> None:
+    survey = await surveys.get(callback_data.survey_id)
+    message = await answer(callback)
+    if message is None:
+        return
+    await state.set_state(DraftStates.trying)
+    await state.set_data({"survey_id": survey.id, "try": {}})
+    await message.answer(
+        _try_banner() + "\n\n" + intro_text(survey, "new"),
+        reply_markup=_try_keyboard(survey),
+    )
+
+
+def _try_keyboard(survey: SurveyInfo) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("▶️ Start"),
+        callback_data=TrySurveyCB(action=SurveyAction.START, survey_id=survey.id),
+    )
+    return builder.as_markup()
+
+
+async def _trying(state: FSMContext, surveys: SurveyService, survey_id: int) -> TryRun | None:
+    data = await state.get_data()
+    if await state.get_state() != DraftStates.trying.state or data.get("survey_id") != survey_id:
+        return None
+    survey = await surveys.get(survey_id)
+    return TryRun(survey.definition, data.get("try"))
+
+
+async def _show_try(
+    message: Message,
+    state: FSMContext,
+    survey: SurveyInfo,
+    run: TryRun,
+    step: Step,
+    *,
+    edit: bool,
+) -> None:
+    await state.update_data({"try": run.to_json()})
+    text, markup = render_step(survey, step, list(step.answers), TrySurveyCB)
+    text = f"<i>{html.quote(_try_banner())}</i>\n\n{text}"
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+async def on_try_button(
+    callback: CallbackQuery,
+    callback_data: TrySurveyCB,
+    state: FSMContext,
+    surveys: SurveyService,
+    repos: Repositories,
+) -> None:
+    data, action = callback_data, callback_data.action
+    run = await _trying(state, surveys, data.survey_id)
+    if run is None:
+        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    survey = await surveys.get(data.survey_id)
+    if action is SurveyAction.SUBMIT:
+        if not run.step().is_summary:
+            await callback.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await state.clear()
+        message = await answer(callback)
+        if message is not None:
+            await message.edit_reply_markup(reply_markup=None)
+            card, markup = await survey_card(survey, repos)
+            await message.answer(
+                _(
+                    "That was the end of the try: members see “Thank you! Your answers have "
+                    "been submitted.” Nothing was stored."
+                )
+                + "\n\n"
+                + card,
+                reply_markup=markup,
+            )
+        return
+    try:
+        step = _apply(run, data)
+    except StaleStep as stale:
+        await callback.answer(_(stale.message_id), show_alert=True)
+        if isinstance(callback.message, Message):
+            await _show_try(callback.message, state, survey, run, stale.step, edit=False)
+        return
+    message = await answer(callback)
+    if message is not None:
+        await _show_try(message, state, survey, run, step, edit=action is not SurveyAction.START)
+
+
+def _apply(run: TryRun, data: TrySurveyCB) -> Step:
+    action = data.action
+    if action is SurveyAction.START:
+        return run.step()
+    if action is SurveyAction.CHOOSE:
+        return run.choose(data.position, data.value)
+    if action is SurveyAction.TOGGLE:
+        return run.toggle(data.position, data.value)
+    if action is SurveyAction.DONE:
+        return run.confirm(data.position)
+    if action is SurveyAction.RATE:
+        return run.rate(data.position, data.value)
+    if action is SurveyAction.SKIP:
+        return run.skip(data.position)
+    if action is SurveyAction.BACK:
+        return run.back()
+    return run.edit(data.position)
+
+
+async def on_try_text(message: Message, state: FSMContext, surveys: SurveyService) -> None:
+    survey_id = (await state.get_data()).get("survey_id")
+    run = await _trying(state, surveys, survey_id) if isinstance(survey_id, int) else None
+    if run is None:
+        await state.clear()
+        return
+    survey = await surveys.get(survey_id)  # type: ignore[arg-type]
+    step = run.type_in(message.text or "")
+    await _show_try(message, state, survey, run, step, edit=False)
+
+
+def create_router() -> Router:
+    router = officers_router("survey_try")
+    router.callback_query.register(on_try, DraftCB.filter(F.action == DraftAction.TRY))
+    router.callback_query.register(on_try_button, TrySurveyCB.filter())
+    router.message.register(ask_for_text, StateFilter(DraftStates.trying), WithoutText())
+    router.message.register(on_try_text, StateFilter(DraftStates.trying))
+    return router
