@@ -67,7 +67,9 @@ class Database:
 
 
 def create_database(url: str, *, echo: bool = False) -> Database:
-    engine = create_async_engine(url, echo=echo)
+    # hide_parameters: a failing statement's error text would otherwise quote its values (a
+    # letter, a receipt hash, `fsm:<telegram id>`) into whatever logs or prints it.
+    engine = create_async_engine(url, echo=echo, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
