@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
@@ -27,7 +28,7 @@ from bot.logs import configure_logging
 from bot.progress import BroadcastProgressReporter
 from bot.scheduler import create_scheduler
 from storage import migrate
-from storage.database import Database, create_database
+from storage.database import Database, create_database, readable_by_others, sqlite_file
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -48,6 +49,30 @@ def bot_commands() -> list[BotCommand]:
         BotCommand(command="lang", description=_("Language / 语言")),
         BotCommand(command="help", description=_("Help")),
     ]
+
+
+def readable_files(config: Config) -> list[Path]:
+    """The mailbox key file and the SQLite database (with its -wal/-shm), where group or
+    other users may read them: either opens every confidential sender and every letter."""
+    candidates = []
+    if config.mailbox.secret_key is None:
+        candidates.append(Path(config.mailbox.key_file))
+    database = sqlite_file(config.database.url)
+    if database is not None:
+        candidates += [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    return [path for path in candidates if readable_by_others(path)]
+
+
+def warn_about_readable_files(config: Config) -> None:
+    exposed = readable_files(config)
+    if exposed:
+        names = " ".join(str(path) for path in exposed)
+        logger.warning(
+            "readable by other users of this machine: %s — run `chmod 600 %s` "
+            "(and UMask=0077 in the service, see docs/deploy.md)",
+            names,
+            names,
+        )
 
 
 async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
@@ -83,6 +108,7 @@ async def run_bot(
         bot = create_bot(config)
         i18n = create_i18n(config.union.default_locale)
         dispatcher = create_dispatcher(config, database, bot, i18n=i18n, redis=redis)
+        warn_about_readable_files(config)  # the key file exists by now
         me = await _check_telegram(bot, config)
         await set_commands(bot, i18n, config.union.default_locale)
         background = _start_background(config, database, bot, i18n, dispatcher, redis)

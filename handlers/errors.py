@@ -49,9 +49,36 @@ async def _tell(bot: Bot, update: Update, text: str) -> None:
         logger.warning("could not tell the user about an error: %s", type(exc).__name__)
 
 
+# PostgreSQL's "try again" states: lock_timeout, serialization failure, deadlock, statement
+# timeout. SQLite says SQLITE_BUSY / SQLITE_LOCKED (and their sub-codes).
+_PG_BUSY = frozenset({"55P03", "40001", "40P01", "57014"})
+
+
+def _busy(exception: Exception) -> bool:
+    """The database gave up waiting for a lock: nothing of this update was stored."""
+    if not isinstance(exception, DBAPIError):
+        return False
+    original = exception.orig
+    name = str(getattr(original, "sqlite_errorname", "") or "")
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or (
+        getattr(original, "sqlstate", None) in _PG_BUSY
+    )
+
+
+def _database_gave_up(exception: Exception) -> bool:
+    """Locked past the timeout or unreachable: the update's transaction was rolled back."""
+    return _busy(exception) or (
+        isinstance(exception, DBAPIError)
+        and (exception.connection_invalidated or isinstance(exception, OperationalError))
+    )
+
+
 def _outage(exception: Exception) -> bool:
-    """The database or Redis is unreachable: the update itself is fine, retry it later."""
+    """The database or Redis is unreachable or too busy: the update itself is fine, retry it
+    later."""
     if isinstance(exception, DBAPIError) and exception.connection_invalidated:
+        return True
+    if _busy(exception):
         return True
     return isinstance(
         exception,
@@ -88,13 +115,22 @@ async def on_error(
             await _tell(bot, update, _(exception.message_id).format(**params))
             return
         # Context without content: update id and type only, never message text (it may be an
-        # anonymous letter) and never the token (aiogram's exceptions do not carry it).
+        # anonymous letter) and never the token (aiogram's exceptions do not carry it). A
+        # database error's message (which may quote values) is withheld by bot.logs.
         logger.error(
             "handler failed on update %s (%s)",
             update.update_id,
             update.event_type,
             exc_info=(type(exception), exception, exception.__traceback__),
         )
+        if _database_gave_up(exception):
+            # The transaction was rolled back: say so, so nobody believes a letter was sent.
+            await _tell(
+                bot,
+                update,
+                _("⏳ The bot is busy right now: this step was not saved. Please try again."),
+            )
+            return
         await _tell(bot, update, _("Sorry, something went wrong. Please try again later."))
 
 

@@ -30,7 +30,7 @@ from members.dto import Identity
 from members.roles import Role
 from storage.uow import Repositories
 from surveys.charts import render_chart
-from surveys.definition import DefinitionError
+from surveys.definition import DefinitionError, localized
 from surveys.export import export_results
 from surveys.results import compute_results, render_results_text
 from surveys.service import SurveyInfo, SurveyService
@@ -250,7 +250,7 @@ async def on_definition_file(
     try:
         survey, created = await surveys.import_definition(source, document.file_name or "x.toml")
     except DefinitionError as exc:
-        problems = "\n".join(html.quote(p) for p in exc.problems[:20])
+        problems = "\n".join(html.quote(localized(p, _)) for p in exc.problems[:20])
         await message.answer(_("Nothing was stored. Problems found:") + f"\n<pre>{problems}</pre>")
         return
     await reply_imported(message, survey, created, repos)

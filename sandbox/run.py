@@ -77,7 +77,8 @@ async def run_sandbox(
     token = f"{SANDBOX_BOT_ID}:{secrets.token_urlsafe(24)}"
     api = SandboxBotAPI(ChatStore(), options.personas, token=token, username=SANDBOX_BOT_USERNAME)
     # A short shutdown_timeout: open pages and the last long poll are closed, not awaited.
-    runner = web.AppRunner(create_app(api, options.personas), access_log=None, shutdown_timeout=1.0)
+    app = create_app(api, options.personas, host=options.host)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, options.host, options.port)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from sandbox.botapi import MAX_UPLOAD, SandboxBotAPI
 from sandbox.chats import ChatStore
 from sandbox.personas import Persona
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC = Path(__file__).resolve().parent / "static"
 logger = logging.getLogger(__name__)
 # The page's own limits: a typed message and a file a person attaches.
@@ -34,8 +36,17 @@ _PERSONAS: web.AppKey[tuple[Persona, ...]] = web.AppKey("personas", tuple)
 _SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets", set)
 
 
-def create_app(api: SandboxBotAPI, personas: tuple[Persona, ...]) -> web.Application:
-    app = web.Application(client_max_size=MAX_UPLOAD)
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_HOST_NAMES: web.AppKey[frozenset[str]] = web.AppKey("host_names", frozenset)
+
+
+def create_app(
+    api: SandboxBotAPI, personas: tuple[Persona, ...], *, host: str = "127.0.0.1"
+) -> web.Application:
+    """`host`: the address served (--host); its name is accepted besides the loopback ones."""
+    app = web.Application(client_max_size=MAX_UPLOAD, middlewares=[_known_host_only])
+    name = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    app[_HOST_NAMES] = frozenset({*LOOPBACK_NAMES, name.lower()})
     app[_API], app[_CHATS], app[_PERSONAS] = api, api.chats, personas
     app[_SOCKETS] = set()
     app.router.add_get("/", _index)
@@ -65,16 +76,34 @@ def _persona_chat(request: web.Request, value: object) -> int | None:
     return chat_id if any(p.telegram_id == chat_id for p in request.app[_PERSONAS]) else None
 
 
-def _same_origin(request: web.Request) -> None:
-    """Another site open in the same browser must not drive the sandbox (WebSocket and form
-    posts are not covered by CORS)."""
+def _served_hosts(request: web.Request) -> frozenset[str]:
+    """`name:port` for the names the sandbox answers to, on the port this connection reached."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    port = sockname[1] if sockname else None
+    names = request.app[_HOST_NAMES]
+    served = {f"{name}:{port}" for name in names}
+    return frozenset(served | names if port == 80 else served)
+
+
+@web.middleware
+async def _known_host_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request (page, files, WebSocket, Bot API) names a loopback host or the configured
+    one, in Host and in Origin. Comparing Origin with the request's own Host is not enough: a
+    site whose DNS name is re-pointed at 127.0.0.1 (DNS rebinding) is then "same origin"."""
+    served = _served_hosts(request)
+    if request.headers.get("Host", "").lower() not in served:
+        raise web.HTTPForbidden(text="unknown host name refused")
     origin = request.headers.get("Origin")
-    if origin is not None and urlsplit(origin).netloc != request.host:
-        raise web.HTTPForbidden(text="cross-origin request refused")
+    if origin is not None:
+        parts = urlsplit(origin)
+        # Another site open in the same browser must not drive the sandbox (WebSocket and
+        # form posts are not covered by CORS).
+        if parts.scheme != "http" or parts.netloc.lower() not in served:
+            raise web.HTTPForbidden(text="cross-origin request refused")
+    return await handler(request)
 
 
 async def _websocket(request: web.Request) -> web.StreamResponse:
-    _same_origin(request)
     socket = web.WebSocketResponse(heartbeat=30)
     await socket.prepare(request)
     chats, api = request.app[_CHATS], request.app[_API]
@@ -137,7 +166,6 @@ async def _on_page_action(request: web.Request, socket: web.WebSocketResponse, d
 
 async def _upload(request: web.Request) -> web.StreamResponse:
     """A person attaches a file (a survey definition, a photo for a proposal …)."""
-    _same_origin(request)
     form = await request.post()
     chat_id = _persona_chat(request, form.get("chat_id"))
     upload = form.get("file")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from storage.database import create_private_file
+
 
 class BackupError(Exception):
     """The backup cannot be made; the message says why and what to do instead."""
@@ -36,6 +38,9 @@ def backup_sqlite(url: str, target: Path) -> int:
     if target.resolve() == source_path.resolve():
         raise BackupError("the backup must be another file than the database")
     partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)  # a leftover of an interrupted backup
+    # The copy holds every letter: readable by the bot's user only, whatever the umask.
+    create_private_file(partial)
     try:
         with (
             closing(sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)) as source,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -66,8 +69,43 @@ class Database:
         return False
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for PostgreSQL and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("uri") or parsed.database.startswith("file:"):
+        return None  # an SQLite URI names its own options (mode=memory, …): leave it alone
+    return Path(parsed.database)
+
+
+def create_private_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 unless it exists (umask-proof: no other user can
+    read what is written into it). An empty file is a valid new SQLite database, and SQLite
+    gives the -wal and -shm files the database file's mode, so they are private too."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:  # no such folder, no permission: SQLite reports it on connect
+        pass
+
+
+def readable_by_others(path: Path) -> bool:
+    """The file exists and its group or other users may read it."""
+    try:
+        return bool(path.stat().st_mode & 0o044)
+    except OSError:
+        return False
+
+
 def create_database(url: str, *, echo: bool = False) -> Database:
-    engine = create_async_engine(url, echo=echo)
+    path = sqlite_file(url)
+    if path is not None:
+        create_private_file(path)
+    # hide_parameters: a failing statement's error text would otherwise quote its values (a
+    # letter, a receipt hash, `fsm:<telegram id>`) into whatever logs or prints it.
+    engine = create_async_engine(url, echo=echo, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
     sessions = async_sessionmaker(engine, expire_on_commit=False)

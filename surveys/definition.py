@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from common.errors import N_
 from surveys import expressions
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -20,6 +21,11 @@ QUESTION_HEADER = re.compile(r"^\s*\[\[\s*questions\s*\]\]\s*(#.*)?$")
 LOCALES = ("zh", "en")
 TEXT_LIMIT = 4000  # a Telegram message holds 4,096 characters
 MAX_OPTIONS = 20
+# tomllib recurses once per nested array or inline table (RecursionError near 1,000) and
+# int() refuses over 4,300 digits with a bare ValueError: both are checked before parsing.
+# A definition needs two levels (options = [{ zh = "…", en = "…" }]).
+MAX_TOML_NESTING = 10
+MAX_NUMBER_DIGITS = expressions.MAX_NUMBER_DIGITS
 
 
 class QuestionType(StrEnum):
@@ -101,12 +107,113 @@ class SurveyDefinition:
         return [q.id for q in self.questions].index(question_id)
 
 
+class Problem(str):
+    """One located problem. It reads as English ('file:line: question 'id': what is wrong', as
+    the CLI prints it) and keeps its message id, so the bot can show it in the officer's
+    language."""
+
+    location: str
+    question: str | None
+    prefix: str
+    message_id: str
+    params: dict[str, Any]
+
+    def __new__(
+        cls,
+        location: str,
+        message_id: str,
+        *,
+        question: str | None = None,
+        prefix: str = "",
+        **params: Any,
+    ) -> Problem:
+        where = f"question '{question}': " if question else ""
+        problem = super().__new__(cls, f"{location}{where}{prefix}{message_id.format(**params)}")
+        problem.location, problem.question, problem.prefix = location, question, prefix
+        problem.message_id, problem.params = message_id, params
+        return problem
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        where = gettext(N_("question '{id}': ")).format(id=self.question) if self.question else ""
+        message = gettext(self.message_id).format(**self.params)
+        return f"{self.location}{where}{self.prefix}{message}"
+
+
+def localized(problem: str, gettext: Callable[[str], str]) -> str:
+    """A problem in the reader's language where it has a message id, else as written."""
+    return problem.translated(gettext) if isinstance(problem, Problem) else problem
+
+
 class DefinitionError(ValueError):
     """Every problem found, each as 'file:line: question 'id': what is wrong'."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+def _skip_string(source: str, start: int) -> int:
+    """The index just after the TOML string that opens at `start` (or the end of the text)."""
+    quote = next(q for q in ('"""', "'''", '"', "'") if source.startswith(q, start))
+    index = start + len(quote)
+    while index < len(source):
+        if quote[0] == '"' and source[index] == "\\":
+            index += 2
+            continue
+        if source.startswith(quote, index):
+            return index + len(quote)
+        if len(quote) == 1 and source[index] == "\n":
+            return index  # an unclosed one-line string: tomllib will say so
+        index += 1
+    return index
+
+
+_BARE = re.compile(r"[A-Za-z0-9_.:+-]+")
+
+
+def _size_problems(source: str, filename: str) -> list[str]:
+    """Nesting deeper than MAX_TOML_NESTING and numbers longer than MAX_NUMBER_DIGITS, found
+    on the text before tomllib sees it (strings and comments are skipped)."""
+    problems: list[str] = []
+    depth, line, index = 0, 1, 0
+    while index < len(source):
+        char = source[index]
+        if char in "\"'":
+            end = _skip_string(source, index)
+            line += source.count("\n", index, end)
+            index = end
+            continue
+        if char == "#":
+            end = source.find("\n", index)
+            index = len(source) if end < 0 else end
+            continue
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth == MAX_TOML_NESTING + 1:
+                problems.append(
+                    Problem(
+                        f"{filename}:{line}: ",
+                        N_("arrays or tables are nested too deeply (more than {limit} levels)"),
+                        limit=MAX_TOML_NESTING,
+                    )
+                )
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif match := _BARE.match(source, index):  # a number, date, bare key or true/false
+            if sum(c.isdigit() for c in match.group()) > MAX_NUMBER_DIGITS:
+                problems.append(
+                    Problem(
+                        f"{filename}:{line}: ",
+                        N_("a number is too long (at most {limit} digits)"),
+                        limit=MAX_NUMBER_DIGITS,
+                    )
+                )
+            index = match.end()
+            continue
+        index += 1
+    return problems
 
 
 class _Lines:
@@ -183,10 +290,22 @@ class _Parser:
         self.problems.append(f"{self.filename}:{line}: {where}{message}")
 
     def parse(self) -> SurveyDefinition:
+        too_big = _size_problems(self.source, self.filename)
+        if too_big:
+            raise DefinitionError(too_big)
         try:
             raw = tomllib.loads(self.source)
         except tomllib.TOMLDecodeError as exc:
             raise DefinitionError([f"{self.filename}: not valid TOML: {exc}"]) from None
+        except (RecursionError, ValueError):  # what the check above should have caught
+            raise DefinitionError(
+                [
+                    Problem(
+                        f"{self.filename}:1: ",
+                        N_("the file is nested too deeply or holds too long a number"),
+                    )
+                ]
+            ) from None
         for key in sorted(set(raw) - self.TOP_KEYS):
             self.problem(self.lines.top(key), f"unknown key '{key}'")
         survey_id = raw.get("id")
@@ -467,7 +586,18 @@ class _Parser:
         try:
             node = expressions.parse(source)
         except expressions.ExpressionError as exc:
-            self.problem(line, f"show_if: {exc}", qid)
+            if exc.params:  # a message id: the officer reads it in their language
+                self.problems.append(
+                    Problem(
+                        f"{self.filename}:{line}: ",
+                        exc.message_id,
+                        question=qid,
+                        prefix="show_if: ",
+                        **exc.params,
+                    )
+                )
+            else:
+                self.problem(line, f"show_if: {exc}", qid)
             return None
         unknown = sorted(expressions.references(node) - set(earlier))
         if unknown:

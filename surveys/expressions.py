@@ -12,9 +12,12 @@ unanswered or skipped question is `none`: every comparison with it is false.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Union
+
+from common.errors import N_
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -27,10 +30,21 @@ _TOKEN = re.compile(
 )
 KEYWORDS = {"and", "or", "not", "in", "true", "false", "answered"}
 COMPARISONS = {"==", "!=", "<", "<=", ">", ">=", "in", "not in"}
+# Parsing and evaluating recurse once per level: without a cap, 300 parentheses or 2,000
+# `not`s end in RecursionError. No real condition comes near these.
+MAX_DEPTH = 32
+MAX_NUMBER_DIGITS = 30  # int() refuses over 4,300 digits with a bare ValueError
 
 
 class ExpressionError(ValueError):
-    """The condition cannot be parsed; the message says where and why."""
+    """The condition cannot be parsed; the message says where and why.
+
+    With `params`, `message_id` is a gettext id (N_) the bot shows in the reader's language."""
+
+    def __init__(self, message_id: str, **params: Any) -> None:
+        super().__init__(message_id.format(**params) if params else message_id)
+        self.message_id = message_id
+        self.params = params
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +113,25 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = _tokenize(source)
         self.index = 0
+        self.depth = 0
+
+    @contextmanager
+    def nested(self, position: int) -> Iterator[None]:
+        """One level of parentheses, list or `not`; refused past MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(
+                N_(
+                    "nested too deeply: more than {limit} levels of parentheses, lists or "
+                    "'not' (at {position})"
+                ),
+                limit=MAX_DEPTH,
+                position=position,
+            )
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def peek(self, offset: int = 0) -> tuple[str, str, int] | None:
         at = self.index + offset
@@ -140,8 +173,11 @@ class _Parser:
         return operands[0] if len(operands) == 1 else BoolOp("and", tuple(operands))
 
     def not_expr(self) -> Node:
+        token = self.peek()
         if self.accept("not"):
-            return Not(self.not_expr())
+            assert token is not None
+            with self.nested(token[2]):
+                return Not(self.not_expr())
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -164,6 +200,12 @@ class _Parser:
         kind, text, _ = token
         self.index += 1
         if kind == "number":
+            if sum(c.isdigit() for c in text) > MAX_NUMBER_DIGITS:
+                raise ExpressionError(
+                    N_("the number at {position} is too long (at most {limit} digits)"),
+                    position=token[2],
+                    limit=MAX_NUMBER_DIGITS,
+                )
             return Literal(float(text) if "." in text else int(text))
         if kind == "string":
             return Literal(_unquote(text))
@@ -180,16 +222,18 @@ class _Parser:
         if kind == "name":
             return Ref(text)
         if text == "(":
-            node = self.or_expr()
+            with self.nested(token[2]):
+                node = self.or_expr()
             self.expect(")")
             return node
         if text == "[":
             items: list[Node] = []
-            if not self.accept("]"):
-                items.append(self.term())
-                while self.accept(","):
+            with self.nested(token[2]):
+                if not self.accept("]"):
                     items.append(self.term())
-                self.expect("]")
+                    while self.accept(","):
+                        items.append(self.term())
+                    self.expect("]")
             return ListOf(tuple(items))
         raise ExpressionError(f"unexpected {text!r} at {token[2]}")
 

@@ -22,7 +22,7 @@ from bot.app import run_polling
 from bot.callbacks import ConsentCB
 from bot.config import Config, parse_config
 from storage.database import create_database
-from tests.conftest import make_config, seed_roster
+from tests.conftest import TEST_MAILBOX_KEY, make_config, seed_roster
 from tests.fakes.bot_api import FakeBotAPI, RecordedCall
 
 ZHANG = {"id": 1001, "is_bot": False, "first_name": "张三", "language_code": "zh-hans"}
@@ -303,3 +303,25 @@ async def test_two_quick_messages_from_one_user_are_handled_in_order(
     texts = [call.params["text"] for call in replies[before : before + 2]]
     assert NAME_PROMPT in texts[0]
     assert "欢迎您，张三" in texts[1]
+
+
+async def test_start_warns_once_about_a_key_file_other_users_can_read(
+    fake: FakeBotAPI, config: Config, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`unionvoice run` with the mailbox key in a 0644 file (the umask's default) says so."""
+    key_file = tmp_path / "unionvoice-mailbox.key"
+    key_file.write_text(TEST_MAILBOX_KEY + "\n", encoding="ascii")
+    key_file.chmod(0o644)
+    raw = config.model_dump()
+    raw["mailbox"].update(secret_key=None, key_file=str(key_file))
+    async with polling(parse_config(raw)):
+        await fake.wait_for("getUpdates")
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "readable by" in line]
+    assert len(warnings) == 1, warnings
+    assert "WARNING" in warnings[0] and str(key_file) in warnings[0]
+    assert f"chmod 600 {key_file}" in warnings[0]
+
+    key_file.chmod(0o600)  # fixed: started again, nothing to say about it
+    async with polling(parse_config(raw)):
+        await fake.wait_for("getUpdates")
+    assert str(key_file) not in capsys.readouterr().err

@@ -126,3 +126,21 @@ async def test_officer_reads_results_with_charts_and_exports_xlsx(app, database)
     member = MEMBERS[0]
     forged = SurveyAdminCB(action=SurveyAdminAction.RESULTS, survey_id=1)
     assert "没有权限" in (await app.press(member, forged)).text
+
+
+async def test_a_deeply_nested_condition_is_a_located_problem_in_chinese(app, database):
+    await setup(app, database)
+    hostile = EXAMPLE.replace(
+        b'show_if = "overall <= 2"',
+        b'show_if = "' + b"(" * 300 + b"overall <= 2" + b")" * 300 + b'"',
+    )
+    lines = hostile.decode().splitlines()
+    line = next(number for number, text in enumerate(lines, 1) if text.startswith("show_if"))
+    answer = await app.send_file(OFFICER, "service.toml", hostile)
+    assert "没有保存" in answer.text
+    assert f"service.toml:{line}: 问题 'why'：show_if: 嵌套过深：括号、列表或 not 超过 32 层" in (
+        answer.text
+    )
+    assert "出了点问题" not in answer.text
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Survey)) == 0

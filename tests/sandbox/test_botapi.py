@@ -192,3 +192,14 @@ async def test_a_wrong_token_is_unauthorized(sandbox: Sandbox) -> None:
         http.post(f"{sandbox.base}/bot1:wrong/getMe") as response,
     ):
         assert response.status == 401
+
+
+async def test_the_bot_api_answers_only_to_loopback_host_names(sandbox: Sandbox) -> None:
+    """With the right token, a rebound name (evil.example → 127.0.0.1) still gets nothing."""
+    port = sandbox.base.rsplit(":", 1)[1]
+    async with aiohttp.ClientSession() as http:
+        for host, status in ((f"evil.example:{port}", 403), (f"localhost:{port}", 200)):
+            async with http.post(
+                f"{sandbox.base}/bot{TOKEN}/getMe", headers={"Host": host}
+            ) as response:
+                assert response.status == status, host

@@ -114,6 +114,33 @@ async def test_another_site_cannot_drive_the_sandbox(running_sandbox: RunningSan
         assert refused.value.status == 403
 
 
+async def test_a_rebound_host_name_is_refused_on_page_api_and_websocket(
+    running_sandbox: RunningSandbox,
+) -> None:
+    """DNS rebinding: evil.example re-pointed at 127.0.0.1 sends its own name as Host and a
+    matching Origin. Same-origin by a Host comparison, refused by the loopback-only rule."""
+    port = running_sandbox.url.rsplit(":", 1)[1]
+    evil = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}
+    async with aiohttp.ClientSession() as http:
+        for path in ("/", "/static/app.js", "/bot1:x/getMe", "/files/1"):
+            async with http.get(running_sandbox.url + path, headers=evil) as page:
+                assert page.status == 403, path
+            async with http.get(running_sandbox.url + path, headers={"Host": evil["Host"]}) as page:
+                assert page.status == 403, path
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(running_sandbox.url + "/ws", headers=evil)
+        assert refused.value.status == 403
+        # The loopback names work, with or without an Origin of their own.
+        for name in ("127.0.0.1", "localhost"):
+            loopback = {"Host": f"{name}:{port}", "Origin": f"http://{name}:{port}"}
+            async with http.get(running_sandbox.url + "/", headers=loopback) as page:
+                assert page.status == 200
+            async with http.get(running_sandbox.url + "/bot1:x/getMe", headers=loopback) as api:
+                assert api.status == 401  # reached the Bot API: the token is wrong
+            async with http.ws_connect(running_sandbox.url + "/ws", headers=loopback) as ws:
+                assert (await ws.receive_json())["type"] == "hello"
+
+
 async def test_a_forged_button_press_goes_nowhere(running_sandbox: RunningSandbox) -> None:
     async with aiohttp.ClientSession() as http, http.ws_connect(running_sandbox.url + "/ws") as ws:
         page = Page(ws)

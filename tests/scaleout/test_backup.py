@@ -3,14 +3,19 @@ pg_dump."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from storage import migrate
+from storage.database import create_database
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -58,3 +63,35 @@ def test_backup_of_postgresql_points_to_pg_dump(
     code = main(["--config", str(config), "db", "backup", str(tmp_path / "x.db")])
     assert code == 1
     assert "pg_dump" in capsys.readouterr().err
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most services run with: new files 0644 unless created otherwise."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_database_its_wal_and_shm_and_backups_are_private(
+    usual_umask: None, tmp_path: Path, cli: Cli
+) -> None:
+    """Another user of the machine can read none of the files that hold the letters."""
+    path = tmp_path / "u.db"
+    database = create_database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await migrate.upgrade(database.engine)
+        async with database.engine.connect() as connection:  # keeps the -wal/-shm alive
+            await connection.exec_driver_sql("CREATE TABLE probe (x)")
+            await connection.commit()
+            files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+            assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+    finally:
+        await database.dispose()
+    code, _, err = await asyncio.to_thread(cli, "db", "backup", tmp_path / "copy.db")
+    assert code == 0, err
+    assert mode(tmp_path / "copy.db") == 0o600

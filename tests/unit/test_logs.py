@@ -90,3 +90,51 @@ def test_configured_logging_without_token_leaves_messages_alone(root_logger, cap
     err = capsys.readouterr().err
     assert err.endswith("WARNING unionvoice: no token here\n")
     assert REDACTED not in err
+
+
+class UniqueViolation(Exception):
+    """What a PostgreSQL driver raises: its message quotes the row's values."""
+
+    __module__ = "asyncpg.exceptions"
+    sqlstate = "23505"
+
+
+def test_database_error_messages_are_withheld_frames_kept(root_logger, capsys) -> None:
+    """Even with parameters shown (an engine without hide_parameters) and a driver message that
+    quotes values, the log has the types, the error code, the statement and the frames only."""
+    from sqlalchemy.exc import IntegrityError
+
+    driver = UniqueViolation("duplicate key: Key (telegram_id)=(8101) already exists")
+    error = IntegrityError(
+        "INSERT INTO members (telegram_id, name) VALUES ($1, $2)", (8101, "Mei Lin"), driver
+    )
+    configure_logging(parse_config({"logging": {"level": "DEBUG"}}))
+
+    def store() -> None:
+        try:
+            raise driver
+        except UniqueViolation:
+            raise error from driver
+
+    try:
+        store()
+    except IntegrityError:
+        logging.getLogger("handlers.errors").exception("handler failed on update 1 (message)")
+    # aiogram's own report of an unhandled error passes the exception as an argument.
+    logging.getLogger("aiogram.event").error("Cause exception\n%s: %s", "IntegrityError", error)
+    err = capsys.readouterr().err
+    assert "8101" not in err and "Mei Lin" not in err and "parameters" not in err
+    assert "Traceback (most recent call last)" in err and "in store" in err
+    assert "sqlalchemy.exc.IntegrityError: (message withheld" in err
+    assert "UniqueViolation 23505" in err
+    assert "[SQL: INSERT INTO members (telegram_id, name) VALUES ($1, $2)]" in err
+    assert "direct cause" in err
+
+
+def test_other_exceptions_keep_their_message(root_logger, capsys) -> None:
+    configure_logging(parse_config({"logging": {"level": "INFO"}}))
+    try:
+        raise KeyError("box")
+    except KeyError:
+        logging.getLogger("unionvoice").exception("failed")
+    assert "KeyError: 'box'" in capsys.readouterr().err
