@@ -35,6 +35,7 @@ from improvements.service import ActionDraft, ImprovementService, settings_from
 from mailboxes.service import MailboxService
 from members.dto import Identity
 from members.roles import Role
+from proposals.model import Status as ProposalStatus
 from storage.uow import Repositories
 from surveys.service import SurveyService
 
@@ -103,7 +104,8 @@ async def _source(
     locale = get_i18n().current_locale
     if kind is LinkKind.PROPOSAL:
         proposal = await repos.proposals.get(callback_data.ref_id)
-        if proposal is None:
+        # A draft is its author's alone: a forged button must not show its title.
+        if proposal is None or proposal.status is ProposalStatus.DRAFT:
             raise DomainError(N_("This proposal does not exist."))
         return Link(kind, proposal.id), proposal.title
     if kind is LinkKind.QUESTION:
@@ -118,9 +120,11 @@ async def _source(
         return Link(kind, survey.id, question.id), question.text.get(locale)
     if kind is LinkKind.THEME:
         stored = await repos.digests.stored_by_id(callback_data.ref_id)
-        themes = (
-            json.loads(stored[2])["sections"].get("themes", {}).get("themes", []) if stored else []
-        )
+        # Digest ids are sequential: only a digest meant for this reader (the whole union's
+        # for officers, a box's for that box's recipients) may lend its keywords.
+        if stored is None or not _may_read_digest(stored[1], identity, mailbox):
+            raise DomainError(N_("This button is no longer valid."))
+        themes = json.loads(stored[2])["sections"].get("themes", {}).get("themes", [])
         index = int(callback_data.ref_key or -1)
         if not 0 <= index < len(themes):
             raise DomainError(N_("This button is no longer valid."))
@@ -130,6 +134,15 @@ async def _source(
         letter = await mailbox.check_received(identity, callback_data.ref_id)
         return Link(kind, letter.id), _("Letter #{id}").format(id=letter.id)
     raise DomainError(N_("This button is no longer valid."))
+
+
+def _may_read_digest(audience: str, identity: Identity, mailbox: MailboxService) -> bool:
+    kind, _sep, key = audience.partition(":")
+    if kind == "officers":
+        return identity.has(Role.OFFICER)
+    if kind == "box":
+        return key in mailbox.recipient_boxes(identity)
+    return False  # department digests carry no themes
 
 
 async def on_new(

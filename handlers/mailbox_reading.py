@@ -125,7 +125,8 @@ async def on_follow(
     if letter.status is LetterStatus.HANDLED:
         raise DomainError(N_("This letter has been handled; you can rate the handling."))
     await state.set_state(Writing.follow_up)
-    await state.set_data({"letter_id": letter.id})
+    # Sealed: this row is keyed by the sender's Telegram id and may be left for weeks.
+    await state.set_data({"letter": mailbox.pointer(callback.from_user.id, letter.id)})
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.answer(_("Send your message (text, a photo or a document)."))
@@ -136,7 +137,12 @@ async def on_follow_up(
 ) -> None:
     draft = Draft()
     reply = add_part(message, draft, MESSAGE_MAX)
-    letter_id = int(await state.get_value("letter_id") or 0)
+    user_id = message.from_user.id  # type: ignore[union-attr]
+    try:
+        letter_id = mailbox.pointed_letter(user_id, await state.get_value("letter"))
+    except DomainError:
+        await state.clear()  # a state from before sealing, or not this account's: start over
+        raise
     await mailbox.follow_up(identity, letter_id, draft)
     await state.clear()
     await message.answer(_("Added to your letter. {detail}").format(detail=reply))

@@ -101,7 +101,13 @@ class AnonymousSessions(_Keyed):
     def end(self, telegram_id: int) -> None:
         self._sessions.pop(self._slot(telegram_id), None)
 
-    def sweep(self) -> None:
+    def sweep(self) -> int:
+        """Drop every expired session (the scheduler's job); returns how many."""
         now = self._clock()
-        for slot in [s for s, session in self._sessions.items() if session.expires <= now]:
+        expired = [s for s, session in self._sessions.items() if session.expires <= now]
+        for slot in expired:
             del self._sessions[slot]
+        return len(expired)
+
+    def __len__(self) -> int:
+        return len(self._sessions)

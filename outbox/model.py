@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +34,9 @@ class Notification:
     kind: Kind = Kind.TEXT
     media_id: int | None = None
     broadcast_id: int | None = None
+    # Queued (and first due) at this time instead of now: a batch shares one coarse time, so
+    # the row's times do not tell which event caused it.
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,8 +106,8 @@ class OutboxRepository:
             "status": Status.UNREACHABLE if unreachable else Status.QUEUED,
             "last_error": "unreachable when queued" if unreachable else None,
             "attempts": 0,
-            "next_attempt_at": utcnow(),
-            "created_at": utcnow(),
+            "next_attempt_at": notification.at or utcnow(),
+            "created_at": notification.at or utcnow(),
         }
 
     async def add_media(self, filename: str, content: bytes) -> int:

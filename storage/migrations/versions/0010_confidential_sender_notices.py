@@ -1,0 +1,29 @@
+"""notices to confidential senders wait for the batched sweep
+
+Revision ID: 0010
+Revises: 0008
+Create Date: 2026-12-03 09:40:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0010'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('mailbox_letters', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('sender_notice', sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('mailbox_letters', schema=None) as batch_op:
+        batch_op.drop_column('sender_notice')
