@@ -1,6 +1,7 @@
 """Who hears of a letter, and how: the box's recipients, and — for named and confidential
-letters only — the sender. The only place that unseals a confidential sender, and only to
-queue a notice or name them to the improvement loop; anonymous senders are never looked up."""
+letters only — the sender. The only place that unseals a confidential sender, and only in the
+sweep's batch of notices (never at the moment of a recipient's action); anonymous senders are
+never looked up."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ class LetterNotices:
         `at` in random order, naming no letter, box or kind; keys are keyed hashes. Held back
         until at least `batch` senders wait (or `force`, the fixed release times), so a copy
         of the tables maps each notice only to "one of the letters with news since the last
-        batch". Returns how many notices were queued."""
+        batch"; the outbox deletes each row once delivered. Returns how many were queued."""
         waiting: dict[int, tuple[str | None, list[str]]] = {}
         letters = await self._letters.with_sender_notice()
         for letter in letters:
@@ -101,6 +102,7 @@ class LetterNotices:
                     locale=locale,
                     template=templates.CONFIDENTIAL_NEWS,
                     at=at,
+                    forget=True,  # once delivered, no row pairs this chat with a time
                 )
             )
         await self._letters.clear_sender_notices([letter.id for letter in letters])

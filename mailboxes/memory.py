@@ -59,11 +59,15 @@ class Stage(StrEnum):
     CODE = "code"  # waiting for a receipt code
     READING = "reading"  # a letter opened with its receipt code
     FOLLOW_UP = "follow_up"  # the next message is added to that letter
+    # The next message answers back on one's own named or confidential letter: kept here, not
+    # in the conversation state, so no row pairs the sender's Telegram id with the step.
+    OWN_FOLLOW_UP = "own_follow_up"
 
 
 @dataclass(slots=True)
 class AnonymousSession:
-    """An anonymous letter being written, or a letter opened with its receipt code."""
+    """An anonymous letter being written, a letter opened with its receipt code, or the
+    one-message step of answering back on one's own letter."""
 
     stage: Stage = Stage.WRITING
     box: str = ""

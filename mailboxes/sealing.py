@@ -3,9 +3,8 @@
 - Confidential letters: the sender's member id sealed with AES-GCM (the letter id is the
   associated data, so a seal cannot be moved to another letter), plus a keyed HMAC tag so the
   sender can list their own letters. Without the key neither reveals anything.
-- Conversation steps and notices that point at a letter: the pointer sealed for one
-  Telegram account (kept in FSM data), and outbox keys as keyed hashes, so neither the
-  conversation state nor the outbox names a letter or a member without the key.
+- Notices to confidential senders: outbox keys are keyed hashes, so the outbox names no
+  letter or member without the key.
 - Anonymous letters: a receipt code of 20 random digits (66 bits), stored only as scrypt of
   the code with a key-derived salt, so it can be looked up but not reversed or brute-forced
   cheaply.
@@ -13,7 +12,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -37,7 +35,6 @@ class Sealer:
         self._aead = AESGCM(_subkey(key, "mailbox-seal"))
         self._tag_key = _subkey(key, "mailbox-sender-tag")
         self._receipt_salt = _subkey(key, "mailbox-receipt")[:16]
-        self._pointer_aead = AESGCM(_subkey(key, "mailbox-fsm-pointer"))
         self._notice_key = _subkey(key, "mailbox-notice-key")
 
     # -- confidential -----------------------------------------------------------------------------
@@ -55,22 +52,7 @@ class Sealer:
     def sender_tag(self, member_id: int) -> str:
         return hmac.new(self._tag_key, str(member_id).encode(), hashlib.sha256).hexdigest()
 
-    # -- pointers and keys ------------------------------------------------------------------------
-    def seal_pointer(self, telegram_id: int, letter_id: int) -> str:
-        """A letter id to keep in the conversation state of `telegram_id` (text for JSON)."""
-        nonce = secrets.token_bytes(12)
-        sealed = self._pointer_aead.encrypt(nonce, str(letter_id).encode(), _fsm(telegram_id))
-        return base64.urlsafe_b64encode(nonce + sealed).decode()
-
-    def open_pointer(self, telegram_id: int, sealed: object) -> int | None:
-        """The letter id, or None for anything not sealed for this account with this key."""
-        try:
-            raw = base64.urlsafe_b64decode(str(sealed))
-            plain = self._pointer_aead.decrypt(raw[:12], raw[12:], _fsm(telegram_id))
-        except (InvalidTag, ValueError):
-            return None
-        return int(plain)
-
+    # -- keys ---------------------------------------------------------------------------------
     def notice_key(self, *parts: object) -> str:
         """An outbox idempotency key part: a keyed hash, so it names no id without the key."""
         text = ":".join(str(part) for part in parts)
@@ -103,7 +85,3 @@ class Sealer:
 
 def _aad(letter_id: int) -> bytes:
     return f"letter:{letter_id}".encode()
-
-
-def _fsm(telegram_id: int) -> bytes:
-    return f"fsm:{telegram_id}".encode()

@@ -173,17 +173,6 @@ class MailboxService:
         await self.own_letter(actor, letter_id)
         await self._sender_message(letter_id, draft, anonymous=False)
 
-    def pointer(self, telegram_id: int, letter_id: int) -> str:
-        """The letter a conversation step is about, sealed for this account: conversation
-        state outlives the step (and sits under the Telegram id), a letter id must not."""
-        return self._sealer.seal_pointer(telegram_id, letter_id)
-
-    def pointed_letter(self, telegram_id: int, pointer: object) -> int:
-        letter_id = self._sealer.open_pointer(telegram_id, pointer) if pointer else None
-        if letter_id is None:
-            raise DomainError(N_("This button is no longer valid."))
-        return letter_id
-
     async def follow_up_anonymous(self, letter_id: int, draft: Draft) -> None:
         await self._sender_message(letter_id, draft, anonymous=True)
 

@@ -37,6 +37,7 @@ class Notification:
     # Queued (and first due) at this time instead of now: a batch shares one coarse time, so
     # the row's times do not tell which event caused it.
     at: datetime | None = None
+    forget: bool = False  # delete the row once sent or given up
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class ClaimedMessage:
     attempts: int
     media_id: int | None = None
     media: Media | None = None
+    forget: bool = False
 
 
 class Outcome(StrEnum):

@@ -1,4 +1,4 @@
-"""notices to confidential senders wait for the batched sweep
+"""notices to confidential senders wait for the batched sweep and leave no row once sent
 
 Revision ID: 0010
 Revises: 0008
@@ -22,8 +22,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column('sender_notice', sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('forget', sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_column('forget')
     with op.batch_alter_table('mailbox_letters', schema=None) as batch_op:
         batch_op.drop_column('sender_notice')
