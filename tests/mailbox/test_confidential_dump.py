@@ -327,3 +327,37 @@ async def test_a_lone_confidential_sender_is_told_at_the_fixed_release_time(
     assert len(told) == 1 and "news on your confidential letter" in told[0].text
     await fixed.func()
     assert not (await app.flush_outbox()).sent_to(SENDER.id), "told once"
+
+
+async def test_the_upgrade_forgets_letter_pointers_left_in_conversation_state(database):
+    """Before this release "add a message" kept {"letter_id": …} under the sender's Telegram
+    id; the migration deletes those rows."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from storage import migrate
+
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    before = script.get_revision("0010").down_revision
+    assert isinstance(before, str)
+    await migrate.downgrade(database.engine, before)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO fsm_states (key, state, data, updated_at) VALUES"
+                    " (:key, :state, :data, :at), (:other, 'Writing:letter', '{}', :at)"
+                ),
+                {
+                    "key": f"fsm:42:{SENDER.id}:{SENDER.id}",
+                    "other": f"fsm:42:{OTHER.id}:{OTHER.id}",
+                    "state": "Writing:follow_up",
+                    "data": '{"letter_id": 123456789}',
+                    "at": datetime.now(UTC),
+                },
+            )
+    finally:
+        await migrate.upgrade(database.engine, "head")
+    async with database.engine.connect() as connection:
+        left = (await connection.execute(text("SELECT key, data FROM fsm_states"))).all()
+    assert [row[0] for row in left] == [f"fsm:42:{OTHER.id}:{OTHER.id}"]

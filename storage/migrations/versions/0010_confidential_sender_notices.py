@@ -18,6 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # "Add a message" kept the letter id in the sender's conversation state; the step now lives
+    # in memory. Forget the pointers left behind (abandoned ones stayed for weeks).
+    op.execute("DELETE FROM fsm_states WHERE state = 'Writing:follow_up'")
     with op.batch_alter_table('mailbox_letters', schema=None) as batch_op:
         batch_op.add_column(
             sa.Column('sender_notice', sa.Boolean(), server_default=sa.false(), nullable=False)
