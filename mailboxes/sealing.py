@@ -52,7 +52,7 @@ class Sealer:
     def sender_tag(self, member_id: int) -> str:
         return hmac.new(self._tag_key, str(member_id).encode(), hashlib.sha256).hexdigest()
 
-    # -- keys ---------------------------------------------------------------------------------
+    # -- keys -------------------------------------------------------------------------------------
     def notice_key(self, *parts: object) -> str:
         """An outbox idempotency key part: a keyed hash, so it names no id without the key."""
         text = ":".join(str(part) for part in parts)
