@@ -273,7 +273,12 @@ def _start_background(
 
     async def lead(step_down: asyncio.Event) -> None:
         # Every job create_scheduler registers (sweeps, digests, ...) runs here only.
-        scheduler = create_scheduler(config, database, on_enqueued=wakeup.set)
+        scheduler = create_scheduler(
+            config,
+            database,
+            on_enqueued=wakeup.set,
+            anonymous_sessions=dispatcher["anonymous_sessions"],
+        )
         scheduler.start()
         try:
             await progress.run(step_down)

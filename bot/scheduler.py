@@ -17,6 +17,7 @@ from digest.service import DigestService, Translator
 from digest.settings import settings_from as digest_settings
 from improvements.service import ImprovementService
 from improvements.service import settings_from as improvement_settings
+from mailboxes.memory import AnonymousSessions
 from mailboxes.service import MailboxService
 from mailboxes.settings import MailboxContext
 from privacy.retention import RetentionPolicy, run_retention
@@ -32,6 +33,8 @@ PROPOSAL_SWEEP_MINUTES = 30  # due dates are days: half-hourly is plenty
 # Anonymous letters are announced to recipients in these batches, so the moment of a notice
 # is not the moment the sender wrote.
 MAILBOX_SWEEP_MINUTES = 10
+# Abandoned anonymous drafts leave memory within this long after their hour is up.
+ANONYMOUS_SWEEP_MINUTES = 10
 DIGEST_CHECK_MINUTES = 5  # catch-up: is the due digest sent to everyone?
 # Work notices made within this window reach a person as one message ("3 proposals are
 # waiting for review"); short enough that a proposal reaching review is told promptly.
@@ -56,9 +59,11 @@ async def sweep_proposals(config: Config, database: Database) -> dict[str, int]:
     return counts
 
 
-async def sweep_mailbox(database: Database, context: MailboxContext) -> dict[str, int]:
+async def sweep_mailbox(
+    database: Database, context: MailboxContext, *, release_senders: bool = False
+) -> dict[str, int]:
     async with unit_of_work(database.sessions) as repos:
-        counts = await MailboxService(repos, context).sweep()
+        counts = await MailboxService(repos, context).sweep(release_senders=release_senders)
     if any(counts.values()):
         logger.info("mailbox sweep: %s", counts)
     return counts
@@ -71,6 +76,15 @@ async def sweep_notices(database: Database) -> dict[str, int]:
     if any(counts.values()):
         logger.info("notice sweep: %s", counts)
     return counts
+
+
+async def sweep_anonymous_sessions(sessions: AnonymousSessions) -> dict[str, int]:
+    """Forget abandoned anonymous drafts and receipt sessions (they expire after an hour
+    without activity, but only a lookup by their owner dropped them)."""
+    expired = sessions.sweep()
+    if expired:
+        logger.info("anonymous sessions expired: %d", expired)  # a count, never who
+    return {}  # nothing queued: the outbox need not wake
 
 
 def retention_policy(config: Config) -> RetentionPolicy:
@@ -136,7 +150,10 @@ def _guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Aw
 
 
 def create_scheduler(
-    config: Config, database: Database, on_enqueued: Callable[[], None] | None = None
+    config: Config,
+    database: Database,
+    on_enqueued: Callable[[], None] | None = None,
+    anonymous_sessions: AnonymousSessions | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=config.union.tz)
 
@@ -166,6 +183,30 @@ def create_scheduler(
     sweep("surveys", lambda: sweep_surveys(config, database), seconds=SWEEP_SECONDS)
     sweep("proposals", lambda: sweep_proposals(config, database), minutes=PROPOSAL_SWEEP_MINUTES)
     sweep("mailbox", lambda: sweep_mailbox(database, mailbox), minutes=MAILBOX_SWEEP_MINUTES)
+    if anonymous_sessions is not None:
+        sweep(
+            "anonymous-sessions",
+            lambda: sweep_anonymous_sessions(anonymous_sessions),
+            minutes=ANONYMOUS_SWEEP_MINUTES,
+        )
+
+    async def release_senders() -> None:
+        counts = await sweep_mailbox(database, mailbox, release_senders=True)
+        if any(counts.values()) and on_enqueued is not None:
+            on_enqueued()
+
+    # Fixed times (not "n hours after the news"), so a release names no moment of a reply.
+    scheduler.add_job(
+        _guarded("mailbox-senders", release_senders),
+        "cron",
+        hour=f"*/{mailbox.settings.sender_release_hours}",
+        minute=0,
+        id="mailbox-senders",
+        name="mailbox-senders",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
     sweep("actions", lambda: sweep_actions(config, database), minutes=PROPOSAL_SWEEP_MINUTES)
     sweep("notices", lambda: sweep_notices(database), seconds=NOTICE_SWEEP_SECONDS)
     scheduler.add_job(

@@ -118,9 +118,11 @@ async def _source(
         return Link(kind, survey.id, question.id), question.text.get(locale)
     if kind is LinkKind.THEME:
         stored = await repos.digests.stored_by_id(callback_data.ref_id)
-        themes = (
-            json.loads(stored[2])["sections"].get("themes", {}).get("themes", []) if stored else []
-        )
+        # Digest ids are sequential: only a digest meant for this reader (the whole union's
+        # for officers, a box's for that box's recipients) may lend its keywords.
+        if stored is None or not _may_read_digest(stored[1], identity, mailbox):
+            raise DomainError(N_("This button is no longer valid."))
+        themes = json.loads(stored[2])["sections"].get("themes", {}).get("themes", [])
         index = int(callback_data.ref_key or -1)
         if not 0 <= index < len(themes):
             raise DomainError(N_("This button is no longer valid."))
@@ -130,6 +132,15 @@ async def _source(
         letter = await mailbox.check_received(identity, callback_data.ref_id)
         return Link(kind, letter.id), _("Letter #{id}").format(id=letter.id)
     raise DomainError(N_("This button is no longer valid."))
+
+
+def _may_read_digest(audience: str, identity: Identity, mailbox: MailboxService) -> bool:
+    kind, _sep, key = audience.partition(":")
+    if kind == "officers":
+        return identity.has(Role.OFFICER)
+    if kind == "box":
+        return key in mailbox.recipient_boxes(identity)
+    return False  # department digests carry no themes
 
 
 async def on_new(

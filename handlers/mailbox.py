@@ -4,7 +4,8 @@ handlers/mailbox_notices.py.
 
 Anonymous senders never touch the database's FSM: their draft and their receipt session live
 in `AnonymousSessions` (process memory, keyed by a hash), so no row ever pairs their Telegram
-id with a letter, not even for a moment.
+id with a letter, not even for a moment. The same holds for answering back on one's own named
+or confidential letter (handlers/mailbox_reading.py).
 """
 
 from __future__ import annotations
@@ -267,7 +268,7 @@ async def on_discard(
     callback: CallbackQuery, state: FSMContext, anonymous_sessions: AnonymousSessions
 ) -> None:
     anonymous_sessions.end(callback.from_user.id)
-    if await state.get_state() in (Writing.letter.state, Writing.follow_up.state):
+    if await state.get_state() == Writing.letter.state:
         await state.clear()
     await callback.answer(_("Discarded."))
 

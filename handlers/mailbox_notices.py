@@ -66,9 +66,18 @@ def render_sender_news(params: Mapping[str, Any]) -> Rendered:
     return text[:1].upper() + text[1:], builder.as_markup()
 
 
+def render_confidential_news(params: Mapping[str, Any]) -> Rendered:
+    # Names no letter, box or kind: the row in the outbox says only "there was news".
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("📂 My letters"), callback_data=MailboxCB(action=MailboxAction.MINE))
+    text = _("🔒 There is news on your confidential letter. Open My letters to read it.")
+    return text, builder.as_markup()
+
+
 RENDERERS = {
     templates.LETTER_NEW: render_new,
     templates.LETTER_ACTIVITY: render_activity,
     templates.LETTER_OVERDUE: render_overdue,
     templates.SENDER_NEWS: render_sender_news,
+    templates.CONFIDENTIAL_NEWS: render_confidential_news,
 }

@@ -17,7 +17,6 @@ from common.errors import N_, DomainError
 from handlers.common import register_actions
 from handlers.mailbox_views import (
     InAnonymousSession,
-    Writing,
     add_part,
     answer_long,
     letter_summary,
@@ -120,25 +119,35 @@ async def on_follow(
     identity: Identity,
     mailbox: MailboxService,
     state: FSMContext,
+    anonymous_sessions: AnonymousSessions,
 ) -> None:
     letter, _thread = await mailbox.own_letter(identity, callback_data.letter_id)
     if letter.status is LetterStatus.HANDLED:
         raise DomainError(N_("This letter has been handled; you can rate the handling."))
-    await state.set_state(Writing.follow_up)
-    await state.set_data({"letter_id": letter.id})
+    if await state.get_state() is not None:
+        await state.clear()
+    # In memory, not in the conversation state: that row sits under the sender's Telegram id
+    # (for weeks if abandoned) and would point at a confidential letter.
+    anonymous_sessions.start(
+        callback.from_user.id, AnonymousSession(Stage.OWN_FOLLOW_UP, letter_id=letter.id)
+    )
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.answer(_("Send your message (text, a photo or a document)."))
 
 
 async def on_follow_up(
-    message: Message, identity: Identity, mailbox: MailboxService, state: FSMContext
+    message: Message,
+    identity: Identity,
+    mailbox: MailboxService,
+    anonymous: AnonymousSession,
+    anonymous_sessions: AnonymousSessions,
 ) -> None:
     draft = Draft()
     reply = add_part(message, draft, MESSAGE_MAX)
-    letter_id = int(await state.get_value("letter_id") or 0)
-    await mailbox.follow_up(identity, letter_id, draft)
-    await state.clear()
+    assert anonymous.letter_id is not None
+    await mailbox.follow_up(identity, anonymous.letter_id, draft)  # ownership checked again
+    anonymous_sessions.end(message.from_user.id)  # type: ignore[union-attr]
     await message.answer(_("Added to your letter. {detail}").format(detail=reply))
 
 
@@ -267,6 +276,6 @@ def register(router: Router) -> None:
     router.callback_query.register(
         on_receipt_button, MailboxCB.filter(F.action.in_(receipt_actions))
     )
-    router.message.register(on_follow_up, Writing.follow_up)
+    router.message.register(on_follow_up, InAnonymousSession(Stage.OWN_FOLLOW_UP))
     router.message.register(on_receipt_code, InAnonymousSession(Stage.CODE))
     router.message.register(on_receipt_follow_up, InAnonymousSession(Stage.FOLLOW_UP))

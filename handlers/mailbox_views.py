@@ -171,7 +171,6 @@ async def answer_long(
 
 class Writing(StatesGroup):
     letter = State()  # named or confidential: the draft is in the FSM data
-    follow_up = State()  # the next message answers back on one of my letters
 
 
 class InAnonymousSession(Filter):

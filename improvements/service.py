@@ -6,6 +6,10 @@ Reminders before the due date, then officers, then the chair — like proposals.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -254,8 +258,9 @@ class ImprovementService:
 
     # -- "you said, we did" -----------------------------------------------------------------------
     async def _tell_members(self, action: ActionDTO) -> int:
-        """A notice to each member whose proposal, named/confidential letter or named survey
-        answer is linked; anonymous letters get it on their receipt. Once per member."""
+        """A notice to each member whose proposal, named letter or named survey answer is
+        linked; confidential senders get theirs from the mailbox sweep's next batch,
+        anonymous letters on their receipt. Once per member."""
         members: set[int] = set()
         proposals = [link.ref_id for link in action.links if link.kind is LinkKind.PROPOSAL]
         if proposals:
@@ -270,10 +275,17 @@ class ImprovementService:
             )
             members |= await self._mailbox.improvement_done(letter_ids, summary)
         told = 0
+        # Keys name nobody: a keyed hash (the mailbox's key), or without the mailbox a key
+        # of this call only (closing happens once: the status transition guards it).
+        keyed = (
+            self._mailbox.notice_key
+            if self._mailbox is not None
+            else _one_time_hash(secrets.token_bytes(32))
+        )
         for member_id, chat_id, locale in await self._repos.proposals.recipients(sorted(members)):
             told += await self._repos.outbox.enqueue(
                 Notification(
-                    key=f"improvement:{action.id}:closed:{member_id}",
+                    key=f"improvement:{action.id}:closed:{keyed('closed', action.id, member_id)}",
                     chat_id=chat_id,
                     locale=locale,
                     template=templates.IMPROVEMENT_DONE,
@@ -383,6 +395,14 @@ class ImprovementService:
     def _require_worker(self, actor: Identity, action: ActionDTO) -> None:
         if not self._may_work_on(actor, action):
             raise PermissionDenied()
+
+
+def _one_time_hash(key: bytes) -> Callable[..., str]:
+    def keyed(*parts: object) -> str:
+        text = ":".join(str(part) for part in parts)
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:40]
+
+    return keyed
 
 
 def _require(actor: Identity, role: Role) -> None:

@@ -59,11 +59,15 @@ class Stage(StrEnum):
     CODE = "code"  # waiting for a receipt code
     READING = "reading"  # a letter opened with its receipt code
     FOLLOW_UP = "follow_up"  # the next message is added to that letter
+    # The next message answers back on one's own named or confidential letter: kept here, not
+    # in the conversation state, so no row pairs the sender's Telegram id with the step.
+    OWN_FOLLOW_UP = "own_follow_up"
 
 
 @dataclass(slots=True)
 class AnonymousSession:
-    """An anonymous letter being written, or a letter opened with its receipt code."""
+    """An anonymous letter being written, a letter opened with its receipt code, or the
+    one-message step of answering back on one's own letter."""
 
     stage: Stage = Stage.WRITING
     box: str = ""
@@ -101,7 +105,13 @@ class AnonymousSessions(_Keyed):
     def end(self, telegram_id: int) -> None:
         self._sessions.pop(self._slot(telegram_id), None)
 
-    def sweep(self) -> None:
+    def sweep(self) -> int:
+        """Drop every expired session (the scheduler's job); returns how many."""
         now = self._clock()
-        for slot in [s for s, session in self._sessions.items() if session.expires <= now]:
+        expired = [s for s, session in self._sessions.items() if session.expires <= now]
+        for slot in expired:
             del self._sessions[slot]
+        return len(expired)
+
+    def __len__(self) -> int:
+        return len(self._sessions)

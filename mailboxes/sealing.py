@@ -3,6 +3,8 @@
 - Confidential letters: the sender's member id sealed with AES-GCM (the letter id is the
   associated data, so a seal cannot be moved to another letter), plus a keyed HMAC tag so the
   sender can list their own letters. Without the key neither reveals anything.
+- Notices to confidential senders: outbox keys are keyed hashes, so the outbox names no
+  letter or member without the key.
 - Anonymous letters: a receipt code of 20 random digits (66 bits), stored only as scrypt of
   the code with a key-derived salt, so it can be looked up but not reversed or brute-forced
   cheaply.
@@ -33,6 +35,7 @@ class Sealer:
         self._aead = AESGCM(_subkey(key, "mailbox-seal"))
         self._tag_key = _subkey(key, "mailbox-sender-tag")
         self._receipt_salt = _subkey(key, "mailbox-receipt")[:16]
+        self._notice_key = _subkey(key, "mailbox-notice-key")
 
     # -- confidential -----------------------------------------------------------------------------
     def seal(self, letter_id: int, member_id: int) -> bytes:
@@ -48,6 +51,12 @@ class Sealer:
 
     def sender_tag(self, member_id: int) -> str:
         return hmac.new(self._tag_key, str(member_id).encode(), hashlib.sha256).hexdigest()
+
+    # -- keys -------------------------------------------------------------------------------------
+    def notice_key(self, *parts: object) -> str:
+        """An outbox idempotency key part: a keyed hash, so it names no id without the key."""
+        text = ":".join(str(part) for part in parts)
+        return hmac.new(self._notice_key, text.encode(), hashlib.sha256).hexdigest()[:40]
 
     # -- anonymous --------------------------------------------------------------------------------
     @staticmethod

@@ -8,6 +8,7 @@ confidential sender, and only to queue a notice to them.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,8 @@ LETTER_MAX, MESSAGE_MAX, OUTCOME_MAX, NOTE_MAX = 10_000, 4_000, 2_000, 500
 ATTACHMENTS_MAX = 10
 RATINGS = range(1, 6)
 NOT_FOUND = N_("This letter does not exist or is not in your mailbox.")
+# Times of the batched notices to confidential senders are rounded down to this.
+NOTICE_GRAIN = timedelta(minutes=10)
 
 
 class MailboxService:
@@ -117,7 +120,7 @@ class MailboxService:
             mode=IdentityMode.ANONYMOUS,
             body=body,
             created_at=self._today(),
-            receipt_hash=self._sealer.receipt_hash(code),
+            receipt_hash=await self._receipt_hash(code),
             pending_notice=True,  # recipients hear of it from the sweep, not at this moment
         )
         await self._letters.add_attachments(letter_id, 0, draft.attachments)
@@ -148,7 +151,7 @@ class MailboxService:
             raise DomainError(N_("Too many wrong codes. Please wait 15 minutes and try again."))
         normalized = self._sealer.normalize_code(code)
         letter_id = (
-            await self._letters.by_receipt(self._sealer.receipt_hash(normalized))
+            await self._letters.by_receipt(await self._receipt_hash(normalized))
             if normalized
             else None
         )
@@ -156,6 +159,10 @@ class MailboxService:
             failures.hit(actor.telegram_id)
             raise DomainError(N_("No letter matches this code. Check the digits and try again."))
         return letter_id
+
+    async def _receipt_hash(self, code: str) -> str:
+        # scrypt takes tens of milliseconds: in a worker thread, so other updates go on.
+        return await asyncio.to_thread(self._sealer.receipt_hash, code)
 
     async def receipt_letter(self, letter_id: int) -> tuple[LetterDTO, list[ThreadMessage]]:
         """An anonymous letter opened with its receipt (the caller holds the checked id)."""
@@ -312,7 +319,8 @@ class MailboxService:
     async def improvement_done(self, letter_ids: list[int], text: str) -> set[int]:
         """An improvement action linked to these letters closed: "you said, we did" joins
         each thread (anonymous senders read it with their receipt). Returns the member ids of
-        the named and confidential senders, to be told; never anyone of an anonymous letter."""
+        the named senders, to be told now; confidential senders hear of it from the sweep's
+        next batch, never anyone of an anonymous letter."""
         senders: set[int] = set()
         for letter_id in letter_ids:
             letter = await self._letters.get(letter_id)
@@ -321,20 +329,35 @@ class MailboxService:
             await self._letters.add_message(
                 letter_id, Author.SYSTEM, MessageKind.IMPROVEMENT, text, self._clock()
             )
+            if letter.mode is IdentityMode.CONFIDENTIAL:
+                await self._notices.tell_sender(letter, MessageKind.IMPROVEMENT.value, "")
+                continue
             member_id = await self._notices.sender_id(letter)
             if member_id is not None:
                 senders.add(member_id)
         return senders
+
+    def notice_key(self, *parts: object) -> str:
+        """A keyed hash for outbox keys that must not name members or letters."""
+        return self._sealer.notice_key(*parts)
 
     async def audit_log(self, actor: Identity, letter_id: int) -> list:
         await self._received(actor, letter_id)
         return await self._letters.audit_log(letter_id)
 
     # -- scheduled --------------------------------------------------------------------------------
-    async def sweep(self) -> dict[str, int]:
-        """Tell recipients of anonymous activity (batched, so its time is not the sender's)
-        and remind them of letters without a first reply after `reply_days`."""
+    async def sweep(self, *, release_senders: bool = False) -> dict[str, int]:
+        """Tell recipients of anonymous activity (batched, so its time is not the sender's),
+        confidential senders of news (batched, so its time is not the recipient's action:
+        when enough wait, or always with `release_senders`), and remind recipients of
+        letters without a first reply after `reply_days`."""
         counts = {"notified": 0, "reminded": 0}
+        now = self._clock()
+        counts["senders"] = await self._notices.release_sender_notices(
+            now - (now - datetime.min.replace(tzinfo=now.tzinfo)) % NOTICE_GRAIN,
+            batch=self.settings.sender_batch,
+            force=release_senders,
+        )
         for letter in await self._letters.with_pending_notice():
             version = await self._letters.last_seq(letter.id)
             template = templates.LETTER_NEW if version == 0 else templates.LETTER_ACTIVITY

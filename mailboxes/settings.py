@@ -26,6 +26,10 @@ class MailboxSettings:
     reply_days: int = 5
     timezone: str = "Asia/Shanghai"
     anonymous_per_day: int = 3
+    # Notices to confidential senders leave in batches: as soon as this many senders have
+    # news, and in any case at fixed times every `sender_release_hours` (the sweep's job).
+    sender_batch: int = 3
+    sender_release_hours: int = 3
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -35,6 +36,10 @@ class Notification:
     kind: Kind = Kind.TEXT
     media_id: int | None = None
     broadcast_id: int | None = None
+    # Queued (and first due) at this time instead of now: a batch shares one coarse time, so
+    # the row's times do not tell which event caused it.
+    at: datetime | None = None
+    forget: bool = False  # delete the row once sent or given up
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,7 @@ class ClaimedMessage:
     attempts: int
     media_id: int | None = None
     media: Media | None = None
+    forget: bool = False
 
 
 class Outcome(StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -200,6 +201,9 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Deleted once sent (or given up): a delivered notice to a confidential sender leaves
+    # no row pairing their chat with a time.
+    forget: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class SendBudget(Base):

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,6 +55,8 @@ class Letter(Base):
     unread: Mapped[bool] = mapped_column(default=True)
     # Anonymous activity is told to recipients by the sweep, not at the moment it happens.
     pending_notice: Mapped[bool] = mapped_column(default=False)
+    # News for a confidential sender waits for the sweep's batch (no time, no chat here).
+    sender_notice: Mapped[bool] = mapped_column(default=False, server_default=false())
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(Text)

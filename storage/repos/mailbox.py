@@ -282,6 +282,19 @@ class MailboxRepository:
         rows = await self._session.execute(_letters().where(Letter.pending_notice.is_(True)))
         return [_dto(row) for row in rows]
 
+    async def with_sender_notice(self) -> list[LetterDTO]:
+        """Confidential letters whose sender has news waiting for the sweep's batch."""
+        rows = await self._session.execute(
+            _letters().where(Letter.sender_notice.is_(True)).order_by(Letter.id)
+        )
+        return [_dto(row) for row in rows]
+
+    async def clear_sender_notices(self, letter_ids: list[int]) -> None:
+        if letter_ids:
+            await self._session.execute(
+                update(Letter).where(Letter.id.in_(letter_ids)).values(sender_notice=False)
+            )
+
     # -- figures for the digest (aggregated here, never rows in Python) --------------------------
     async def figures(
         self, start: datetime, end: datetime, box: str | None, *, reply_days: int

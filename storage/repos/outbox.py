@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -110,6 +110,7 @@ class OutboxRepository:
             "kind": notification.kind.value,
             "media_id": notification.media_id,
             "broadcast_id": notification.broadcast_id,
+            "forget": notification.forget,
             # Known unreachable: recorded (so progress adds up), never sent.
             "status": (
                 Status.UNREACHABLE
@@ -120,8 +121,8 @@ class OutboxRepository:
             ),
             "last_error": "unreachable when queued" if unreachable else None,
             "attempts": 0,
-            "next_attempt_at": utcnow(),
-            "created_at": utcnow(),
+            "next_attempt_at": notification.at or utcnow(),
+            "created_at": notification.at or utcnow(),
         }
 
     async def _muted(self, member_id: int, kind: str) -> bool:
@@ -259,6 +260,7 @@ class OutboxRepository:
                     OutboxMessage.media_id,
                     OutboxMessage.next_attempt_at,
                     OutboxMessage.broadcast_id,
+                    OutboxMessage.forget,
                 )
             )
         ).all()
@@ -275,6 +277,7 @@ class OutboxRepository:
                 attempts=r.attempts,
                 media_id=r.media_id,
                 media=media.get(r.media_id) if r.media_id is not None else None,
+                forget=r.forget,
             )
             for r in rows
         ]
@@ -295,6 +298,9 @@ class OutboxRepository:
         telegram_message_id: int | None,
         telegram_file_id: str | None,
     ) -> None:
+        if message.forget:
+            await self._forget(message.id)
+            return
         await self._session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message.id)
@@ -314,7 +320,10 @@ class OutboxRepository:
             )
 
     async def mark_unreachable(self, message: ClaimedMessage, error: str, now: datetime) -> None:
-        await self._finish(message.id, Status.UNREACHABLE, error, message.attempts + 1)
+        if message.forget:
+            await self._forget(message.id)
+        else:
+            await self._finish(message.id, Status.UNREACHABLE, error, message.attempts + 1)
         await self._session.execute(
             update(Member)
             .where(Member.telegram_id == message.chat_id, Member.unreachable_since.is_(None))
@@ -322,7 +331,13 @@ class OutboxRepository:
         )
 
     async def mark_failed(self, message: ClaimedMessage, error: str) -> None:
-        await self._finish(message.id, Status.FAILED, error, message.attempts + 1)
+        if message.forget:
+            await self._forget(message.id)
+        else:
+            await self._finish(message.id, Status.FAILED, error, message.attempts + 1)
+
+    async def _forget(self, message_id: int) -> None:
+        await self._session.execute(delete(OutboxMessage).where(OutboxMessage.id == message_id))
 
     async def _finish(self, message_id: int, status: Status, error: str, attempts: int) -> None:
         await self._session.execute(

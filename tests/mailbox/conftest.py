@@ -7,7 +7,10 @@ import re
 import pytest
 
 from bot.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
-from tests.conftest import register, seed_roster
+from bot.mailbox_setup import create_mailbox_context
+from bot.scheduler import sweep_mailbox
+from storage.database import Database
+from tests.conftest import make_config, register, seed_roster
 from tests.harness import BotDriver, Outcome, TgUser
 
 SENDER = TgUser(id=8101, first_name="Mei", language_code="en")
@@ -71,3 +74,9 @@ def receipt_code_in(text: str) -> str:
     found = re.search(r"<code>([\d ]+)</code>", text)
     assert found, text
     return found.group(1)
+
+
+async def release_sender_notices(database: Database, db_url: str) -> dict[str, int]:
+    """The scheduler's fixed-time release: every confidential sender with news is told."""
+    context = create_mailbox_context(make_config(db_url))
+    return await sweep_mailbox(database, context, release_senders=True)

@@ -33,6 +33,7 @@ from tests.mailbox.conftest import (
     SENDER,
     letter_id_in,
     receipt_code_in,
+    release_sender_notices,
     write_letter,
 )
 
@@ -159,6 +160,8 @@ async def test_confidential_sender_is_sealed_and_never_shown(people, db_url, dat
     await app.press(SECRETARY, InboxCB(action=InboxAction.REPLY, letter_id=letter_id))
     await app.send(SECRETARY, "Thank you, we will check.")
     await app.press(SECRETARY, InboxCB(action=InboxAction.SEND, letter_id=letter_id))
+    assert not (await app.flush_outbox()).sent_to(SENDER.id), "not at the reply's moment"
+    await release_sender_notices(database, db_url)
     assert (await app.flush_outbox()).sent_to(SENDER.id), "the sealed link delivers replies"
 
     recipient_texts = " ".join([m.text for m in seen_by_recipient] + card.texts)
