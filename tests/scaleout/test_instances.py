@@ -308,10 +308,15 @@ async def test_two_instances_share_the_work_and_survive_a_kill(
 
             await wait_until(follower_leads, "the survivor to lead", [follower])
 
+            # The new leader's catch-up sends the digest if the dead one had not: wait for
+            # that as well as for the queue, or a slow machine races the catch-up.
             async def queue_empty() -> bool:
-                return await queued_or_sending(database) == 0
+                return (
+                    await digest_deliveries(database) == 1
+                    and await queued_or_sending(database) == 0
+                )
 
-            await wait_until(queue_empty, "an empty outbox", [follower])
+            await wait_until(queue_empty, "the digest and an empty outbox", [follower])
 
             # 4. And it answers the users: Telegram now reaches it alone.
             update = {"update_id": 900_001, **message_update({"id": 7301, "is_bot": False,
