@@ -85,7 +85,11 @@ def create_dispatcher(
         isolation: BaseEventIsolation = RedisEventIsolation(redis)
     else:
         # One process owns a SQLite file, so FSM reads can be cached in memory.
-        storage = SQLStorage(database.sessions, cache_size=10_000 if database.is_sqlite else 0)
+        storage = SQLStorage(
+            database.sessions,
+            cache_size=10_000 if database.is_sqlite else 0,
+            channel=database.channel,
+        )
         isolation = UserEventIsolation()
     dispatcher = Dispatcher(
         storage=storage,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.hot import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +42,16 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # SQLite file: the answer path's connection of this same engine (see storage/hot.py).
+    channel: Channel | None = field(default=None)
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     async def dispose(self) -> None:
+        if self.channel is not None:
+            await self.channel.close()
         await self.engine.dispose()
 
     async def checkpoint(self, attempts: int = 20) -> bool:
@@ -70,5 +76,8 @@ def create_database(url: str, *, echo: bool = False) -> Database:
     engine = create_async_engine(url, echo=echo)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    database = engine.url.database or ""
+    in_memory = database in ("", ":memory:") or "mode=memory" in str(engine.url.query)
+    channel = Channel(engine) if engine.dialect.name == "sqlite" and not in_memory else None
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    return Database(engine=engine, sessions=sessions)
+    return Database(engine=engine, sessions=sessions, channel=channel)
