@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ from bot.renderers import Rendered
 from handlers.common import ask_for_text
 from members.dto import Identity
 from surveys.answering import Step
-from surveys.definition import Question, QuestionType, Text
+from surveys.definition import Question, QuestionType, SurveyDefinition, Text
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
 from surveys.service import (
     OTHER_OPTION,
@@ -139,7 +140,36 @@ def question_text(survey: SurveyInfo, step: Step) -> str:
     return "\n".join(lines)
 
 
+# Keyboards are the same for every member at the same question (and the same choices so far):
+# built once per process, not validated by pydantic again for each answer.
+_KEYBOARDS: OrderedDict[tuple[Any, ...], tuple[SurveyDefinition, InlineKeyboardMarkup]] = (
+    OrderedDict()
+)
+KEYBOARD_CACHE_SIZE = 1024
+
+
 def question_keyboard(survey: SurveyInfo, step: Step) -> InlineKeyboardMarkup:
+    assert step.question is not None
+    key = (
+        survey.id,
+        step.question.id,
+        step.position,
+        _locale(),
+        tuple(step.pending),
+        step.awaiting_other,
+        step.total,
+    )
+    hit = _KEYBOARDS.get(key)
+    if hit is not None and hit[0] is survey.definition:  # the very definition it was built for
+        return hit[1]
+    markup = _question_keyboard(survey, step)
+    _KEYBOARDS[key] = (survey.definition, markup)
+    if len(_KEYBOARDS) > KEYBOARD_CACHE_SIZE:
+        _KEYBOARDS.popitem(last=False)
+    return markup
+
+
+def _question_keyboard(survey: SurveyInfo, step: Step) -> InlineKeyboardMarkup:
     question = step.question
     assert question is not None
     locale = _locale()
@@ -482,16 +512,34 @@ async def on_typed(
     await _show(message, surveys, identity, survey, step, state, raw_state, edit=False)
 
 
+async def on_survey_button(
+    callback: CallbackQuery,
+    callback_data: SurveyCB,
+    identity: Identity,
+    surveys: SurveyService,
+    state: FSMContext,
+    raw_state: str | None = None,
+) -> None:
+    action = callback_data.action
+    if action is SurveyAction.INTRO:
+        await on_intro(callback, callback_data, identity, surveys)
+    elif action is SurveyAction.START:
+        await on_start(callback, callback_data, identity, surveys, state, raw_state)
+    elif action is SurveyAction.SUBMIT:
+        await on_submit(callback, callback_data, identity, surveys, state, raw_state)
+    else:
+        await on_button(callback, callback_data, identity, surveys, state, raw_state)
+
+
 def create_router() -> Router:
     router = Router(name="surveys")
     for observer in (router.message, router.callback_query):
         observer.filter(private_chat())
         observer.middleware(RequireRegistration())
     router.callback_query.register(on_survey_list, MenuCB.filter(F.action == MenuAction.SURVEYS))
-    router.callback_query.register(on_intro, SurveyCB.filter(F.action == SurveyAction.INTRO))
-    router.callback_query.register(on_start, SurveyCB.filter(F.action == SurveyAction.START))
-    router.callback_query.register(on_submit, SurveyCB.filter(F.action == SurveyAction.SUBMIT))
-    router.callback_query.register(on_button, SurveyCB.filter())
+    # One filter for every survey button: the callback data is parsed once, not once per
+    # handler tried (each parse builds a pydantic model on the answer path).
+    router.callback_query.register(on_survey_button, SurveyCB.filter())
     router.message.register(ask_for_text, Answering(), WithoutText())
     router.message.register(on_typed, Answering())
     return router

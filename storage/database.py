@@ -73,7 +73,12 @@ class Database:
 
 
 def create_database(url: str, *, echo: bool = False) -> Database:
-    engine = create_async_engine(url, echo=echo)
+    options: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        # The channel (storage/hot.py) runs on the event loop or the connection's thread, one
+        # call at a time; SQLAlchemy's pool hands a connection to one user at a time anyway.
+        options["connect_args"] = {"check_same_thread": False}
+    engine = create_async_engine(url, echo=echo, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
     database = engine.url.database or ""

@@ -124,7 +124,8 @@ class WriteConflict(Exception):
 
 
 # aiosqlite runs each call on the connection's own thread; `_execute(fn)` (run fn there) and
-# `_conn` (the sqlite3 connection) are the only way to run several statements in one hop.
+# `_conn` (the sqlite3 connection, opened with check_same_thread=False by
+# storage.database) are the only way to run several statements in one call.
 # They are private: aiosqlite is pinned in pyproject.toml and tests/storage/test_hot.py fails
 # loudly if either disappears.
 def _submit(driver: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> Any:
@@ -133,12 +134,23 @@ def _submit(driver: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T
 
 class Channel:
     """SQLite file only: one connection of the database's engine set aside for the answer path
-    (and the FSM), so the writes of concurrent answers queue on one thread instead of waiting
-    on each other's file lock, and each unit of work costs one hop.
+    (and the FSM): the writes of concurrent answers queue on it instead of waiting on each
+    other's file lock, and each unit of work is one call.
+
+    A call runs right on the event loop when the connection is idle and the file is free: the
+    connection's busy timeout is 0 there, so a lock held by another connection (the outbox, an
+    admin command, the CLI) can never stall the loop — the call then goes to the connection's
+    aiosqlite thread, which waits the engine's usual busy timeout, and later calls queue behind
+    it until it is done. Measured under load, a hop to the thread cost ≈ 1 ms (GIL hand-over)
+    against ≈ 0.1 ms for the statements themselves. The channel never checkpoints on the loop
+    (`wal_autocheckpoint=0` on this connection); every CHECKPOINT_EVERY commits it checkpoints
+    the write-ahead log on the thread (PASSIVE: never waits for readers).
 
     It also holds the per-process cache of rarely changing rows (identities, survey
     definitions), dropped as soon as `PRAGMA data_version` shows a commit by any other
     connection — the bot's other sessions, the CLI, another process."""
+
+    CHECKPOINT_EVERY = 500
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -146,28 +158,54 @@ class Channel:
         self._driver: aiosqlite.Connection | None = None
         self._cache: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         self._data_version: int | None = None
+        self._on_thread = 0  # calls queued on or running on the thread
+        self._commits = 0
 
     async def _open(self) -> aiosqlite.Connection:
         if self._driver is None:
             connection = await self._engine.connect()
             raw = await connection.get_raw_connection()
             if self._driver is None:
-                self._connection, self._driver = connection, raw.driver_connection
+                driver = raw.driver_connection
+                await _submit(driver, _set_up)
+                self._connection, self._driver = connection, driver
             else:  # opened meanwhile by a concurrent first call
                 await connection.close()
         assert self._driver is not None
         return self._driver
 
+    async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        driver = await self._open()
+        if not self._on_thread:  # nothing queued on the thread: the connection is ours
+            try:
+                return work(driver._conn)  # see _submit about `_conn`
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error):
+                    raise
+                # The file is locked by another connection: wait for it on the thread.
+        self._on_thread += 1
+        try:
+            return await _submit(driver, lambda c: _waiting(c, work))
+        finally:
+            self._on_thread -= 1
+
     async def read(self, queries: Sequence[Query]) -> list[list[tuple[Any, ...]]]:
-        return await _submit(await self._open(), lambda c: self._read(c, queries))
+        return await self._call(lambda c: self._read(c, queries))
 
     async def write(self, writes: Sequence[Write]) -> None:
-        await _submit(await self._open(), lambda c: _transaction(c, writes))
+        await self._call(lambda c: _transaction(c, writes))
+        self._commits += 1
+        if self._commits % self.CHECKPOINT_EVERY == 0:
+            self._on_thread += 1
+            try:
+                await _submit(await self._open(), _checkpoint)
+            finally:
+                self._on_thread -= 1
 
     def _read(
         self, connection: sqlite3.Connection, queries: Sequence[Query]
     ) -> list[list[tuple[Any, ...]]]:
-        # Runs on the channel's thread: the cache is only ever touched there.
+        # Only ever one call at a time on the connection (loop or thread): so is the cache.
         version = connection.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version or len(self._cache) > CACHE_LIMIT:
             self._cache.clear()
@@ -187,6 +225,30 @@ class Channel:
         if self._connection is not None:
             await self._connection.close()
             self._connection = self._driver = None
+
+
+BUSY_TIMEOUT_MS = 5000  # on the thread, as storage.database.SQLITE_PRAGMAS
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA busy_timeout=0")  # on the loop: never wait for a lock
+    connection.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints on the thread only
+
+
+def _waiting(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    try:
+        return work(connection)
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
+
+
+def _checkpoint(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
 
 
 def _transaction(connection: sqlite3.Connection, writes: Sequence[Write]) -> None:
