@@ -113,6 +113,7 @@ def create_dispatcher(
         reachability.create_router(),
         groups.create_router(),
         consent.create_router(),  # before everything a registered member can do
+        surveys.create_button_router(),  # the answer path: nothing else takes these buttons
         start.create_router(),
         officers.create_router(),
         menu.create_router(),

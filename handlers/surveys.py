@@ -532,14 +532,23 @@ async def on_survey_button(
 
 
 def create_router() -> Router:
+    """Typed answers (and the "please type" hint) while a survey is open."""
     router = Router(name="surveys")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())
+    router.message.filter(private_chat())
+    router.message.middleware(RequireRegistration())
+    router.message.register(ask_for_text, Answering(), WithoutText())
+    router.message.register(on_typed, Answering())
+    return router
+
+
+def create_button_router() -> Router:
+    """Survey buttons. Their callback prefixes are the surveys' alone, so the factory places
+    this router right after consent: a tap skips the routers of other features."""
+    router = Router(name="survey_buttons")
+    router.callback_query.filter(private_chat())
+    router.callback_query.middleware(RequireRegistration())
     router.callback_query.register(on_survey_list, MenuCB.filter(F.action == MenuAction.SURVEYS))
     # One filter for every survey button: the callback data is parsed once, not once per
     # handler tried (each parse builds a pydantic model on the answer path).
     router.callback_query.register(on_survey_button, SurveyCB.filter())
-    router.message.register(ask_for_text, Answering(), WithoutText())
-    router.message.register(on_typed, Answering())
     return router
