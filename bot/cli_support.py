@@ -23,7 +23,7 @@ async def with_database(config: Config, work: Callable[[Database], Awaitable[int
 
     database = create_database(config.database.url)
     try:
-        await migrate.upgrade(database.engine)
+        await migrate.upgrade_if_due(database.engine)  # Alembic only when a migration is due
         return await work(database)
     finally:
         await database.dispose()

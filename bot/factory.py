@@ -91,7 +91,11 @@ def create_dispatcher(
         isolation: BaseEventIsolation = RedisEventIsolation(redis)
     else:
         # One process owns a SQLite file, so FSM reads can be cached in memory.
-        storage = SQLStorage(database.sessions, cache_size=10_000 if database.is_sqlite else 0)
+        storage = SQLStorage(
+            database.sessions,
+            cache_size=10_000 if database.is_sqlite else 0,
+            channel=database.channel,
+        )
         isolation = UserEventIsolation()
     dispatcher = Dispatcher(
         storage=storage,
@@ -115,6 +119,7 @@ def create_dispatcher(
         reachability.create_router(),
         groups.create_router(),
         consent.create_router(),  # before everything a registered member can do
+        surveys.create_button_router(),  # the answer path: nothing else takes these buttons
         start.create_router(),
         officers.create_router(),
         member_picker.create_router(),

@@ -60,7 +60,7 @@ class DatabaseMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         async with self._database.sessions() as session:
-            repos = Repositories(session, update_id=event.update_id)
+            repos = Repositories(session, update_id=event.update_id, channel=self._database.channel)
             if self._highest_update_id is None:
                 self._highest_update_id = await repos.updates.highest()
             # The shortcut holds only for the one process on a SQLite file: other instances

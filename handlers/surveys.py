@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ from bot.renderers import Rendered
 from handlers.common import ask_for_text
 from members.dto import Identity
 from surveys.answering import Step
-from surveys.definition import Question, QuestionType, Text
+from surveys.definition import Question, QuestionType, SurveyDefinition, Text
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
 from surveys.service import (
     OTHER_OPTION,
@@ -139,14 +140,45 @@ def question_text(survey: SurveyInfo, step: Step) -> str:
     return "\n".join(lines)
 
 
+# Keyboards are the same for every member at the same question (and the same choices so far):
+# built once per process, not validated by pydantic again for each answer.
+_KEYBOARDS: OrderedDict[tuple[Any, ...], tuple[SurveyDefinition, InlineKeyboardMarkup]] = (
+    OrderedDict()
+)
+KEYBOARD_CACHE_SIZE = 1024
+
+
 def question_keyboard(
     survey: SurveyInfo, step: Step, factory: type[SurveyCB] = SurveyCB
 ) -> InlineKeyboardMarkup:
     """`factory`: another prefix for the same buttons (an officer trying a draft)."""
+    assert step.question is not None
+    key = (
+        factory,
+        survey.id,
+        step.question.id,
+        step.position,
+        _locale(),
+        tuple(step.pending),
+        step.awaiting_other,
+        step.total,
+    )
+    hit = _KEYBOARDS.get(key)
+    if hit is not None and hit[0] is survey.definition:  # the very definition it was built for
+        return hit[1]
+    markup = _question_keyboard(survey, step, factory)
+    _KEYBOARDS[key] = (survey.definition, markup)
+    if len(_KEYBOARDS) > KEYBOARD_CACHE_SIZE:
+        _KEYBOARDS.popitem(last=False)
+    return markup
+
+
+def _question_keyboard(
+    survey: SurveyInfo, step: Step, factory: type[SurveyCB]
+) -> InlineKeyboardMarkup:
     question = step.question
     assert question is not None
     locale = _locale()
-    builder = InlineKeyboardBuilder()
 
     def cb(action: SurveyAction, value: int = 0) -> str:
         return factory(
@@ -216,9 +248,8 @@ def question_keyboard(
         )
     if navigation:
         rows.append(navigation)
-    for row in rows:
-        builder.row(*row)
-    return builder.as_markup()
+    # Not InlineKeyboardBuilder: its as_markup() deep-copies every button (≈ 0.5 ms here).
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def summary_text(survey: SurveyInfo, answers: list[tuple[Question, Any]]) -> str:
@@ -239,21 +270,19 @@ def summary_text(survey: SurveyInfo, answers: list[tuple[Question, Any]]) -> str
 def summary_keyboard(
     survey: SurveyInfo, answers: list[tuple[Question, Any]], factory: type[SurveyCB] = SurveyCB
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for question, _stored in answers:
-        number = survey.definition.index_of(question.id) + 1
-        builder.button(
-            text=_("✏️ {number}").format(number=number),
-            callback_data=factory(action=SurveyAction.EDIT, survey_id=survey.id, position=number),
-        )
-    builder.adjust(5)
-    builder.row(
+    edits = [
         InlineKeyboardButton(
-            text=_("📨 Submit"),
-            callback_data=factory(action=SurveyAction.SUBMIT, survey_id=survey.id).pack(),
+            text=_("✏️ {number}").format(number=number),
+            callback_data=factory(
+                action=SurveyAction.EDIT, survey_id=survey.id, position=number
+            ).pack(),
         )
-    )
-    return builder.as_markup()
+        for number in (survey.definition.index_of(q.id) + 1 for q, _stored in answers)
+    ]
+    rows = [edits[i : i + 5] for i in range(0, len(edits), 5)]
+    submit = factory(action=SurveyAction.SUBMIT, survey_id=survey.id).pack()
+    rows.append([InlineKeyboardButton(text=_("📨 Submit"), callback_data=submit)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)  # no builder: no deep copies
 
 
 def _truncate(text: str, limit: int = 4000) -> str:
@@ -495,16 +524,43 @@ async def on_typed(
     await _show(message, surveys, identity, survey, step, state, raw_state, edit=False)
 
 
+async def on_survey_button(
+    callback: CallbackQuery,
+    callback_data: SurveyCB,
+    identity: Identity,
+    surveys: SurveyService,
+    state: FSMContext,
+    raw_state: str | None = None,
+) -> None:
+    action = callback_data.action
+    if action is SurveyAction.INTRO:
+        await on_intro(callback, callback_data, identity, surveys)
+    elif action is SurveyAction.START:
+        await on_start(callback, callback_data, identity, surveys, state, raw_state)
+    elif action is SurveyAction.SUBMIT:
+        await on_submit(callback, callback_data, identity, surveys, state, raw_state)
+    else:
+        await on_button(callback, callback_data, identity, surveys, state, raw_state)
+
+
 def create_router() -> Router:
+    """Typed answers (and the "please type" hint) while a survey is open."""
     router = Router(name="surveys")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())
-    router.callback_query.register(on_survey_list, MenuCB.filter(F.action == MenuAction.SURVEYS))
-    router.callback_query.register(on_intro, SurveyCB.filter(F.action == SurveyAction.INTRO))
-    router.callback_query.register(on_start, SurveyCB.filter(F.action == SurveyAction.START))
-    router.callback_query.register(on_submit, SurveyCB.filter(F.action == SurveyAction.SUBMIT))
-    router.callback_query.register(on_button, SurveyCB.filter())
+    router.message.filter(private_chat())
+    router.message.middleware(RequireRegistration())
     router.message.register(ask_for_text, Answering(), WithoutText())
     router.message.register(on_typed, Answering())
+    return router
+
+
+def create_button_router() -> Router:
+    """Survey buttons. Their callback prefixes are the surveys' alone, so the factory places
+    this router right after consent: a tap skips the routers of other features."""
+    router = Router(name="survey_buttons")
+    router.callback_query.filter(private_chat())
+    router.callback_query.middleware(RequireRegistration())
+    router.callback_query.register(on_survey_list, MenuCB.filter(F.action == MenuAction.SURVEYS))
+    # One filter for every survey button: the callback data is parsed once, not once per
+    # handler tried (each parse builds a pydantic model on the answer path).
+    router.callback_query.register(on_survey_button, SurveyCB.filter())
     return router

@@ -48,7 +48,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def dialect_insert(session: AsyncSession) -> Any:
     """INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return insert_for(session.bind.dialect.name)
+
+
+def insert_for(dialect: str) -> Any:
+    """INSERT with ON CONFLICT support for a dialect name (PostgreSQL or SQLite)."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 def utcnow() -> datetime:

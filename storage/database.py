@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.hot import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +45,16 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # SQLite file: the answer path's connection of this same engine (see storage/hot.py).
+    channel: Channel | None = field(default=None)
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     async def dispose(self) -> None:
+        if self.channel is not None:
+            await self.channel.close()
         await self.engine.dispose()
 
     async def checkpoint(self, attempts: int = 20) -> bool:
@@ -103,10 +109,18 @@ def create_database(url: str, *, echo: bool = False) -> Database:
     path = sqlite_file(url)
     if path is not None:
         create_private_file(path)
+    options: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        # The channel (storage/hot.py) runs on the event loop or the connection's thread, one
+        # call at a time; SQLAlchemy's pool hands a connection to one user at a time anyway.
+        options["connect_args"] = {"check_same_thread": False}
     # hide_parameters: a failing statement's error text would otherwise quote its values (a
     # letter, a receipt hash, `fsm:<telegram id>`) into whatever logs or prints it.
-    engine = create_async_engine(url, echo=echo, hide_parameters=True)
+    engine = create_async_engine(url, echo=echo, hide_parameters=True, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    database = engine.url.database or ""
+    in_memory = database in ("", ":memory:") or "mode=memory" in str(engine.url.query)
+    channel = Channel(engine) if engine.dialect.name == "sqlite" and not in_memory else None
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    return Database(engine=engine, sessions=sessions)
+    return Database(engine=engine, sessions=sessions, channel=channel)

@@ -15,20 +15,51 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.base import dialect_insert, utcnow
+from storage.base import insert_for, utcnow
+from storage.hot import Channel, Query, Statement, Write
 from storage.models import FsmRecord
 
 _ABSENT: tuple[str | None, str] = (None, "{}")  # cached "no row"
+
+
+def _upsert(column: str) -> Statement:
+    def build(dialect: str) -> Any:
+        # A new row gets both columns; an existing one only the column being written.
+        statement = insert_for(dialect)(FsmRecord).values(
+            key=bindparam("key"),
+            state=bindparam("state"),
+            data=bindparam("data"),
+            updated_at=bindparam("updated_at"),
+        )
+        return statement.on_conflict_do_update(
+            index_elements=[FsmRecord.key],
+            set_={column: statement.excluded[column], "updated_at": statement.excluded.updated_at},
+        )
+
+    return Statement(build)
+
+
+_UPSERT = {"state": _upsert("state"), "data": _upsert("data")}
+_ROW = Statement(
+    lambda _d: select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == bindparam("key"))
+)
+# A cleared conversation leaves no row behind (less data kept about a person).
+_DROP_IF_EMPTY = Statement(
+    lambda _d: delete(FsmRecord).where(
+        FsmRecord.key == bindparam("key"), FsmRecord.state.is_(None), FsmRecord.data == "{}"
+    )
+)
 
 
 class SQLStorage(BaseStorage):
     """One row per FSM key; each write commits at once (short transactions, no lock held).
 
     With `cache_size`, reads are served from a write-through in-process cache: right when one
-    process owns the database (SQLite); several instances must not cache (pass 0)."""
+    process owns the database (SQLite); several instances must not cache (pass 0). With the
+    database's `channel` (a SQLite file) every read and write is one hop on it."""
 
     def __init__(
         self,
@@ -36,25 +67,28 @@ class SQLStorage(BaseStorage):
         key_builder: KeyBuilder | None = None,
         *,
         cache_size: int = 0,
+        channel: Channel | None = None,
     ) -> None:
         self._sessions = sessions
+        self._channel = channel
         self._key_builder = key_builder or DefaultKeyBuilder()
         self._cache_size = cache_size
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
 
+    async def _run(self, statement: Statement, **params: Any) -> None:
+        if self._channel is not None:
+            await self._channel.write([Write(statement, params)])
+            return
+        async with self._sessions() as session:
+            await statement.change_via(session, params)
+            await session.commit()
+
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
         built = self._key_builder.build(key)
         cached = self._cache.pop(built, None)
-        async with self._sessions() as session:
-            statement = dialect_insert(session)(FsmRecord).values(
-                key=self._key_builder.build(key), updated_at=utcnow(), **values
-            )
-            statement = statement.on_conflict_do_update(
-                index_elements=[FsmRecord.key],
-                set_={**values, "updated_at": statement.excluded.updated_at},
-            )
-            await session.execute(statement)
-            await session.commit()
+        [(column, value)] = values.items()
+        row = {"state": None, "data": "{}", column: value}
+        await self._run(_UPSERT[column], key=built, updated_at=utcnow(), **row)
         if cached is not None and self._cache_size:  # write-through: no re-read after a write
             state, data = (None, "{}") if cached == _ABSENT else cached
             self._cache[built] = (values.get("state", state), values.get("data", data))
@@ -65,13 +99,12 @@ class SQLStorage(BaseStorage):
             self._cache.move_to_end(built)
             cached = self._cache[built]
             return None if cached == _ABSENT else cached
-        async with self._sessions() as session:
-            row = (
-                await session.execute(
-                    select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == built)
-                )
-            ).first()
-        found = (row.state, row.data) if row else None
+        if self._channel is not None:
+            [rows] = await self._channel.read([Query(_ROW, {"key": built})])
+        else:
+            async with self._sessions() as session:
+                rows = await _ROW.rows_via(session, {"key": built})
+        found = (rows[0][0], rows[0][1]) if rows else None
         if self._cache_size:
             self._cache[built] = found or _ABSENT
             if len(self._cache) > self._cache_size:
@@ -102,17 +135,9 @@ class SQLStorage(BaseStorage):
     async def _drop_if_empty(self, key: StorageKey) -> None:
         if self._cache.get(self._key_builder.build(key)) not in (None, _ABSENT, (None, "{}")):
             return  # write-through cache knows the row is not empty: nothing to delete
-        self._cache.pop(self._key_builder.build(key), None)
-        # A cleared conversation leaves no row behind (less data kept about a person).
-        async with self._sessions() as session:
-            await session.execute(
-                delete(FsmRecord).where(
-                    FsmRecord.key == self._key_builder.build(key),
-                    FsmRecord.state.is_(None),
-                    FsmRecord.data == "{}",
-                )
-            )
-            await session.commit()
+        built = self._key_builder.build(key)
+        self._cache.pop(built, None)
+        await self._run(_DROP_IF_EMPTY, key=built)
 
     async def close(self) -> None:
         """Sessions belong to the app's Database, which disposes of the engine."""

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:  # Alembic costs ≈ 0.2 s to import: only when a migration is due
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = int.from_bytes(b"uvmigrat", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # env.py uses this connection instead of opening its own (works inside a running loop).
@@ -26,6 +30,8 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
 
 def revisions() -> list[str]:
     """Revision ids from the first to head."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
 
@@ -59,11 +65,41 @@ async def _run(engine: AsyncEngine, action: Callable[[AlembicConfig], None]) -> 
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    from alembic import command
+
     await _run(engine, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    from alembic import command
+
     await _run(engine, lambda config: command.downgrade(config, revision))
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+)$", re.MULTILINE)
+
+
+def heads() -> set[str]:
+    """Head revision ids, read from the migration files without importing Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for name, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            found = set(re.findall(r"[\"']([^\"']+)[\"']", value))
+            (revisions if name == "revision" else parents).update(found)
+    return revisions - parents
+
+
+async def upgrade_if_due(engine: AsyncEngine) -> None:
+    """`upgrade` unless the database is already at head (then Alembic is never imported)."""
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            current = {row[0] for row in rows}
+    except Exception:  # no version table yet (a new database): Alembic decides
+        current = set()
+    if not current or current != heads():
+        await upgrade(engine)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -15,6 +15,7 @@ from members.dto import Identity
 from members.roles import Role, effective_roles
 from outbox.broadcasts import start_broadcast
 from outbox.model import Notification
+from storage.hot import WriteConflict
 from storage.repos.surveys import AnswerRow, SurveyRecord
 from storage.uow import Repositories
 from surveys import answering
@@ -322,12 +323,15 @@ class SurveyService:
 
     async def _context(self, identity: Identity, survey_id: int) -> tuple[SurveyInfo, Draft]:
         member = _member(identity)
-        survey = await self.get(survey_id)
+        # Survey, done and draft in one read (one hop on a SQLite file).
+        found, done, record = await self._surveys.answer_context(survey_id, member.id)
+        if found is None:
+            raise SurveyUnavailable(N_("This survey no longer exists."))
+        survey = self._loaded[survey_id] = self._info(found)
         if survey.status != "open":
             raise SurveyUnavailable(N_("This survey is closed."))
         if not _in_audience(survey.definition, identity):
             raise SurveyUnavailable(N_("This survey is not meant for you."))
-        done, record = await self._surveys.progress(survey.id, member.id)
         if done:
             raise SurveyUnavailable(N_("You have already answered this survey. Thank you!"))
         draft = Draft.from_json(record.answers, record.editing) if record else Draft()
@@ -335,9 +339,7 @@ class SurveyService:
 
     async def _save(self, identity: Identity, survey: SurveyInfo, draft: Draft) -> Step:
         answering.prune(survey.definition, draft)
-        await self._surveys.save_draft(
-            survey.id, _member(identity).id, draft.to_json(), draft.editing
-        )
+        self._surveys.stage_draft(survey.id, _member(identity).id, draft.to_json(), draft.editing)
         await self._repos.commit()  # durable before the bot replies
         return answering.next_step(survey.definition, draft)
 
@@ -496,8 +498,7 @@ class SurveyService:
         if not step.is_summary:
             raise StaleQuestion(survey, step)
         member = _member(identity)
-        if not await self._surveys.mark_done(survey.id, member.id):
-            raise DomainError(N_("You have already answered this survey. Thank you!"))
+        self._surveys.stage_done(survey.id, member.id)  # checked at commit
         now = self._clock()
         department = member.department or None
         if survey.anonymous and department is not None:
@@ -508,7 +509,7 @@ class SurveyService:
             )
             if peers < self._small_group:
                 department = None
-        await self._surveys.add_response(
+        self._surveys.stage_response(
             survey.id,
             member_id=None if survey.anonymous else member.id,
             department=department,
@@ -516,8 +517,11 @@ class SurveyService:
             submitted_at=None if survey.anonymous else now,
             answers=_rows(answering.answered_in_order(survey.definition, draft)),
         )
-        await self._surveys.delete_draft(survey.id, member.id)
-        await self._repos.commit()
+        self._surveys.stage_draft_deletion(survey.id, member.id)
+        try:
+            await self._repos.commit()
+        except WriteConflict:  # finished meanwhile (another tap, another instance): none stored
+            raise DomainError(N_("You have already answered this survey. Thank you!")) from None
         return survey
 
 

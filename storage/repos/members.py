@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.dto import MemberDTO
 from members.roles import Role
+from storage.hot import Lane, Query, Statement
 from storage.models import Member, MemberRole
 
 
@@ -27,46 +28,53 @@ def to_dto(member: Member) -> MemberDTO:
     )
 
 
+# Runs on every update: one query with the roles joined in.
+_BY_TELEGRAM_ID = Statement(
+    lambda _dialect: (
+        select(
+            Member.id,
+            Member.employee_id,
+            Member.name,
+            Member.department,
+            Member.telegram_id,
+            Member.locale,
+            Member.registered_at,
+            Member.consent_version,
+            MemberRole.role,
+        )
+        .outerjoin(MemberRole, MemberRole.member_id == Member.id)
+        .where(Member.telegram_id == bindparam("telegram_id"))
+    )
+)
+
+
 class MemberRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, lane: Lane | None = None) -> None:
         self._session = session
+        self._lane = lane or Lane(session)
 
     async def get(self, member_id: int) -> MemberDTO | None:
         member = await self._session.get(Member, member_id)
         return to_dto(member) if member else None
 
     async def get_by_telegram_id(self, telegram_id: int) -> MemberDTO | None:
-        # Runs on every update: one Core query with the roles joined in (no ORM identity map).
-        rows = (
-            await self._session.execute(
-                select(
-                    Member.id,
-                    Member.employee_id,
-                    Member.name,
-                    Member.department,
-                    Member.telegram_id,
-                    Member.locale,
-                    Member.registered_at,
-                    Member.consent_version,
-                    MemberRole.role,
-                )
-                .outerjoin(MemberRole, MemberRole.member_id == Member.id)
-                .where(Member.telegram_id == telegram_id)
-            )
-        ).all()
+        # Cached per process on a SQLite file until anything else commits (storage/hot.py).
+        [rows] = await self._lane.fetch(
+            Query(_BY_TELEGRAM_ID, {"telegram_id": telegram_id}, ("member", telegram_id))
+        )
         if not rows:
             return None
         first = rows[0]
         return MemberDTO(
-            id=first.id,
-            employee_id=first.employee_id,
-            name=first.name,
-            department=first.department,
-            telegram_id=first.telegram_id,
-            locale=first.locale,
-            roles=frozenset(Role(r.role) for r in rows if r.role is not None),
-            registered_at=first.registered_at,
-            consent_version=first.consent_version,
+            id=first[0],
+            employee_id=first[1],
+            name=first[2],
+            department=first[3],
+            telegram_id=first[4],
+            locale=first[5],
+            roles=frozenset(Role(r[8]) for r in rows if r[8] is not None),
+            registered_at=first[6],
+            consent_version=first[7],
         )
 
     async def get_by_employee_id(self, employee_id: str) -> MemberDTO | None:

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from members.roles import Role, effective_roles
-from storage.base import dialect_insert
+from storage.base import dialect_insert, insert_for, utcnow
+from storage.hot import Lane, Query, Statement, Write
 from storage.models import (
     Member,
     MemberRole,
@@ -82,6 +83,98 @@ def _can_answer(audience: Sequence[str]) -> list[ColumnElement[bool]]:
     return where
 
 
+# -- the answer path's statements (storage/hot.py): compiled once, one hop per unit of work ----
+_SURVEY_BY_ID = Statement(lambda _d: _SURVEY_COLUMNS.where(Survey.id == bindparam("survey_id")))
+
+
+def _progress(_dialect: str) -> Any:
+    """(done, draft answers, draft editing) of one member in one statement."""
+    mine = (SurveyDraft.survey_id == bindparam("survey_id")) & (
+        SurveyDraft.member_id == bindparam("member_id")
+    )
+    done = select(SurveyParticipant.done).where(
+        SurveyParticipant.survey_id == bindparam("survey_id"),
+        SurveyParticipant.member_id == bindparam("member_id"),
+    )
+    return select(
+        done.scalar_subquery(),
+        select(SurveyDraft.answers).where(mine).scalar_subquery(),
+        select(SurveyDraft.editing).where(mine).scalar_subquery(),
+    )
+
+
+def _draft_upsert(dialect: str) -> Any:
+    statement = insert_for(dialect)(SurveyDraft).values(
+        survey_id=bindparam("survey_id"),
+        member_id=bindparam("member_id"),
+        answers=bindparam("answers"),
+        editing=bindparam("editing"),
+        updated_at=bindparam("updated_at"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[SurveyDraft.survey_id, SurveyDraft.member_id],
+        set_={
+            "answers": statement.excluded.answers,
+            "editing": statement.excluded.editing,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+
+
+_PROGRESS = Statement(_progress)
+_SAVE_DRAFT = Statement(_draft_upsert)
+_DELETE_DRAFT = Statement(
+    lambda _d: delete(SurveyDraft).where(
+        SurveyDraft.survey_id == bindparam("survey_id"),
+        SurveyDraft.member_id == bindparam("member_id"),
+    )
+)
+_ADD_PARTICIPANT = Statement(
+    lambda dialect: (
+        insert_for(dialect)(SurveyParticipant)
+        .values(survey_id=bindparam("survey_id"), member_id=bindparam("member_id"), done=False)
+        .on_conflict_do_nothing()
+    )
+)
+_MARK_DONE = Statement(
+    lambda _d: (
+        update(SurveyParticipant)
+        .where(
+            # Not the column names: UPDATE reserves those for its SET clause.
+            SurveyParticipant.survey_id == bindparam("of_survey"),
+            SurveyParticipant.member_id == bindparam("of_member"),
+            SurveyParticipant.done.is_(False),
+        )
+        .values(done=True)
+    )
+)
+_ADD_RESPONSE = Statement(
+    lambda _d: SurveyResponse.__table__.insert().values(
+        id=bindparam("id"),
+        survey_id=bindparam("survey_id"),
+        member_id=bindparam("member_id"),
+        department=bindparam("department"),
+        submitted_on=bindparam("submitted_on"),
+        submitted_at=bindparam("submitted_at"),
+    )
+)
+_ADD_ANSWER = Statement(
+    lambda _d: SurveyAnswer.__table__.insert().values(
+        response_id=bindparam("response_id"),
+        survey_id=bindparam("survey_id"),
+        question_id=bindparam("question_id"),
+        position=bindparam("position"),
+        option=bindparam("option"),
+        number=bindparam("number"),
+        text=bindparam("text"),
+    )
+)
+
+def _survey_query(survey_id: int) -> Query:
+    # Cached per process on a SQLite file until anything else commits (storage/hot.py).
+    return Query(_SURVEY_BY_ID, {"survey_id": survey_id}, ("survey", survey_id))
+
+
 def _record(survey: Survey) -> SurveyRecord:
     return SurveyRecord(
         survey.id,
@@ -97,34 +190,25 @@ def _record(survey: Survey) -> SurveyRecord:
 
 
 class SurveyRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, lane: Lane | None = None) -> None:
         self._session = session
+        self._lane = lane or Lane(session)
 
     # -- definitions ----------------------------------------------------------------------------
     async def get(self, survey_id: int) -> SurveyRecord | None:
-        # Core, not the ORM: runs on every answer.
-        row = (await self._session.execute(_SURVEY_COLUMNS.where(Survey.id == survey_id))).first()
-        return SurveyRecord(*row) if row else None
+        [rows] = await self._lane.fetch(_survey_query(survey_id))
+        return SurveyRecord(*rows[0]) if rows else None
 
-    async def progress(self, survey_id: int, member_id: int) -> tuple[bool, DraftRecord | None]:
-        """(done, draft) of one member in one statement: runs on every answer."""
-        done = select(SurveyParticipant.done).where(
-            SurveyParticipant.survey_id == survey_id, SurveyParticipant.member_id == member_id
+    async def answer_context(
+        self, survey_id: int, member_id: int
+    ) -> tuple[SurveyRecord | None, bool, DraftRecord | None]:
+        """Survey, done and draft for one answer: one hop on a SQLite file."""
+        survey, [(done, answers, editing)] = await self._lane.fetch(
+            _survey_query(survey_id),
+            Query(_PROGRESS, {"survey_id": survey_id, "member_id": member_id}),
         )
-        draft = select(SurveyDraft.answers, SurveyDraft.editing).where(
-            SurveyDraft.survey_id == survey_id, SurveyDraft.member_id == member_id
-        )
-        row = (
-            await self._session.execute(
-                select(
-                    done.scalar_subquery(),
-                    draft.with_only_columns(SurveyDraft.answers).scalar_subquery(),
-                    draft.with_only_columns(SurveyDraft.editing).scalar_subquery(),
-                )
-            )
-        ).one()
-        record = DraftRecord(json.loads(row[1]), row[2]) if row[1] is not None else None
-        return bool(row[0]), record
+        draft = DraftRecord(json.loads(answers), editing) if answers is not None else None
+        return (SurveyRecord(*survey[0]) if survey else None), bool(done), draft
 
     async def get_by_slug(self, slug: str) -> SurveyRecord | None:
         survey = await self._session.scalar(select(Survey).where(Survey.slug == slug))
@@ -264,6 +348,15 @@ class SurveyRepository:
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
+    def stage_done(self, survey_id: int, member_id: int) -> None:
+        """Buffered (applied at commit): record that the member finished. The commit raises
+        WriteConflict, storing nothing, if they already had (one response each)."""
+        ids = {"survey_id": survey_id, "member_id": member_id}
+        self._lane.stage(Write(_ADD_PARTICIPANT, ids))
+        self._lane.stage(
+            Write(_MARK_DONE, {"of_survey": survey_id, "of_member": member_id}, expect=1)
+        )
+
     async def not_done(self, survey_id: int) -> list[tuple[int, int, str | None]]:
         """Registered participants who have not finished (reminder recipients)."""
         rows = await self._session.execute(
@@ -312,6 +405,23 @@ class SurveyRepository:
                 index_elements=[SurveyDraft.survey_id, SurveyDraft.member_id], set_=values
             )
         )
+
+    def stage_draft(
+        self, survey_id: int, member_id: int, answers: dict[str, Any], editing: str | None
+    ) -> None:
+        """Buffered save_draft (applied at commit)."""
+        params = {
+            "survey_id": survey_id,
+            "member_id": member_id,
+            "answers": json.dumps(answers, ensure_ascii=False),
+            "editing": editing,
+            "updated_at": utcnow(),
+        }
+        self._lane.stage(Write(_SAVE_DRAFT, params))
+
+    def stage_draft_deletion(self, survey_id: int, member_id: int) -> None:
+        """Buffered delete_draft (applied at commit)."""
+        self._lane.stage(Write(_DELETE_DRAFT, {"survey_id": survey_id, "member_id": member_id}))
 
     async def delete_draft(self, survey_id: int, member_id: int) -> None:
         await self._session.execute(
@@ -365,6 +475,46 @@ class SurveyRepository:
                     for a in answers
                 ],
             )
+
+    def stage_response(
+        self,
+        survey_id: int,
+        *,
+        member_id: int | None,
+        department: str | None,
+        submitted_on: date,
+        submitted_at: datetime | None,
+        answers: Sequence[AnswerRow],
+    ) -> None:
+        """Buffered add_response (applied at commit)."""
+        response_id = secrets.token_hex(16)  # random: insertion order cannot be recovered
+        self._lane.stage(
+            Write(
+                _ADD_RESPONSE,
+                {
+                    "id": response_id,
+                    "survey_id": survey_id,
+                    "member_id": member_id,
+                    "department": department,
+                    "submitted_on": submitted_on,
+                    "submitted_at": submitted_at,
+                },
+            )
+        )
+        if answers:
+            rows = [
+                {
+                    "response_id": response_id,
+                    "survey_id": survey_id,
+                    "question_id": a.question_id,
+                    "position": a.position,
+                    "option": a.option,
+                    "number": a.number,
+                    "text": a.text,
+                }
+                for a in answers
+            ]
+            self._lane.stage(Write(_ADD_ANSWER, rows))
 
     async def done_member_ids(self, survey_id: int) -> set[int]:
         rows = await self._session.scalars(
