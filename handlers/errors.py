@@ -4,6 +4,7 @@ user is told something went wrong, in their language. Polling never dies."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
@@ -56,9 +57,13 @@ _PG_BUSY = frozenset({"55P03", "40001", "40P01", "57014"})
 
 def _busy(exception: Exception) -> bool:
     """The database gave up waiting for a lock: nothing of this update was stored."""
-    if not isinstance(exception, DBAPIError):
+    # The answer path's channel (storage/hot.py) raises sqlite3's own error, not SQLAlchemy's.
+    if isinstance(exception, DBAPIError):
+        original: object = exception.orig
+    elif isinstance(exception, sqlite3.OperationalError):
+        original = exception
+    else:
         return False
-    original = exception.orig
     name = str(getattr(original, "sqlite_errorname", "") or "")
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or (
         getattr(original, "sqlstate", None) in _PG_BUSY
