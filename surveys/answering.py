@@ -15,6 +15,7 @@ from common.errors import N_, DomainError
 from surveys.definition import Question, QuestionType, SurveyDefinition
 
 OTHER = "other"  # what a show_if condition sees when "other" was chosen
+OTHER_OPTION = -1  # option index of the free-text "other" choice in callback data
 NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 
 
@@ -171,3 +172,26 @@ def scale_value(question: Question, value: int) -> int:
     if not question.min <= value <= question.max:
         raise DomainError(N_("This button is no longer valid."))
     return value
+
+
+def option_key(question: Question, index: int) -> str:
+    """The stored key of a button's option; a forged or stale index is refused."""
+    if not 0 <= index < len(question.options):
+        raise DomainError(N_("This button is no longer valid."))
+    return str(question.options[index].key)
+
+
+def toggle_choice(question: Question, draft: Draft, option: int) -> None:
+    """Tick or untick one option of a multiple-choice question (or its "other")."""
+    if option == OTHER_OPTION and question.other:
+        draft.other = None if draft.other == question.id else question.id
+        return
+    key = option_key(question, option)
+    chosen = draft.pending.setdefault(question.id, [])
+    if key in chosen:
+        chosen.remove(key)
+        return
+    limit = question.max_choices or len(question.options)
+    if len(chosen) + (draft.other == question.id) >= limit:
+        raise DomainError(N_("Choose at most {limit} options."), limit=limit)
+    chosen.append(key)

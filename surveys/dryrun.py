@@ -10,7 +10,7 @@ from surveys import answering
 from surveys.answering import Draft, Step
 from surveys.definition import Question, QuestionType, SurveyDefinition
 
-OTHER_OPTION = -1  # as in the members' buttons
+OTHER_OPTION = answering.OTHER_OPTION  # as in the members' buttons
 
 
 class StaleStep(DomainError):
@@ -58,23 +58,11 @@ class TryRun:
         if option == OTHER_OPTION and question.other:
             self.draft.other = question.id
             return self.step()
-        return self._answered(question.id, {"choice": _option_key(question, option)})
+        return self._answered(question.id, {"choice": answering.option_key(question, option)})
 
     def toggle(self, position: int, option: int) -> Step:
         question = self._question(position, QuestionType.MULTI)
-        draft = self.draft
-        if option == OTHER_OPTION and question.other:
-            draft.other = None if draft.other == question.id else question.id
-            return self.step()
-        key = _option_key(question, option)
-        chosen = draft.pending.setdefault(question.id, [])
-        if key in chosen:
-            chosen.remove(key)
-        else:
-            limit = question.max_choices or len(question.options)
-            if len(chosen) + (draft.other == question.id) >= limit:
-                raise DomainError(N_("Choose at most {limit} options."), limit=limit)
-            chosen.append(key)
+        answering.toggle_choice(question, self.draft, option)
         return self.step()
 
     def confirm(self, position: int) -> Step:
@@ -142,9 +130,3 @@ class TryRun:
             chosen = self.draft.answers[question.id].get("choices", [])
             self.draft.pending[question.id] = list(chosen)
         return self.step()
-
-
-def _option_key(question: Question, index: int) -> str:
-    if not 0 <= index < len(question.options):
-        raise DomainError(N_("This button is no longer valid."))
-    return question.options[index].key

@@ -29,7 +29,7 @@ from surveys.definition import (
 )
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
 
-OTHER_OPTION = -1  # option index of the free-text "other" choice in callback data
+OTHER_OPTION = answering.OTHER_OPTION  # kept here for the handlers and tests
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,25 +386,14 @@ class SurveyService:
         if option == OTHER_OPTION and question.other:
             draft.other = question.id
             return await self._save(identity, survey, draft)
-        self._answered(draft, question.id, {"choice": _option_key(question, option)})
+        self._answered(draft, question.id, {"choice": answering.option_key(question, option)})
         return await self._save(identity, survey, draft)
 
     async def toggle(self, identity: Identity, survey_id: int, position: int, option: int) -> Step:
         survey, draft, question = await self._question(
             identity, survey_id, position, QuestionType.MULTI
         )
-        if option == OTHER_OPTION and question.other:
-            draft.other = None if draft.other == question.id else question.id
-            return await self._save(identity, survey, draft)
-        key = _option_key(question, option)
-        chosen = draft.pending.setdefault(question.id, [])
-        if key in chosen:
-            chosen.remove(key)
-        else:
-            limit = question.max_choices or len(question.options)
-            if len(chosen) + (draft.other == question.id) >= limit:
-                raise DomainError(N_("Choose at most {limit} options."), limit=limit)
-            chosen.append(key)
+        answering.toggle_choice(question, draft, option)
         return await self._save(identity, survey, draft)
 
     async def confirm(self, identity: Identity, survey_id: int, position: int) -> Step:
@@ -555,12 +544,6 @@ def _in_audience(definition: SurveyDefinition, identity: Identity) -> bool:
         return True
     roles = {role.value for role in effective_roles(identity.roles)}  # an admin is an officer
     return bool(member and (member.department in audience or roles & audience))
-
-
-def _option_key(question: Any, index: int) -> str:
-    if not 0 <= index < len(question.options):
-        raise DomainError(N_("This button is no longer valid."))
-    return str(question.options[index].key)
 
 
 def _rows(answers: Sequence[tuple[Any, Any]]) -> list[AnswerRow]:
