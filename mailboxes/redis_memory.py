@@ -135,14 +135,12 @@ class RedisAnonymousSessions:
 
     async def save(self, telegram_id: int, session: AnonymousSession) -> None:
         name, parts = self._keys(telegram_id)
-        await self._redis.eval(  # type: ignore[misc]
-            _SAVE, 2, name, parts, self._session_blob(name, session), self._ttl
-        )
+        await self._redis.eval(_SAVE, 2, name, parts, self._session_blob(name, session), self._ttl)
 
     async def append(self, telegram_id: int, part: Draft) -> None:
         name, parts = self._keys(telegram_id)
         blob = self._seal(parts, part.to_dict())
-        await self._redis.eval(_APPEND, 2, name, parts, blob, self._ttl)  # type: ignore[misc]
+        await self._redis.eval(_APPEND, 2, name, parts, blob, self._ttl)
 
     async def end(self, telegram_id: int) -> None:
         await self._redis.delete(*self._keys(telegram_id))
