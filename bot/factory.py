@@ -16,7 +16,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Config
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.isolation import UserEventIsolation
-from bot.mailbox_setup import create_mailbox_context
+from bot.mailbox_setup import create_anonymous_sessions, create_mailbox_context
 from bot.middlewares import DatabaseMiddleware
 from bot.renderers import Renderers
 from bot.telegram_transport import TelegramTransport
@@ -49,7 +49,6 @@ from handlers import (
     surveys,
     todo,
 )
-from mailboxes.memory import AnonymousSessions
 from mailboxes.settings import MailboxContext
 from outbox.budget import DatabaseSendBudget, RedisSendBudget, SendBudget
 from outbox.worker import OutboxWorker, SenderSettings
@@ -81,7 +80,7 @@ def create_dispatcher(
     redis: Redis | None = None,
 ) -> Dispatcher:
     i18n = i18n or create_i18n(config.union.default_locale)
-    mailbox_context = mailbox_context or create_mailbox_context(config)
+    mailbox_context = mailbox_context or create_mailbox_context(config, redis)
     outbox_wakeup = asyncio.Event()
     if redis is not None:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
@@ -104,8 +103,9 @@ def create_dispatcher(
         database=database,
         i18n=i18n,
         outbox_wakeup=outbox_wakeup,
-        # Anonymous drafts and receipt sessions: process memory only, never the database.
-        anonymous_sessions=AnonymousSessions(),
+        # Anonymous drafts and receipt sessions: memory (this process's, or Redis shared by
+        # the instances), never the database.
+        anonymous_sessions=create_anonymous_sessions(config, redis),
     )
     # Order matters: the database middleware identifies the sender, which picks the locale.
     dispatcher.update.outer_middleware(

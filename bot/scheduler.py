@@ -17,7 +17,7 @@ from digest.service import DigestService, Translator
 from digest.settings import settings_from as digest_settings
 from improvements.service import ImprovementService
 from improvements.service import settings_from as improvement_settings
-from mailboxes.memory import AnonymousSessions
+from mailboxes.memory import AnonymousStore
 from mailboxes.service import MailboxService
 from mailboxes.settings import MailboxContext
 from privacy.retention import RetentionPolicy, run_retention
@@ -78,10 +78,11 @@ async def sweep_notices(database: Database) -> dict[str, int]:
     return counts
 
 
-async def sweep_anonymous_sessions(sessions: AnonymousSessions) -> dict[str, int]:
+async def sweep_anonymous_sessions(sessions: AnonymousStore) -> dict[str, int]:
     """Forget abandoned anonymous drafts and receipt sessions (they expire after an hour
-    without activity, but only a lookup by their owner dropped them)."""
-    expired = sessions.sweep()
+    without activity, but in memory only a lookup by their owner dropped them; Redis expires
+    them by itself, so there this does nothing)."""
+    expired = await sessions.sweep()
     if expired:
         logger.info("anonymous sessions expired: %d", expired)  # a count, never who
     return {}  # nothing queued: the outbox need not wake
@@ -153,7 +154,7 @@ def create_scheduler(
     config: Config,
     database: Database,
     on_enqueued: Callable[[], None] | None = None,
-    anonymous_sessions: AnonymousSessions | None = None,
+    anonymous_sessions: AnonymousStore | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=config.union.tz)
 

@@ -3,9 +3,10 @@ Reading one's own letters is in handlers/mailbox_reading.py, the notices' looks 
 handlers/mailbox_notices.py.
 
 Anonymous senders never touch the database's FSM: their draft and their receipt session live
-in `AnonymousSessions` (process memory, keyed by a hash), so no row ever pairs their Telegram
-id with a letter, not even for a moment. The same holds for answering back on one's own named
-or confidential letter (handlers/mailbox_reading.py).
+in an `AnonymousStore` (process memory, or Redis shared by the instances: keyed by a hash,
+values encrypted), so no row ever pairs their Telegram id with a letter, not even for a
+moment. The same holds for answering back on one's own named or confidential letter
+(handlers/mailbox_reading.py).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from handlers.mailbox_views import (
     mailbox_cb,
     parse_choice,
 )
-from mailboxes.memory import AnonymousSession, AnonymousSessions, Stage
+from mailboxes.memory import AnonymousSession, AnonymousStore, Stage
 from mailboxes.model import (
     MODE_PROMISES,
     TYPE_LABELS,
@@ -136,7 +137,7 @@ async def on_mode(
     callback_data: MailboxCB,
     mailbox: MailboxService,
     state: FSMContext,
-    anonymous_sessions: AnonymousSessions,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     box = mailbox.box(callback_data.box)
     letter_type = parse_choice(LetterType, callback_data.type)
@@ -145,7 +146,7 @@ async def on_mode(
     if mode is IdentityMode.ANONYMOUS:
         if await state.get_state() is not None:
             await state.clear()
-        anonymous_sessions.start(
+        await anonymous_sessions.start(
             callback.from_user.id, AnonymousSession(Stage.WRITING, box.key, letter_type)
         )
         hint = _(
@@ -153,7 +154,7 @@ async def on_mode(
             "with your account: if the bot restarts before you send it, it is gone."
         )
     else:
-        anonymous_sessions.end(callback.from_user.id)
+        await anonymous_sessions.end(callback.from_user.id)
         await state.set_state(Writing.letter)
         await state.set_data(
             {"box": box.key, "type": letter_type.value, "mode": mode.value, "draft": {}}
@@ -182,15 +183,21 @@ async def on_letter_part(message: Message, state: FSMContext) -> None:
     await message.answer(reply, reply_markup=_writing_keyboard())
 
 
-async def on_anonymous_part(message: Message, anonymous: AnonymousSession) -> None:
-    reply = add_part(message, anonymous.draft, LETTER_MAX)
+async def on_anonymous_part(
+    message: Message, anonymous: AnonymousSession, anonymous_sessions: AnonymousStore
+) -> None:
+    reply = add_part(message, anonymous.draft, LETTER_MAX)  # checked against the whole draft
+    part = Draft()
+    add_part(message, part, LETTER_MAX)
+    # Only the new part is kept: an append, so nothing added meanwhile is overwritten.
+    await anonymous_sessions.append(message.from_user.id, part)  # type: ignore[union-attr]
     await message.answer(reply, reply_markup=_writing_keyboard())
 
 
 async def _pending_letter(
-    user_id: int, state: FSMContext, sessions: AnonymousSessions
+    user_id: int, state: FSMContext, sessions: AnonymousStore
 ) -> tuple[str, LetterType, IdentityMode, Draft]:
-    session = sessions.get(user_id)
+    session = await sessions.get(user_id)
     if session is not None and session.stage is Stage.WRITING:
         return session.box, session.type, IdentityMode.ANONYMOUS, session.draft
     if await state.get_state() == Writing.letter.state:
@@ -208,7 +215,7 @@ async def on_preview(
     callback: CallbackQuery,
     mailbox: MailboxService,
     state: FSMContext,
-    anonymous_sessions: AnonymousSessions,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     box, letter_type, mode, draft = await _pending_letter(
         callback.from_user.id, state, anonymous_sessions
@@ -239,7 +246,7 @@ async def on_send(
     identity: Identity,
     mailbox: MailboxService,
     state: FSMContext,
-    anonymous_sessions: AnonymousSessions,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     box, letter_type, mode, draft = await _pending_letter(
         callback.from_user.id, state, anonymous_sessions
@@ -247,7 +254,7 @@ async def on_send(
     sent = await mailbox.send(identity, box, letter_type, mode, draft)
     await callback.answer()
     if mode is IdentityMode.ANONYMOUS:
-        anonymous_sessions.end(callback.from_user.id)
+        await anonymous_sessions.end(callback.from_user.id)
         text = _(
             "📨 Sent anonymously: letter #{id}.\n\n"
             "Your receipt code, shown only this once:\n<code>{code}</code>\n\n"
@@ -265,9 +272,9 @@ async def on_send(
 
 
 async def on_discard(
-    callback: CallbackQuery, state: FSMContext, anonymous_sessions: AnonymousSessions
+    callback: CallbackQuery, state: FSMContext, anonymous_sessions: AnonymousStore
 ) -> None:
-    anonymous_sessions.end(callback.from_user.id)
+    await anonymous_sessions.end(callback.from_user.id)
     if await state.get_state() == Writing.letter.state:
         await state.clear()
     await callback.answer(_("Discarded."))

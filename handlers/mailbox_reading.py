@@ -24,7 +24,7 @@ from handlers.mailbox_views import (
     mailbox_cb,
     send_files,
 )
-from mailboxes.memory import AnonymousSession, AnonymousSessions, Stage
+from mailboxes.memory import AnonymousSession, AnonymousStore, Stage
 from mailboxes.model import Draft, LetterDTO, LetterStatus, ThreadMessage
 from mailboxes.service import MESSAGE_MAX, RATINGS, MailboxService
 from members.dto import Identity
@@ -119,7 +119,7 @@ async def on_follow(
     identity: Identity,
     mailbox: MailboxService,
     state: FSMContext,
-    anonymous_sessions: AnonymousSessions,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     letter, _thread = await mailbox.own_letter(identity, callback_data.letter_id)
     if letter.status is LetterStatus.HANDLED:
@@ -128,7 +128,7 @@ async def on_follow(
         await state.clear()
     # In memory, not in the conversation state: that row sits under the sender's Telegram id
     # (for weeks if abandoned) and would point at a confidential letter.
-    anonymous_sessions.start(
+    await anonymous_sessions.start(
         callback.from_user.id, AnonymousSession(Stage.OWN_FOLLOW_UP, letter_id=letter.id)
     )
     await callback.answer()
@@ -141,13 +141,13 @@ async def on_follow_up(
     identity: Identity,
     mailbox: MailboxService,
     anonymous: AnonymousSession,
-    anonymous_sessions: AnonymousSessions,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     draft = Draft()
     reply = add_part(message, draft, MESSAGE_MAX)
     assert anonymous.letter_id is not None
     await mailbox.follow_up(identity, anonymous.letter_id, draft)  # ownership checked again
-    anonymous_sessions.end(message.from_user.id)  # type: ignore[union-attr]
+    await anonymous_sessions.end(message.from_user.id)  # type: ignore[union-attr]
     await message.answer(_("Added to your letter. {detail}").format(detail=reply))
 
 
@@ -176,10 +176,11 @@ async def on_receipt_command(
     identity: Identity,
     mailbox: MailboxService,
     config: Config,
-    anonymous_sessions: AnonymousSessions,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     if not command.args:
-        anonymous_sessions.start(message.from_user.id, AnonymousSession(Stage.CODE))  # type: ignore[union-attr]
+        user_id = message.from_user.id  # type: ignore[union-attr]
+        await anonymous_sessions.start(user_id, AnonymousSession(Stage.CODE))
         await message.answer(_("Send your receipt code (20 digits)."))
         return
     await _open_with_code(message, command.args, identity, mailbox, config, anonymous_sessions)
@@ -190,7 +191,7 @@ async def on_receipt_code(
     identity: Identity,
     mailbox: MailboxService,
     config: Config,
-    anonymous_sessions: AnonymousSessions,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     await _open_with_code(
         message, message.text or "", identity, mailbox, config, anonymous_sessions
@@ -203,11 +204,11 @@ async def _open_with_code(
     identity: Identity,
     mailbox: MailboxService,
     config: Config,
-    sessions: AnonymousSessions,
+    sessions: AnonymousStore,
 ) -> None:
     user_id = message.from_user.id  # type: ignore[union-attr]
     letter_id = await mailbox.open_receipt(identity, code)
-    sessions.start(user_id, AnonymousSession(Stage.READING, letter_id=letter_id))
+    await sessions.start(user_id, AnonymousSession(Stage.READING, letter_id=letter_id))
     letter, thread = await mailbox.receipt_letter(letter_id)
     await _show_own(message, mailbox, config, letter, thread, receipt=True)
 
@@ -216,15 +217,15 @@ async def on_receipt_button(
     callback: CallbackQuery,
     callback_data: MailboxCB,
     mailbox: MailboxService,
-    anonymous_sessions: AnonymousSessions,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     """Receipt actions: the letter comes from the session, never from the button."""
-    session = anonymous_sessions.get(callback.from_user.id)
+    session = await anonymous_sessions.get(callback.from_user.id)
     if callback_data.action is MailboxAction.RECEIPT_FOLLOW and (
         session is None or session.letter_id is None
     ):
         # From the mailbox menu ("I have a receipt code"), or a session that has expired.
-        anonymous_sessions.start(callback.from_user.id, AnonymousSession(Stage.CODE))
+        await anonymous_sessions.start(callback.from_user.id, AnonymousSession(Stage.CODE))
         await callback.answer()
         if isinstance(callback.message, Message):
             await callback.message.answer(_("Send your receipt code (20 digits)."))
@@ -236,6 +237,7 @@ async def on_receipt_button(
     message = callback.message if isinstance(callback.message, Message) else None
     if callback_data.action is MailboxAction.RECEIPT_FOLLOW:
         session.stage = Stage.FOLLOW_UP
+        await anonymous_sessions.save(callback.from_user.id, session)
         if message:
             await message.answer(_("Send your message (text, a photo or a document)."))
     elif callback_data.action is MailboxAction.RECEIPT_RATE:
@@ -247,13 +249,17 @@ async def on_receipt_button(
 
 
 async def on_receipt_follow_up(
-    message: Message, mailbox: MailboxService, anonymous: AnonymousSession
+    message: Message,
+    mailbox: MailboxService,
+    anonymous: AnonymousSession,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     draft = Draft()
     reply = add_part(message, draft, MESSAGE_MAX)
     assert anonymous.letter_id is not None
     await mailbox.follow_up_anonymous(anonymous.letter_id, draft)
     anonymous.stage = Stage.READING
+    await anonymous_sessions.save(message.from_user.id, anonymous)  # type: ignore[union-attr]
     await message.answer(_("Added to your letter. {detail}").format(detail=reply))
 
 

@@ -19,7 +19,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import MailboxAction, MailboxCB
 from common.errors import N_, DomainError
 from handlers.common import attachment_of
-from mailboxes.memory import AnonymousSessions, Stage
+from mailboxes.memory import AnonymousStore, Stage
 from mailboxes.model import (
     MODE_LABELS,
     STATUS_LABELS,
@@ -180,9 +180,9 @@ class InAnonymousSession(Filter):
         self._stages = frozenset(stages)
 
     async def __call__(
-        self, event: Message | CallbackQuery, anonymous_sessions: AnonymousSessions
+        self, event: Message | CallbackQuery, anonymous_sessions: AnonymousStore
     ) -> bool | dict[str, Any]:
-        session = anonymous_sessions.get(event.from_user.id) if event.from_user else None
+        session = await anonymous_sessions.get(event.from_user.id) if event.from_user else None
         if session is None or session.stage not in self._stages:
             return False
         return {"anonymous": session}

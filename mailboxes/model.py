@@ -91,7 +91,7 @@ class Draft:
 
     def add_text(self, text: str, limit: int) -> None:
         """Append one message; long letters arrive in several."""
-        joined = f"{self.text}\n\n{text}" if self.text else text
+        joined = _join(self.text, text)
         if len(joined.strip()) > limit:
             raise DomainError(
                 N_("The text is too long: at most {limit} characters in all."), limit=limit
@@ -102,6 +102,16 @@ class Draft:
         if len(self.attachments) >= limit:
             raise DomainError(N_("At most {limit} files per message."), limit=limit)
         self.attachments.append(attachment)
+
+    @classmethod
+    def joined(cls, parts: list[Draft]) -> Draft:
+        """The draft made of parts appended one by one (each checked when it was added)."""
+        draft = cls()
+        for part in parts:
+            draft.attachments.extend(part.attachments)
+            if part.text:
+                draft.text = _join(draft.text, part.text)
+        return draft
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -117,6 +127,10 @@ class Draft:
             text=str(data.get("text") or ""),
             attachments=[Attachment(str(k), str(f), n) for k, f, n in raw],
         )
+
+
+def _join(text: str, more: str) -> str:
+    return f"{text}\n\n{more}" if text else more
 
 
 @dataclass(frozen=True, slots=True)

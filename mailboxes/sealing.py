@@ -26,16 +26,17 @@ _NOT_DIGITS = re.compile(r"[\s\-–—_.]")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
 
-def _subkey(key: bytes, purpose: str) -> bytes:
+def subkey(key: bytes, purpose: str) -> bytes:
+    """A key for one purpose, derived from the installation key (one-way)."""
     return hmac.new(key, purpose.encode(), hashlib.sha256).digest()
 
 
 class Sealer:
     def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(_subkey(key, "mailbox-seal"))
-        self._tag_key = _subkey(key, "mailbox-sender-tag")
-        self._receipt_salt = _subkey(key, "mailbox-receipt")[:16]
-        self._notice_key = _subkey(key, "mailbox-notice-key")
+        self._aead = AESGCM(subkey(key, "mailbox-seal"))
+        self._tag_key = subkey(key, "mailbox-sender-tag")
+        self._receipt_salt = subkey(key, "mailbox-receipt")[:16]
+        self._notice_key = subkey(key, "mailbox-notice-key")
 
     # -- confidential -----------------------------------------------------------------------------
     def seal(self, letter_id: int, member_id: int) -> bytes:

@@ -108,7 +108,7 @@ class MailboxService:
         self, actor: Identity, box: Box, type: LetterType, body: str, draft: Draft
     ) -> Sent:
         limit = self._guards.anonymous_letters
-        if limit.exhausted(actor.telegram_id):
+        if await limit.exhausted(actor.telegram_id):
             raise DomainError(
                 N_("You can send at most {limit} anonymous letters a day. Please try tomorrow."),
                 limit=limit.limit,
@@ -125,7 +125,7 @@ class MailboxService:
         )
         await self._letters.add_attachments(letter_id, 0, draft.attachments)
         await self._repos.commit()
-        limit.hit(actor.telegram_id)
+        await limit.hit(actor.telegram_id)
         return Sent(letter_id, receipt_code=code)
 
     # -- the sender's side ------------------------------------------------------------------------
@@ -144,10 +144,10 @@ class MailboxService:
         return await self._letter_and_thread(letter_id)
 
     async def open_receipt(self, actor: Identity, code: str) -> int:
-        """The letter of a receipt code. Failures are limited per person (in memory) and say
-        the same whatever the reason, so guessing learns nothing."""
+        """The letter of a receipt code. Failures are limited per person (in memory or Redis)
+        and say the same whatever the reason, so guessing learns nothing."""
         failures = self._guards.receipt_failures
-        if failures.exhausted(actor.telegram_id):
+        if await failures.exhausted(actor.telegram_id):
             raise DomainError(N_("Too many wrong codes. Please wait 15 minutes and try again."))
         normalized = self._sealer.normalize_code(code)
         letter_id = (
@@ -156,7 +156,7 @@ class MailboxService:
             else None
         )
         if letter_id is None:
-            failures.hit(actor.telegram_id)
+            await failures.hit(actor.telegram_id)
             raise DomainError(N_("No letter matches this code. Check the digits and try again."))
         return letter_id
 

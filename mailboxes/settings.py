@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mailboxes.memory import SlidingLimit
+from mailboxes.memory import AnonymousLimit, SlidingLimit
 from mailboxes.sealing import Sealer
 from members.roles import Role
 
@@ -32,20 +32,24 @@ class MailboxSettings:
     sender_release_hours: int = 3
 
 
+ANONYMOUS_WINDOW = 24 * 3600  # seconds: "anonymous letters a day"
+RECEIPT_FAILURES, RECEIPT_WINDOW = 5, 15 * 60  # wrong receipt codes per person, seconds
+
+
 @dataclass(slots=True)
 class MailboxGuards:
-    """In-memory limits of one process: anonymous letters per person, receipt-code guesses.
+    """Limits per person: anonymous letters, receipt-code guesses. In this process's memory
+    (keyed by a hash with a random per-process key, so even a memory dump holds no id), or in
+    Redis shared by every instance (mailboxes/redis_memory.py), chosen at composition."""
 
-    Keyed by a hash with a random per-process key, so even a memory dump holds no id."""
-
-    anonymous_letters: SlidingLimit
-    receipt_failures: SlidingLimit = field(
-        default_factory=lambda: SlidingLimit(limit=5, window=15 * 60)
+    anonymous_letters: AnonymousLimit
+    receipt_failures: AnonymousLimit = field(
+        default_factory=lambda: SlidingLimit(limit=RECEIPT_FAILURES, window=RECEIPT_WINDOW)
     )
 
     @classmethod
     def create(cls, anonymous_per_day: int) -> MailboxGuards:
-        return cls(anonymous_letters=SlidingLimit(limit=anonymous_per_day, window=24 * 3600))
+        return cls(anonymous_letters=SlidingLimit(limit=anonymous_per_day, window=ANONYMOUS_WINDOW))
 
 
 @dataclass(frozen=True, slots=True)

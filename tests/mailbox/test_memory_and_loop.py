@@ -20,11 +20,11 @@ TTL = 3600.0
 async def test_abandoned_anonymous_drafts_are_swept_by_a_scheduled_job(db_url, database):
     now = [0.0]  # a fake monotonic clock
     sessions = AnonymousSessions(ttl=TTL, clock=lambda: now[0])
-    sessions.start(
+    await sessions.start(
         SENDER.id,
         AnonymousSession(Stage.WRITING, "principal", LetterType.REPORT, Draft("The dean...")),
     )
-    sessions.start(OTHER.id, AnonymousSession(Stage.CODE))
+    await sessions.start(OTHER.id, AnonymousSession(Stage.CODE))
     scheduler = jobs.create_scheduler(make_config(db_url), database, anonymous_sessions=sessions)
     job = scheduler.get_job("anonymous-sessions")
     assert job is not None
@@ -33,10 +33,10 @@ async def test_abandoned_anonymous_drafts_are_swept_by_a_scheduled_job(db_url, d
     await job.func()
     assert len(sessions) == 2, "nothing has expired yet"
     now[0] += TTL / 2
-    sessions.get(OTHER.id)  # activity keeps a session alive for another TTL
+    await sessions.get(OTHER.id)  # activity keeps a session alive for another TTL
     now[0] += TTL / 2 + 1
     await job.func()  # nobody looked the abandoned draft up: only the job forgets it
-    assert len(sessions) == 1 and sessions.get(SENDER.id) is None
+    assert len(sessions) == 1 and await sessions.get(SENDER.id) is None
     now[0] += TTL
     await job.func()
     assert len(sessions) == 0

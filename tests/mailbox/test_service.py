@@ -110,19 +110,19 @@ def test_seals_are_bound_to_their_letter_and_key():
     assert Sealer.normalize_code("1234") is None
 
 
-def test_in_memory_guards_forget_after_their_window():
+async def test_in_memory_guards_forget_after_their_window():
     now = [0.0]
     limit = SlidingLimit(limit=2, window=10, clock=lambda: now[0])
-    limit.hit(7)
-    limit.hit(7)
-    assert limit.exhausted(7) and not limit.exhausted(8)
+    await limit.hit(7)
+    await limit.hit(7)
+    assert await limit.exhausted(7) and not await limit.exhausted(8)
     now[0] = 10.5
-    assert not limit.exhausted(7)
+    assert not await limit.exhausted(7)
     sessions = AnonymousSessions(ttl=60, clock=lambda: now[0])
-    sessions.start(7, AnonymousSession(box="principal"))
-    assert sessions.get(7) is not None
+    await sessions.start(7, AnonymousSession(box="principal"))
+    assert await sessions.get(7) is not None
     now[0] += 61
-    assert sessions.get(7) is None
+    assert await sessions.get(7) is None
     assert not any(str(7) in repr(key) for key in sessions._sessions)
 
 
