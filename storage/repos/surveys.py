@@ -175,6 +175,40 @@ def _survey_query(survey_id: int) -> Query:
     return Query(_SURVEY_BY_ID, {"survey_id": survey_id}, ("survey", survey_id))
 
 
+def _response_rows(
+    survey_id: int,
+    member_id: int | None,
+    department: str | None,
+    submitted_on: date,
+    submitted_at: datetime | None,
+    answers: Sequence[AnswerRow],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A response row and its answer rows, under a random id: insertion order cannot be
+    recovered."""
+    response_id = secrets.token_hex(16)
+    response = {
+        "id": response_id,
+        "survey_id": survey_id,
+        "member_id": member_id,
+        "department": department,
+        "submitted_on": submitted_on,
+        "submitted_at": submitted_at,
+    }
+    rows = [
+        {
+            "response_id": response_id,
+            "survey_id": survey_id,
+            "question_id": a.question_id,
+            "position": a.position,
+            "option": a.option,
+            "number": a.number,
+            "text": a.text,
+        }
+        for a in answers
+    ]
+    return response, rows
+
+
 def _record(survey: Survey) -> SurveyRecord:
     return SurveyRecord(
         survey.id,
@@ -447,34 +481,14 @@ class SurveyRepository:
         submitted_at: datetime | None,
         answers: Sequence[AnswerRow],
     ) -> None:
-        response_id = secrets.token_hex(16)  # random: insertion order cannot be recovered
-        self._session.add(
-            SurveyResponse(
-                id=response_id,
-                survey_id=survey_id,
-                member_id=member_id,
-                department=department,
-                submitted_on=submitted_on,
-                submitted_at=submitted_at,
-            )
+        """Store a response now, in the session (tests and seeding; the bot stages it)."""
+        response, rows = _response_rows(
+            survey_id, member_id, department, submitted_on, submitted_at, answers
         )
+        self._session.add(SurveyResponse(**response))
         await self._session.flush()
-        if answers:
-            await self._session.execute(
-                dialect_insert(self._session)(SurveyAnswer),
-                [
-                    {
-                        "response_id": response_id,
-                        "survey_id": survey_id,
-                        "question_id": a.question_id,
-                        "position": a.position,
-                        "option": a.option,
-                        "number": a.number,
-                        "text": a.text,
-                    }
-                    for a in answers
-                ],
-            )
+        if rows:
+            await self._session.execute(dialect_insert(self._session)(SurveyAnswer), rows)
 
     def stage_response(
         self,
@@ -487,33 +501,11 @@ class SurveyRepository:
         answers: Sequence[AnswerRow],
     ) -> None:
         """Buffered add_response (applied at commit)."""
-        response_id = secrets.token_hex(16)  # random: insertion order cannot be recovered
-        self._lane.stage(
-            Write(
-                _ADD_RESPONSE,
-                {
-                    "id": response_id,
-                    "survey_id": survey_id,
-                    "member_id": member_id,
-                    "department": department,
-                    "submitted_on": submitted_on,
-                    "submitted_at": submitted_at,
-                },
-            )
+        response, rows = _response_rows(
+            survey_id, member_id, department, submitted_on, submitted_at, answers
         )
-        if answers:
-            rows = [
-                {
-                    "response_id": response_id,
-                    "survey_id": survey_id,
-                    "question_id": a.question_id,
-                    "position": a.position,
-                    "option": a.option,
-                    "number": a.number,
-                    "text": a.text,
-                }
-                for a in answers
-            ]
+        self._lane.stage(Write(_ADD_RESPONSE, response))
+        if rows:
             self._lane.stage(Write(_ADD_ANSWER, rows))
 
     async def done_member_ids(self, survey_id: int) -> set[int]:
