@@ -27,12 +27,7 @@ class LetterNotices:
         return self._boxes[key]
 
     async def recipients(self, box: Box) -> list[MemberDTO]:
-        found = {m.id: m for m in await self._repos.members.linked_with_roles(box.roles)}
-        for telegram_id in box.telegram_ids:
-            member = await self._repos.members.get_by_telegram_id(telegram_id)
-            if member is not None:
-                found[member.id] = member
-        return list(found.values())
+        return await self._repos.members.readers(box.roles, box.telegram_ids)
 
     async def tell_recipients(
         self, box: Box, letter_id: int, template: str, step: str, **params: object

@@ -437,13 +437,8 @@ class MembershipService:
         for box in self._boxes:
             if role not in box.roles:
                 continue
-            current = {m.id: m for m in await self._repos.members.linked_with_roles(box.roles)}
-            for telegram_id in box.telegram_ids:
-                configured = await self._repos.members.get_by_telegram_id(telegram_id)
-                if configured is not None:
-                    current[configured.id] = configured
-            current.pop(member.id, None)
-            for recipient in current.values():
+            current = await self._repos.members.readers(box.roles, box.telegram_ids)
+            for recipient in (r for r in current if r.id != member.id):
                 assert recipient.telegram_id is not None
                 await self._repos.outbox.enqueue(
                     Notification(

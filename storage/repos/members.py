@@ -184,6 +184,16 @@ class MemberRepository:
         )
         return [to_dto(m) for m in members]
 
+    async def readers(self, roles: Iterable[Role], telegram_ids: Iterable[int]) -> list[MemberDTO]:
+        """Who reads a mailbox: registered members holding any of its roles, then those it
+        names by Telegram id (each once)."""
+        found = {m.id: m for m in await self.linked_with_roles(roles)}
+        for telegram_id in telegram_ids:
+            member = await self.get_by_telegram_id(telegram_id)
+            if member is not None:
+                found.setdefault(member.id, member)
+        return list(found.values())
+
     async def delete_all_roles(self, member_id: int) -> None:
         await self._session.execute(delete(MemberRole).where(MemberRole.member_id == member_id))
 
