@@ -42,12 +42,12 @@ from bot.callbacks import SurveyAction, SurveyCB
 from bot.config import parse_config
 from bot.factory import create_dispatcher
 from bot.i18n import create_i18n
+from bot.services import Services
 from members.roster import RosterRow
-from members.service import CONSENT_VERSION, MembershipService
+from members.service import CONSENT_VERSION
 from storage import migrate
 from storage.database import create_database
 from storage.uow import unit_of_work
-from surveys.service import SurveyService
 from tests.fakes.session import BOT_USER, RecordingSession
 
 # The bench never touches a real installation's key file (it seals nothing either).
@@ -114,8 +114,9 @@ async def prepare_database(path: Path, members: int, questions: int, first_user:
 async def prepare_database_at(url: str, members: int, questions: int, first_user: int) -> int:
     database = create_database(url)
     await migrate.upgrade(database.engine)
+    services = Services(parse_config({}))  # the default settings, as the benchmark's bot
     async with unit_of_work(database.sessions) as repos:
-        await MembershipService(repos).import_roster(
+        await services.membership(repos).import_roster(
             [
                 RosterRow(
                     line=i, employee_id=f"B{i}", name=f"会员{i}", department="机电学院", roles=None
@@ -134,8 +135,9 @@ async def prepare_database_at(url: str, members: int, questions: int, first_user
                 now=datetime.now(UTC),
             )
         await repos.commit()
-        survey, _ = await SurveyService(repos).import_definition(survey_source(questions), "b")
-        await SurveyService(repos).open(survey.slug)
+        surveys = services.surveys(repos)
+        survey, _ = await surveys.import_definition(survey_source(questions), "b")
+        await surveys.open(survey.slug)
     await database.dispose()
     return survey.id
 

@@ -213,7 +213,7 @@ SANDBOX_FALLBACK_HINT = (
 
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     if config.telegram.token is None:
-        from sandbox.run import SandboxOptions
+        from bot.sandbox import SandboxOptions
 
         print(SANDBOX_FALLBACK_HINT, file=sys.stderr)
         return await _run_sandbox(config, SandboxOptions(demo=True))
@@ -224,14 +224,14 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_sandbox(config: Config, args: argparse.Namespace) -> int:
-    from sandbox.run import SandboxOptions
+    from bot.sandbox import SandboxOptions
 
     options = SandboxOptions(host=args.host, port=args.port, database=args.database, demo=args.demo)
     return await _run_sandbox(config, options)
 
 
 async def _run_sandbox(config: Config, options: object) -> int:
-    from sandbox.run import SandboxOptions, run_sandbox
+    from bot.sandbox import SandboxOptions, run_sandbox
 
     assert isinstance(options, SandboxOptions)
 
@@ -289,13 +289,12 @@ async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
     async def work(database: Database) -> int:
-        from bot.mailbox_setup import mailbox_settings
-        from members.service import MembershipService
+        from bot.services import Services
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            # The boxes: recipients hear when the roster makes someone one of them.
-            service = MembershipService(repos, boxes=mailbox_settings(config).boxes)
+            # With the boxes: recipients hear when the roster makes someone one of them.
+            service = Services(config).membership(repos)
             summary = await service.import_roster(rows)
         print(
             f"imported {len(rows)} member(s): {summary.created} new, {summary.updated} updated, "
@@ -308,11 +307,11 @@ async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_members_list(config: Config, args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
-        from members.service import MembershipService
+        from bot.services import Services
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            members = await MembershipService(repos).list_members()
+            members = await Services(config).membership(repos).list_members()
         write_members(members, args.format, sys.stdout)
         return EXIT_OK
 
@@ -361,12 +360,13 @@ async def cmd_members_invite(config: Config, args: argparse.Namespace) -> int:
     ttl = timedelta(days=config.registration.invite_ttl_days)
 
     async def work(database: Database) -> int:
+        from bot.services import Services
         from common.errors import DomainError
-        from members.service import INVITE_PREFIX, Invite, MembershipService
+        from members.service import INVITE_PREFIX, Invite
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            service = MembershipService(repos)
+            service = Services(config).membership(repos)
             try:
                 if args.all:
                     invites = await service.create_invites_for_unlinked(ttl)

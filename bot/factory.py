@@ -16,9 +16,9 @@ from aiogram.utils.i18n import I18n
 from bot.config import Config
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.isolation import UserEventIsolation
-from bot.mailbox_setup import create_anonymous_sessions, create_mailbox_context
 from bot.middlewares import DatabaseMiddleware
 from bot.renderers import Renderers
+from bot.services import Services
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
 from handlers import (
@@ -49,9 +49,8 @@ from handlers import (
     surveys,
     todo,
 )
-from mailboxes.settings import MailboxContext
 from outbox.budget import DatabaseSendBudget, RedisSendBudget, SendBudget
-from outbox.worker import OutboxWorker, SenderSettings
+from outbox.worker import OutboxWorker
 from storage.database import Database
 from storage.fsm import SQLStorage
 
@@ -76,11 +75,13 @@ def create_dispatcher(
     *,
     clock: Clock = system_clock,
     i18n: I18n | None = None,
-    mailbox_context: MailboxContext | None = None,
     redis: Redis | None = None,
+    services: Services | None = None,
 ) -> Dispatcher:
+    """`services`: the process's composition root (built here when not given)."""
     i18n = i18n or create_i18n(config.union.default_locale)
-    mailbox_context = mailbox_context or create_mailbox_context(config, redis)
+    services = services or Services(config, clock=clock, redis=redis)
+    services.secret_key()  # read (or create) the key file at start, not at the first letter
     outbox_wakeup = asyncio.Event()
     if redis is not None:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
@@ -103,15 +104,14 @@ def create_dispatcher(
         database=database,
         i18n=i18n,
         outbox_wakeup=outbox_wakeup,
+        services=services,
         # Anonymous drafts and receipt sessions: memory (this process's, or Redis shared by
         # the instances), never the database.
-        anonymous_sessions=create_anonymous_sessions(config, redis),
+        anonymous_sessions=services.anonymous_sessions(),
     )
     # Order matters: the database middleware identifies the sender, which picks the locale.
     dispatcher.update.outer_middleware(
-        DatabaseMiddleware(
-            database, config, clock=clock, mailbox=mailbox_context, outbox_wakeup=outbox_wakeup
-        )
+        DatabaseMiddleware(database, services, outbox_wakeup=outbox_wakeup)
     )
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(
@@ -168,12 +168,7 @@ def create_outbox_worker(
 ) -> OutboxWorker:
     """SQLite: the only sender. PostgreSQL: one of possibly several, sharing the pace."""
     shared = not database.is_sqlite
-    settings = SenderSettings(
-        rate_per_second=config.outbox.rate_per_second,
-        max_in_flight=config.outbox.max_in_flight,
-        max_attempts=config.outbox.max_attempts,
-        claim_lease=config.outbox.claim_lease if shared else None,
-    )
+    settings = config.outbox.sender_settings(shared=shared)
     budget: SendBudget | None = None
     if redis is not None:
         budget = RedisSendBudget(redis, config.outbox.rate_per_second)

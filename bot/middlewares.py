@@ -11,20 +11,11 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Config
-from common.clock import Clock
-from mailboxes.service import MailboxService
-from mailboxes.settings import MailboxContext
+from bot.services import Services
 from members.dto import Identity
 from members.roles import Role
-from members.service import MembershipService
-from privacy.service import DataRightsService
-from proposals.service import ProposalService, settings_from
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
-from surveys.drafts import SurveyDrafts
-from surveys.service import SurveyService
-from todo.service import NoticeSettings, TodoService
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -34,28 +25,23 @@ class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
     Handlers get `repos`, the services (`membership`, `surveys`, `survey_drafts`, `proposals`,
-    `mailbox`, `data_rights`, `todo`, `notice_settings`) and `identity` injected.
+    `mailbox`, `data_rights`, `todo`, `notice_settings`, `improvements`, `digest`,
+    `member_picker`: see `Services.handler_data`) and `identity` injected.
     """
 
     def __init__(
         self,
         database: Database,
-        config: Config,
+        services: Services,
         *,
-        clock: Clock,
-        mailbox: MailboxContext,
         outbox_wakeup: asyncio.Event | None = None,
     ) -> None:
         self._database = database
-        self._mailbox = mailbox
-        self._config = config
-        self._admins = frozenset(config.union.admins)
-        self._clock = clock
+        self._services = services
         self._outbox_wakeup = outbox_wakeup
         # Telegram's update ids grow: one above every id this process has started on cannot
         # be a redelivery, so only the others cost a lookup.
         self._highest_update_id: int | None = None
-        self._proposal_settings = settings_from(config)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -70,37 +56,10 @@ class DatabaseMiddleware(BaseMiddleware):
             elif await repos.updates.seen(event.update_id):
                 logger.info("update %s was already processed; skipped", event.update_id)
                 return None
-            membership = MembershipService(
-                repos,
-                admins=self._admins,
-                clock=self._clock,
-                boxes=self._mailbox.settings.boxes,
-                match_by_name=self._config.registration.match_by_name,
-            )
-            surveys = SurveyService(
-                repos,
-                timezone=self._config.union.timezone,
-                small_group=self._config.surveys.small_group,
-                clock=self._clock,
-            )
+            membership = self._services.membership(repos)
             user = data.get("event_from_user")
             identity = await membership.identify(user.id) if user is not None else None
-            proposals = ProposalService(repos, self._proposal_settings, clock=self._clock)
-            mailbox = MailboxService(repos, self._mailbox, clock=self._clock)
-            data.update(
-                repos=repos,
-                membership=membership,
-                surveys=surveys,
-                survey_drafts=SurveyDrafts(
-                    surveys, repos, timezone=self._config.union.timezone, clock=self._clock
-                ),
-                proposals=proposals,
-                mailbox=mailbox,
-                todo=TodoService(repos, self._proposal_settings, mailbox, clock=self._clock),
-                notice_settings=NoticeSettings(repos),
-                data_rights=DataRightsService(repos, self._mailbox.sealer, clock=self._clock),
-                identity=identity,
-            )
+            data.update(self._services.handler_data(repos, membership, identity))
             try:
                 result = await handler(event, data)
                 await repos.commit()  # the update marker, if no service committed

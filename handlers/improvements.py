@@ -18,7 +18,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ImprovementAction, ImprovementCB
-from bot.config import Config
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
 from common.errors import N_, DomainError, PermissionDenied
@@ -31,7 +30,7 @@ from handlers.improvement_cards import (
     evidence_lines,
 )
 from improvements.model import STATUS_LABELS, ActionDTO, Link, LinkKind
-from improvements.service import ActionDraft, ImprovementService, settings_from
+from improvements.service import ActionDraft, ImprovementService
 from mailboxes.service import MailboxService
 from members.dto import Identity
 from members.roles import Role
@@ -81,12 +80,6 @@ def _prompt(step: State) -> str:
     }[step]
 
 
-def service(
-    repos: Repositories, config: Config, mailbox: MailboxService | None = None
-) -> ImprovementService:
-    return ImprovementService(repos, settings_from(config), mailbox=mailbox)
-
-
 async def _show(message: Message, action: ActionDTO, identity: Identity) -> None:
     await message.answer(card_text(action), reply_markup=card_keyboard(action, identity))
 
@@ -95,7 +88,8 @@ async def _show(message: Message, action: ActionDTO, identity: Identity) -> None
 async def _source(
     callback_data: ImprovementCB,
     repos: Repositories,
-    config: Config,
+    proposals: ProposalService,
+    surveys: SurveyService,
     identity: Identity,
     mailbox: MailboxService,
 ) -> tuple[Link, str]:
@@ -104,12 +98,10 @@ async def _source(
     locale = get_i18n().current_locale
     if kind is LinkKind.PROPOSAL:
         # Never a draft: a forged button must not show the title of someone's unsent text.
-        proposal = await ProposalService(repos).published(callback_data.ref_id)
+        proposal = await proposals.published(callback_data.ref_id)
         return Link(kind, proposal.id), proposal.title
     if kind is LinkKind.QUESTION:
-        survey = await SurveyService(repos, timezone=config.union.timezone).get(
-            callback_data.ref_id
-        )
+        survey = await surveys.get(callback_data.ref_id)
         position = int(callback_data.ref_key or 0)
         questions = survey.definition.questions
         if not 1 <= position <= len(questions):
@@ -148,13 +140,14 @@ async def on_new(
     callback_data: ImprovementCB,
     identity: Identity,
     repos: Repositories,
-    config: Config,
+    proposals: ProposalService,
+    surveys: SurveyService,
     state: FSMContext,
     mailbox: MailboxService,
 ) -> None:
     if not identity.has(Role.OFFICER):
         raise PermissionDenied()
-    link, source = await _source(callback_data, repos, config, identity, mailbox)
+    link, source = await _source(callback_data, repos, proposals, surveys, identity, mailbox)
     await callback.answer()
     await state.set_state(Steps.problem)
     await state.update_data({"link": [link.kind.value, link.ref_id, link.ref_key], "answers": {}})
@@ -182,8 +175,7 @@ def _due(text: str, today: date) -> date | None:
 async def on_step(
     message: Message,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
+    improvements: ImprovementService,
     state: FSMContext,
     raw_state: str | None,
 ) -> None:
@@ -192,7 +184,7 @@ async def on_step(
     answers = dict(data.get("answers", {}))
     text = (message.text or "").strip()
     if step is Steps.due:
-        today = service(repos, config).today()
+        today = improvements.today()
         due = _due(text, today)  # checked now, not at the end
         if due is not None and due < today:
             raise DomainError(N_("The due date cannot be in the past."))
@@ -203,7 +195,6 @@ async def on_step(
         await state.set_state(ORDER[index + 1])
         await message.answer(_prompt(ORDER[index + 1]))
         return
-    improvements = service(repos, config)
     kind, ref_id, ref_key = data["link"]
     action = await improvements.open(
         identity,
@@ -226,10 +217,8 @@ async def on_step(
 async def on_list(
     message_or_callback: Message | CallbackQuery,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
+    improvements: ImprovementService,
 ) -> None:
-    improvements = service(repos, config)
     actions = await improvements.unfinished(identity)
     today = improvements.today()
     message = message_or_callback
@@ -259,10 +248,9 @@ async def on_view(
     callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
+    improvements: ImprovementService,
 ) -> None:
-    action = await service(repos, config).visible(identity, callback_data.action_id)
+    action = await improvements.visible(identity, callback_data.action_id)
     await callback.answer()
     if isinstance(callback.message, Message):
         await _show(callback.message, action, identity)
@@ -272,10 +260,8 @@ async def on_move(
     callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
+    improvements: ImprovementService,
 ) -> None:
-    improvements = service(repos, config)
     if callback_data.action is ImprovementAction.START:
         action = await improvements.start(identity, callback_data.action_id)
     else:
@@ -289,11 +275,9 @@ async def on_effect_button(
     callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
+    improvements: ImprovementService,
     state: FSMContext,
 ) -> None:
-    improvements = service(repos, config)
     await improvements.visible(identity, callback_data.action_id)
     evidence = await improvements.measure(callback_data.action_id)
     await callback.answer()
@@ -305,10 +289,10 @@ async def on_effect_button(
 
 
 async def on_effect(
-    message: Message, identity: Identity, repos: Repositories, config: Config, state: FSMContext
+    message: Message, identity: Identity, improvements: ImprovementService, state: FSMContext
 ) -> None:
     action_id = int(await state.get_value("action_id") or 0)
-    action = await service(repos, config).record_effect(identity, action_id, message.text or "")
+    action = await improvements.record_effect(identity, action_id, message.text or "")
     await state.clear()
     await _show(message, action, identity)
 
@@ -317,11 +301,10 @@ async def on_close(
     callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
-    mailbox: MailboxService,
+    improvements: ImprovementService,
 ) -> None:
-    action, told = await service(repos, config, mailbox).close(identity, callback_data.action_id)
+    # The injected service has the mailbox: linked letters' senders are told too.
+    action, told = await improvements.close(identity, callback_data.action_id)
     await callback.answer(
         _("Closed. {count} member(s) will be told what changed.").format(count=told),
         show_alert=True,
@@ -343,10 +326,10 @@ async def on_drop_button(
 
 
 async def on_reason(
-    message: Message, identity: Identity, repos: Repositories, config: Config, state: FSMContext
+    message: Message, identity: Identity, improvements: ImprovementService, state: FSMContext
 ) -> None:
     action_id = int(await state.get_value("action_id") or 0)
-    action = await service(repos, config).drop(identity, action_id, message.text or "")
+    action = await improvements.drop(identity, action_id, message.text or "")
     await state.clear()
     await _show(message, action, identity)
 

@@ -16,7 +16,6 @@ from members.dto import Identity
 from members.picker import DepartmentPage, MemberPicker
 from members.roles import Role
 from members.service import MembershipService
-from storage.uow import Repositories
 
 
 def departments_view(departments: list[str]) -> tuple[str, InlineKeyboardMarkup]:
@@ -60,9 +59,9 @@ def members_view(found: DepartmentPage) -> tuple[str, InlineKeyboardMarkup]:
     ), builder.as_markup()
 
 
-async def ask_member(message: Message, identity: Identity, repos: Repositories) -> None:
+async def ask_member(message: Message, identity: Identity, picker: MemberPicker) -> None:
     """The first screen: the roster's departments as buttons (officers.py calls this)."""
-    text, markup = departments_view(await MemberPicker(repos).departments(identity))
+    text, markup = departments_view(await picker.departments(identity))
     await message.answer(text, reply_markup=markup)
 
 
@@ -70,10 +69,9 @@ async def on_pick(
     callback: CallbackQuery,
     callback_data: MemberPickCB,
     identity: Identity,
-    repos: Repositories,
+    member_picker: MemberPicker,
     membership: MembershipService,
 ) -> None:
-    picker = MemberPicker(repos)
     if callback_data.member_id:
         # The roles screen belongs to officers.py, which imports this module.
         from handlers.officers import member_card, roles_keyboard
@@ -87,10 +85,10 @@ async def on_pick(
             )
         return
     if callback_data.department < 0:
-        text, markup = departments_view(await picker.departments(identity))
+        text, markup = departments_view(await member_picker.departments(identity))
     else:
         text, markup = members_view(
-            await picker.members_of(identity, callback_data.department, callback_data.page)
+            await member_picker.members_of(identity, callback_data.department, callback_data.page)
         )
     await callback.answer()
     if isinstance(callback.message, Message):

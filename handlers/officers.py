@@ -22,9 +22,9 @@ from handlers.member_picker import ask_member
 from handlers.menu import main_menu_for_roles
 from members import notifications
 from members.dto import Identity, MemberDTO, RosterEntry
+from members.picker import MemberPicker
 from members.roles import Role
 from members.service import MembershipService, is_privileged, roster_from_params
-from storage.uow import Repositories
 
 
 class RoleEditing(StatesGroup):
@@ -150,12 +150,12 @@ async def on_decision(
 
 
 async def on_roles_menu(
-    callback: CallbackQuery, state: FSMContext, identity: Identity, repos: Repositories
+    callback: CallbackQuery, state: FSMContext, identity: Identity, member_picker: MemberPicker
 ) -> None:
     await callback.answer()
     await state.set_state(RoleEditing.employee_id)  # a typed employee id still works
     if isinstance(callback.message, Message):
-        await ask_member(callback.message, identity, repos)
+        await ask_member(callback.message, identity, member_picker)
 
 
 async def on_roles_employee_id(

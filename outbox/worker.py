@@ -16,13 +16,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from outbox.budget import SendBudget
 from outbox.model import ClaimedMessage, Outcome, SendResult, Status
 from outbox.pacing import Pacer
+from outbox.settings import SenderSettings
 from storage.database import Database
 from storage.uow import Repositories
 
@@ -31,21 +31,6 @@ logger = logging.getLogger(__name__)
 
 class Transport(Protocol):
     async def send(self, message: ClaimedMessage) -> SendResult: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SenderSettings:
-    rate_per_second: float = 25.0
-    chat_interval: float = 1.05  # a little over Telegram's 1/s, for network jitter
-    max_in_flight: int = 8
-    max_attempts: int = 6
-    backoff_base: float = 2.0  # seconds; doubles per attempt
-    backoff_cap: float = 300.0
-    retry_after_margin: float = 0.5
-    idle_poll: float = 0.5  # how often an idle sender looks for new rows
-    # None: the only sender (its start requeues every claim). Seconds: one of several senders
-    # (claims older than this are a dead sender's).
-    claim_lease: float | None = None
 
 
 class OutboxWorker:

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from privacy.settings import RetentionPolicy
 from storage.uow import Repositories
-
-
-@dataclass(frozen=True, slots=True)
-class RetentionPolicy:
-    handled_letters_days: int = 730
-    outbox_days: int = 30
-    processed_updates_days: int = 7
-    survey_text_days: int = 1095
-    conversations_days: int = 30
 
 
 async def run_retention(

@@ -4,9 +4,8 @@ proposer and co-signers through the outbox."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
@@ -29,29 +28,11 @@ from proposals.model import (
     Status,
     TimelineEntry,
 )
+from proposals.settings import ProposalSettings
 from storage.uow import Repositories
 
 TITLE_MAX, BODY_MAX, NOTE_MAX = 100, 20_000, 4_000
 BOARD_STATUSES = frozenset(Status) - {Status.DRAFT}
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalSettings:
-    categories: tuple[str, ...] = ("教学科研", "民主管理", "福利待遇", "后勤服务", "其他")
-    min_cosigners: int = 2
-    proposer_roles: frozenset[Role] = frozenset({Role.REPRESENTATIVE})
-    answer_days: int = 30
-    reminder_days: tuple[int, ...] = (3, 1)
-    escalate_after_days: int = 7
-    timezone: str = "Asia/Shanghai"
-    _tz: ZoneInfo = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_tz", ZoneInfo(self.timezone))
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return self._tz
 
 
 @dataclass(frozen=True, slots=True)
@@ -653,17 +634,3 @@ class ProposalMoved(DomainError):
 
 def _now(proposal: ProposalDTO) -> ProposalMoved:
     return ProposalMoved(proposal)
-
-
-def settings_from(config: object) -> ProposalSettings:
-    """ProposalSettings from bot.config.Config (kept duck-typed: no import of the bot layer)."""
-    proposals = config.proposals  # type: ignore[attr-defined]
-    return ProposalSettings(
-        categories=tuple(proposals.categories),
-        min_cosigners=proposals.min_cosigners,
-        proposer_roles=frozenset(Role(r) for r in proposals.proposer_roles),
-        answer_days=proposals.answer_days,
-        reminder_days=tuple(sorted(proposals.reminder_days, reverse=True)),
-        escalate_after_days=proposals.escalate_after_days,
-        timezone=config.union.timezone,  # type: ignore[attr-defined]
-    )

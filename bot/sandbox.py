@@ -1,5 +1,8 @@
 """`unionvoice sandbox`: the real bot, long-polling a local Bot API that a web page plays.
 
+The wiring lives here, in the composition root; the package `sandbox` is the fake Telegram
+(Bot API, chats, web page, personas) and imports nothing of the bot.
+
 Same code path as `unionvoice run` (bot.app.run_polling: migrations, Dispatcher, outbox
 sender, scheduler, drain): only `[telegram] api_base` points at the sandbox server and the
 token is made up for the run, so no Telegram account or network is involved.
@@ -99,15 +102,17 @@ async def run_sandbox(
 
 async def prepare_database(config: Config, options: SandboxOptions) -> None:
     """Migrate, put the personas on the roster, and with --demo the sample data."""
-    from sandbox.demo import seed_demo, seed_personas
+    from bot.sandbox_demo import seed_demo, seed_personas
+    from bot.services import Services
     from storage import migrate
     from storage.database import create_database
 
     database = create_database(config.database.url)
+    services = Services(config)
     try:
         await migrate.upgrade(database.engine)
-        await seed_personas(database, options.personas)
+        await seed_personas(database, services, options.personas)
         if options.demo:
-            await seed_demo(database, config, options.personas)
+            await seed_demo(database, services, options.personas)
     finally:
         await database.dispose()

@@ -13,26 +13,22 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from bot.config import Config
-from bot.mailbox_setup import create_mailbox_context
+import sandbox
+from bot.services import Services
 from common.errors import DomainError
 from mailboxes.model import Draft, IdentityMode, LetterType
-from mailboxes.service import MailboxService
 from members.dto import Identity, MemberDTO
 from members.roles import Role
 from members.roster import RosterRow
-from members.service import MembershipService
 from proposals.model import Kind
-from proposals.service import ProposalService, settings_from
 from sandbox.personas import Persona
 from storage.database import Database
 from storage.uow import Repositories, unit_of_work
-from surveys.service import SurveyService
 
 logger = logging.getLogger(__name__)
 
 DEMO_SURVEY = "sandbox-demo"
-DEMO_SURVEY_FILE = Path(__file__).resolve().parent / "demo-survey.toml"
+DEMO_SURVEY_FILE = Path(sandbox.__file__).resolve().parent / "demo-survey.toml"
 
 # Colleagues who never open the sandbox: a roster of realistic size, and co-signers.
 DEMO_ROSTER: tuple[tuple[str, str, str], ...] = (
@@ -55,46 +51,46 @@ DEMO_LETTER_NAMED = "建议在教学楼每层增设饮水机，夏天老师上�
 DEMO_LETTER_ANONYMOUS = "实验楼三楼的消防通道经常被杂物堵住，已经反映过两次仍未清理。"
 
 
-async def seed_personas(database: Database, personas: Sequence[Persona]) -> None:
+async def seed_personas(
+    database: Database, services: Services, personas: Sequence[Persona]
+) -> None:
     """Roster entries for every persona; the `registered` ones linked to their Telegram id."""
     rows = [
         RosterRow(i, p.employee_id, p.name, p.department, p.roles)
         for i, p in enumerate(personas, start=2)
     ]
     async with unit_of_work(database.sessions) as repos:
-        await MembershipService(repos).import_roster(rows)
+        await services.membership(repos).import_roster(rows)
     for persona in personas:
         if not persona.registered:
             continue
         async with unit_of_work(database.sessions) as repos:
             # An invite, as the server would send: a privileged row never links by name. No
             # locale: the page's language (Telegram's language_code) decides until /lang.
-            service = MembershipService(repos)
+            service = services.membership(repos)
             code = await service.create_invite(persona.employee_id, timedelta(days=1))
             await service.redeem_invite(persona.telegram_id, code, locale=None)
 
 
-async def seed_demo(database: Database, config: Config, personas: Sequence[Persona]) -> None:
+async def seed_demo(database: Database, services: Services, personas: Sequence[Persona]) -> None:
     """A roster, an open anonymous survey, a proposal, a letter: a first screen to try."""
     rows = [
         RosterRow(i, employee_id, name, department, frozenset({Role.MEMBER}))
         for i, (employee_id, name, department) in enumerate(DEMO_ROSTER, start=2)
     ]
     async with unit_of_work(database.sessions) as repos:
-        await MembershipService(repos).import_roster(rows)
+        await services.membership(repos).import_roster(rows)
     async with unit_of_work(database.sessions) as repos:
-        await seed_survey(repos, config)
+        await seed_survey(repos, services)
     async with unit_of_work(database.sessions) as repos:
-        await seed_proposal(repos, config, personas)
+        await seed_proposal(repos, services, personas)
     async with unit_of_work(database.sessions) as repos:
-        await seed_letter(repos, config, personas)
+        await seed_letter(repos, services, personas)
 
 
-async def seed_survey(repos: Repositories, config: Config) -> None:
+async def seed_survey(repos: Repositories, services: Services) -> None:
     """The sample survey, opened: the bot invites every registered persona."""
-    service = SurveyService(
-        repos, timezone=config.union.timezone, small_group=config.surveys.small_group
-    )
+    service = services.surveys(repos)
     source = DEMO_SURVEY_FILE.read_text(encoding="utf-8")
     survey, _ = await service.import_definition(source, DEMO_SURVEY_FILE.name)
     await repos.commit()
@@ -103,10 +99,12 @@ async def seed_survey(repos: Repositories, config: Config) -> None:
         await repos.commit()
 
 
-async def seed_proposal(repos: Repositories, config: Config, personas: Sequence[Persona]) -> None:
+async def seed_proposal(
+    repos: Repositories, services: Services, personas: Sequence[Persona]
+) -> None:
     """Member B's proposal, co-signed by colleagues: it waits in the officers' queue."""
     proposer = await _identity(repos, _by_key(personas, "member_b").employee_id)
-    service = ProposalService(repos, settings_from(config))
+    service = services.proposals(repos)
     if await service.mine(proposer):
         return
     category = "后勤服务" if "后勤服务" in service.settings.categories else None
@@ -123,14 +121,14 @@ async def seed_proposal(repos: Repositories, config: Config, personas: Sequence[
             logger.info("demo proposal: co-signing by %s refused", employee_id)
 
 
-async def seed_letter(repos: Repositories, config: Config, personas: Sequence[Persona]) -> None:
+async def seed_letter(repos: Repositories, services: Services, personas: Sequence[Persona]) -> None:
     """Member B's named letter to the principal's mailbox, and an anonymous one (its receipt
     code is not kept: the principal persona reads and answers it, nobody can follow it up)."""
     sender = await _identity(repos, _by_key(personas, "member_b").employee_id)
-    mailbox = MailboxService(repos, create_mailbox_context(config))
+    mailbox = services.mailbox(repos)
     if await mailbox.sent_letters(sender):
         return
-    box = config.mailbox.boxes[0].key
+    box = services.mailbox_settings.boxes[0].key
     await mailbox.send(
         sender, box, LetterType.SUGGESTION, IdentityMode.NAMED, Draft(DEMO_LETTER_NAMED)
     )
