@@ -38,11 +38,11 @@ from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.callbacks import SurveyAction, SurveyCB
 from bot.config import parse_config
 from bot.factory import create_dispatcher
-from bot.i18n import create_i18n
 from bot.services import Services
+from handlers.callbacks import SurveyAction, SurveyCB
+from handlers.i18n import create_i18n
 from members.roster import RosterRow
 from members.service import CONSENT_VERSION
 from storage import migrate

@@ -20,14 +20,15 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import SUPPORTED_LOCALES, Config, ConfigError
+from bot.config import Config, ConfigError
 from bot.factory import create_bot, create_dispatcher, create_outbox_worker
-from bot.i18n import create_i18n
 from bot.leader import LeaderLock, Leadership, PostgresAdvisoryLock, RedisLeaseLock, SoleInstance
 from bot.logs import configure_logging
 from bot.progress import BroadcastProgressReporter
 from bot.scheduler import create_scheduler
 from bot.services import Services
+from common.settings import SUPPORTED_LOCALES
+from handlers.i18n import create_i18n
 from storage import migrate
 from storage.database import Database, create_database, readable_by_others, sqlite_file
 

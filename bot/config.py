@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from common.settings import Section, empty_is_none, known_zone
+from common.settings import Locale, Section, empty_is_none, known_zone
 from digest.settings import DigestConfig
 from mailboxes.settings import MailboxConfig
 from members.settings import RegistrationConfig
@@ -37,8 +37,6 @@ from proposals.settings import ProposalsConfig
 from surveys.settings import SurveysConfig
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
-SUPPORTED_LOCALES = ("zh", "en")
-Locale = Literal["zh", "en"]
 ASYNC_DRIVERS = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg"})
 # What Telegram accepts as a webhook secret_token.
 WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")

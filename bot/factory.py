@@ -14,10 +14,8 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.utils.i18n import I18n
 
 from bot.config import Config
-from bot.i18n import LocaleMiddleware, create_i18n
 from bot.isolation import UserEventIsolation
 from bot.middlewares import DatabaseMiddleware
-from bot.renderers import Renderers
 from bot.services import Services
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
@@ -49,6 +47,8 @@ from handlers import (
     surveys,
     todo,
 )
+from handlers.i18n import LocaleMiddleware, create_i18n
+from handlers.renderers import Renderers
 from outbox.budget import DatabaseSendBudget, RedisSendBudget, SendBudget
 from outbox.worker import OutboxWorker
 from storage.database import Database
@@ -100,10 +100,11 @@ def create_dispatcher(
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
-        config=config,
         database=database,
         i18n=i18n,
         outbox_wakeup=outbox_wakeup,
+        # The error router leaves updates to Telegram's retry during an outage (webhook only).
+        webhook_mode=config.telegram.mode == "webhook",
         services=services,
         # Anonymous drafts and receipt sessions: memory (this process's, or Redis shared by
         # the instances), never the database.

@@ -1,4 +1,4 @@
-"""Per-update plumbing: database session, duplicate detection, who the sender is, role guards."""
+"""Per-update plumbing: database session, duplicate detection, who the sender is."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update
-from aiogram.utils.i18n import gettext as _
+from aiogram.types import TelegramObject, Update
 
 from bot.services import Services
-from members.dto import Identity
-from members.roles import Role
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
 
@@ -69,33 +66,3 @@ class DatabaseMiddleware(BaseMiddleware):
             if repos.outbox.enqueued and self._outbox_wakeup is not None:
                 self._outbox_wakeup.set()
             return result
-
-
-async def _refuse(event: TelegramObject, text: str) -> None:
-    if isinstance(event, CallbackQuery):
-        await event.answer(text, show_alert=True)
-    elif isinstance(event, Message):
-        await event.answer(text)
-
-
-class RequireRole(BaseMiddleware):
-    """Guards a whole router: checked on every message and every button press."""
-
-    def __init__(self, role: Role) -> None:
-        self._role = role
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        identity: Identity | None = data.get("identity")
-        if identity is None or not identity.has(self._role):
-            await _refuse(event, _("You are not allowed to do this."))
-            return None
-        return await handler(event, data)
-
-
-class RequireRegistration(BaseMiddleware):
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        identity: Identity | None = data.get("identity")
-        if identity is None or not identity.is_registered:
-            await _refuse(event, _("Please register first: send /start."))
-            return None
-        return await handler(event, data)

@@ -111,7 +111,7 @@ async def sweep_actions(services: Services, database: Database) -> dict[str, int
 
 def translator(config: Config) -> Translator:
     """gettext per recipient language, outside any update (jobs render digests when queued)."""
-    from bot.i18n import create_i18n
+    from handlers.i18n import create_i18n
 
     i18n = create_i18n(config.union.default_locale)
     return lambda locale: (

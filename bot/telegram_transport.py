@@ -17,7 +17,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
 
-from bot.renderers import Renderers
+from handlers.renderers import Renderers
 from outbox.model import ClaimedMessage, Kind, Outcome, SendResult
 
 logger = logging.getLogger(__name__)

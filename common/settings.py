@@ -5,9 +5,14 @@ Pydantic only: no aiogram, no SQLAlchemy, so reading the config stays fast for t
 
 from __future__ import annotations
 
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict
+
+# The languages of the catalogs (locales/<code>): a config value or a member's choice.
+SUPPORTED_LOCALES = ("zh", "en")
+Locale = Literal["zh", "en"]
 
 
 class Section(BaseModel):

@@ -11,8 +11,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import ConsentCB, DataCB
-from bot.filters import private_chat
+from handlers.callbacks import ConsentCB, DataCB
+from handlers.filters import private_chat
 from handlers.menu import show_menu
 from handlers.start import consent_keyboard, privacy_notice
 from members.dto import Identity

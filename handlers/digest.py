@@ -14,15 +14,15 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ImprovementAction, ImprovementCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
-from bot.renderers import Rendered
 from common.errors import N_, DomainError, PermissionDenied
 from digest import notifications as templates
 from digest.period import PeriodError
 from digest.render import render_chart, render_messages, render_workbook
 from digest.service import DigestService, period_or_due
+from handlers.callbacks import ImprovementAction, ImprovementCB
+from handlers.filters import private_chat
+from handlers.guards import RequireRegistration
+from handlers.renderers import Rendered
 from members.dto import Identity
 
 

@@ -15,9 +15,8 @@ from aiogram.utils.text_decorations import html_decoration as html
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from bot.config import Config
-from bot.i18n import reduce_locale
 from common.errors import DomainError
+from handlers.i18n import reduce_locale
 from members.dto import Identity
 
 logger = logging.getLogger(__name__)
@@ -96,10 +95,10 @@ async def on_error(
     bot: Bot,
     i18n: I18n,
     identity: Identity | None = None,
-    config: Config | None = None,
+    webhook_mode: bool = False,
 ) -> None:
     update, exception = event.update, event.exception
-    if config is not None and config.telegram.mode == "webhook" and _outage(exception):
+    if webhook_mode and _outage(exception):
         # No 200: Telegram delivers the update again (to this or another instance) once the
         # outage is over, instead of the user being told to try again.
         logger.warning(

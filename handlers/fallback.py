@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import private_chat
+from handlers.filters import private_chat
 from handlers.menu import show_menu
 from members.dto import Identity
 

@@ -12,8 +12,8 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ImprovementAction, ImprovementCB
-from bot.renderers import Rendered
+from handlers.callbacks import ImprovementAction, ImprovementCB
+from handlers.renderers import Rendered
 from improvements import notifications as templates
 from improvements.model import STATUS_LABELS, UNFINISHED, ActionDTO, ActionStatus
 from members.dto import Identity

@@ -17,11 +17,11 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ImprovementAction, ImprovementCB
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
 from common.errors import N_, DomainError, PermissionDenied
+from handlers.callbacks import ImprovementAction, ImprovementCB
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText, private_chat
+from handlers.guards import RequireRegistration
 from handlers.improvement_cards import (
     RENDERERS,
     card_keyboard,

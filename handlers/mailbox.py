@@ -19,12 +19,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
 from common.errors import N_, DomainError
 from handlers import mailbox_reading
+from handlers.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
 from handlers.common import register_actions
+from handlers.filters import private_chat
+from handlers.guards import RequireRegistration
 from handlers.mailbox_views import (
     InAnonymousSession,
     Writing,

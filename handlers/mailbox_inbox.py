@@ -15,7 +15,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import (
+from common.errors import N_, DomainError
+from handlers.callbacks import (
     ImprovementAction,
     ImprovementCB,
     InboxAction,
@@ -24,11 +25,9 @@ from bot.callbacks import (
     MenuAction,
     MenuCB,
 )
-from bot.config import Config
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
-from common.errors import N_, DomainError
 from handlers.common import ask_for_text, register_actions
+from handlers.filters import WithoutText, private_chat
+from handlers.guards import RequireRegistration
 from handlers.mailbox_views import (
     add_part,
     answer_long,
@@ -166,13 +165,12 @@ async def on_open(
     callback_data: InboxCB,
     identity: Identity,
     mailbox: MailboxService,
-    config: Config,
 ) -> None:
     letter, thread = await mailbox.open_letter(identity, callback_data.letter_id)
     await callback.answer()
     if isinstance(callback.message, Message):
         files = bool(letter.attachments or any(m.attachments for m in thread))
-        text = letter_text(mailbox, letter, thread, config.union.tz, for_recipient=True)
+        text = letter_text(mailbox, letter, thread, mailbox.tz, for_recipient=True)
         await answer_long(callback.message, text, _letter_keyboard(letter, files, identity))
 
 

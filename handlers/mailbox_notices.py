@@ -9,8 +9,8 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import InboxAction, InboxCB, MailboxAction, MailboxCB
-from bot.renderers import Rendered
+from handlers.callbacks import InboxAction, InboxCB, MailboxAction, MailboxCB
+from handlers.renderers import Rendered
 from mailboxes import notifications as templates
 from mailboxes.model import TYPE_LABELS, LetterType
 

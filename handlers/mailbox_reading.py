@@ -11,9 +11,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import MailboxAction, MailboxCB
-from bot.config import Config
 from common.errors import N_, DomainError
+from handlers.callbacks import MailboxAction, MailboxCB
 from handlers.common import register_actions
 from handlers.mailbox_views import (
     InAnonymousSession,
@@ -65,13 +64,12 @@ def _reader_keyboard(
 async def _show_own(
     message: Message,
     mailbox: MailboxService,
-    config: Config,
     letter: LetterDTO,
     thread: list[ThreadMessage],
     *,
     receipt: bool,
 ) -> None:
-    text = letter_text(mailbox, letter, thread, config.union.tz, for_recipient=False)
+    text = letter_text(mailbox, letter, thread, mailbox.tz, for_recipient=False)
     await answer_long(message, text, _reader_keyboard(letter, thread, receipt=receipt))
 
 
@@ -105,12 +103,11 @@ async def on_open(
     callback_data: MailboxCB,
     identity: Identity,
     mailbox: MailboxService,
-    config: Config,
 ) -> None:
     letter, thread = await mailbox.own_letter(identity, callback_data.letter_id)
     await callback.answer()
     if isinstance(callback.message, Message):
-        await _show_own(callback.message, mailbox, config, letter, thread, receipt=False)
+        await _show_own(callback.message, mailbox, letter, thread, receipt=False)
 
 
 async def on_follow(
@@ -175,7 +172,6 @@ async def on_receipt_command(
     command: CommandObject,
     identity: Identity,
     mailbox: MailboxService,
-    config: Config,
     anonymous_sessions: AnonymousStore,
 ) -> None:
     if not command.args:
@@ -183,18 +179,17 @@ async def on_receipt_command(
         await anonymous_sessions.start(user_id, AnonymousSession(Stage.CODE))
         await message.answer(_("Send your receipt code (20 digits)."))
         return
-    await _open_with_code(message, command.args, identity, mailbox, config, anonymous_sessions)
+    await _open_with_code(message, command.args, identity, mailbox, anonymous_sessions)
 
 
 async def on_receipt_code(
     message: Message,
     identity: Identity,
     mailbox: MailboxService,
-    config: Config,
     anonymous_sessions: AnonymousStore,
 ) -> None:
     await _open_with_code(
-        message, message.text or "", identity, mailbox, config, anonymous_sessions
+        message, message.text or "", identity, mailbox, anonymous_sessions
     )
 
 
@@ -203,14 +198,13 @@ async def _open_with_code(
     code: str,
     identity: Identity,
     mailbox: MailboxService,
-    config: Config,
     sessions: AnonymousStore,
 ) -> None:
     user_id = message.from_user.id  # type: ignore[union-attr]
     letter_id = await mailbox.open_receipt(identity, code)
     await sessions.start(user_id, AnonymousSession(Stage.READING, letter_id=letter_id))
     letter, thread = await mailbox.receipt_letter(letter_id)
-    await _show_own(message, mailbox, config, letter, thread, receipt=True)
+    await _show_own(message, mailbox, letter, thread, receipt=True)
 
 
 async def on_receipt_button(

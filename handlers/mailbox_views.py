@@ -16,8 +16,8 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import MailboxAction, MailboxCB
 from common.errors import N_, DomainError
+from handlers.callbacks import MailboxAction, MailboxCB
 from handlers.common import attachment_of
 from mailboxes.memory import AnonymousStore, Stage
 from mailboxes.model import (

@@ -9,9 +9,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import MemberPickCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRole
+from handlers.callbacks import MemberPickCB
+from handlers.filters import private_chat
+from handlers.guards import RequireRole
 from members.dto import Identity
 from members.picker import DepartmentPage, MemberPicker
 from members.roles import Role

@@ -11,9 +11,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import LanguageCB, MenuAction, MenuCB
-from bot.filters import private_chat
-from bot.i18n import LocaleMiddleware
+from handlers.callbacks import LanguageCB, MenuAction, MenuCB
+from handlers.filters import private_chat
+from handlers.i18n import LocaleMiddleware
 from members.dto import Identity
 from members.roles import Role, effective_roles
 from members.service import MembershipService

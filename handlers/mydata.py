@@ -13,11 +13,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import DataAction, DataCB, MenuAction, MenuCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration, RequireRole
-from bot.renderers import Rendered
+from handlers.callbacks import DataAction, DataCB, MenuAction, MenuCB
 from handlers.common import register_actions
+from handlers.filters import private_chat
+from handlers.guards import RequireRegistration, RequireRole
+from handlers.renderers import Rendered
 from members.dto import Identity
 from members.roles import Role
 from privacy.service import ERASURE_REQUESTED, DataRightsService

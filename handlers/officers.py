@@ -13,13 +13,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import ApprovalCB, MenuAction, MenuCB, RoleCB
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRole
-from bot.renderers import Rendered
+from handlers.callbacks import ApprovalCB, MenuAction, MenuCB, RoleCB
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText, private_chat
+from handlers.guards import RequireRole
 from handlers.member_picker import ask_member
 from handlers.menu import main_menu_for_roles
+from handlers.renderers import Rendered
 from members import notifications
 from members.dto import Identity, MemberDTO, RosterEntry
 from members.picker import MemberPicker

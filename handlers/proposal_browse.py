@@ -9,10 +9,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import ProposalAction, ProposalCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
+from handlers.callbacks import ProposalAction, ProposalCB
 from handlers.common import register_actions
+from handlers.filters import private_chat
+from handlers.guards import RequireRegistration
 from handlers.proposal_notices import status_name
 from handlers.proposals import proposal_cb, shorten
 from members.dto import Identity

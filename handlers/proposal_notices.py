@@ -11,8 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import ProposalAction, ProposalCB
-from bot.renderers import Rendered
+from handlers.callbacks import ProposalAction, ProposalCB
+from handlers.renderers import Rendered
 from proposals import notifications as templates
 from proposals.model import STATUS_LABELS, Rating, Status
 

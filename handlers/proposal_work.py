@@ -16,10 +16,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
+from handlers.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
 from handlers.common import ask_for_text, attachment_of, register_actions
+from handlers.filters import WithoutText, private_chat
+from handlers.guards import RequireRegistration
 from handlers.proposal_browse import listing
 from handlers.proposals import show_card
 from members.dto import Identity

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import (
+from handlers.callbacks import (
     ImprovementAction,
     ImprovementCB,
     MenuAction,
@@ -20,9 +20,9 @@ from bot.callbacks import (
     ProposalAction,
     ProposalCB,
 )
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
 from handlers.common import ask_for_text, attachment_of, register_actions
+from handlers.filters import WithoutText, private_chat
+from handlers.guards import RequireRegistration
 from handlers.proposal_notices import status_name
 from members.dto import Identity
 from members.roles import Role

@@ -8,9 +8,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import MenuAction, MenuCB, NoticeCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
+from handlers.callbacks import MenuAction, MenuCB, NoticeCB
+from handlers.filters import private_chat
+from handlers.guards import RequireRegistration
 from members.dto import Identity
 from todo.notices import KIND_LABELS, NoticeKind
 from todo.service import NoticeSettings

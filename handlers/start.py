@@ -12,9 +12,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import ConsentCB
-from bot.filters import WithoutText, private_chat
+from handlers.callbacks import ConsentCB
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText, private_chat
 from handlers.menu import main_menu, menu_text, show_menu
 from handlers.proposals import show_card
 from members.dto import Identity

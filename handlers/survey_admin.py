@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import (
+from handlers.callbacks import (
     DraftAction,
     DraftCB,
     ImprovementAction,
@@ -23,9 +23,8 @@ from bot.callbacks import (
     SurveyAdminAction,
     SurveyAdminCB,
 )
-from bot.config import Config
-from bot.filters import DocumentWithSuffix, private_chat
-from bot.middlewares import RequireRole
+from handlers.filters import DocumentWithSuffix, private_chat
+from handlers.guards import RequireRole
 from members.dto import Identity
 from members.roles import Role
 from storage.uow import Repositories
@@ -160,13 +159,12 @@ async def on_results(
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     repos: Repositories,
-    config: Config,
 ) -> None:
     message, survey = await _preparing(callback, callback_data, surveys)
     if message is None:
         return
     locale = get_i18n().current_locale
-    results = await compute_results(repos, survey, small_group=config.surveys.small_group)
+    results = await compute_results(repos, survey, small_group=surveys.small_group)
     for part in render_results_text(results, survey, locale, _):
         await message.answer(part)
     for question in results.questions:
@@ -208,7 +206,6 @@ async def on_export(
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     repos: Repositories,
-    config: Config,
 ) -> None:
     message, survey = await _preparing(callback, callback_data, surveys)
     if message is None:
@@ -219,8 +216,8 @@ async def on_export(
         survey,
         "xlsx",
         buffer,
-        timezone=config.union.timezone,
-        small_group=config.surveys.small_group,
+        timezone=surveys.timezone,
+        small_group=surveys.small_group,
     )
     if not rows:
         await message.answer(_("Nothing to export yet: no responses."))

@@ -16,10 +16,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import DraftAction, DraftCB
-from bot.filters import DocumentWithSuffix, WithoutText, private_chat
-from bot.middlewares import RequireRole
+from handlers.callbacks import DraftAction, DraftCB
 from handlers.common import ask_for_text, register_actions
+from handlers.filters import DocumentWithSuffix, WithoutText, private_chat
+from handlers.guards import RequireRole
 from handlers.survey_admin import on_definition_file, reply_imported, survey_card
 from members.dto import Identity
 from members.roles import Role

@@ -15,9 +15,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import DraftAction, DraftCB, ScheduleAction, ScheduleCB
-from bot.filters import WithoutText
+from handlers.callbacks import DraftAction, DraftCB, ScheduleAction, ScheduleCB
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText
 from handlers.officers import role_names
 from handlers.survey_admin import survey_card
 from handlers.survey_drafts import DraftStates, answer, locale, officers_router

@@ -12,9 +12,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import DraftAction, DraftCB, SurveyAction, TrySurveyCB
-from bot.filters import WithoutText
+from handlers.callbacks import DraftAction, DraftCB, SurveyAction, TrySurveyCB
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText
 from handlers.survey_admin import survey_card
 from handlers.survey_drafts import DraftStates, answer, officers_router
 from handlers.surveys import intro_text, render_step

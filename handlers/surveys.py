@@ -15,11 +15,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import MenuAction, MenuCB, SurveyAction, SurveyCB
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
-from bot.renderers import Rendered
+from handlers.callbacks import MenuAction, MenuCB, SurveyAction, SurveyCB
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText, private_chat
+from handlers.guards import RequireRegistration
+from handlers.renderers import Rendered
 from members.dto import Identity
 from surveys.answering import Step
 from surveys.definition import Question, QuestionType, SurveyDefinition, Text

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.callbacks import (
+from handlers.callbacks import (
     ImprovementAction,
     ImprovementCB,
     InboxAction,
@@ -26,11 +26,11 @@ from bot.callbacks import (
     TodoCB,
     TodoQueue,
 )
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
-from bot.renderers import Rendered
+from handlers.filters import private_chat
+from handlers.guards import RequireRegistration
 from handlers.mailbox_views import box_name
 from handlers.proposal_browse import listing
+from handlers.renderers import Rendered
 from improvements import notifications as improvements
 from mailboxes import notifications as mailbox_templates
 from mailboxes.service import MailboxService

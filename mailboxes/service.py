@@ -57,6 +57,11 @@ class MailboxService:
         self._clock = clock
         self._tz = ZoneInfo(context.settings.timezone)
 
+    @property
+    def tz(self) -> ZoneInfo:
+        """The union's time zone: letters show their times in it."""
+        return self._tz
+
     # -- boxes ------------------------------------------------------------------------------------
     def box(self, key: str) -> Box:
         found = next((b for b in self.settings.boxes if b.key == key), None)

@@ -4,16 +4,14 @@ service sees, and what all updates share."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
-from common.settings import Section
+from common.settings import Locale, Section
 from mailboxes.memory import AnonymousLimit, SlidingLimit
 from mailboxes.sealing import Sealer
 from members.roles import Role, known_role_names
-
-Locale = Literal["zh", "en"]
 
 
 def _localized(value: object) -> object:

@@ -76,6 +76,16 @@ class SurveyService:
         self._clock = clock
         self._loaded: dict[int, SurveyInfo] = {}  # this service lives for one update
 
+    @property
+    def timezone(self) -> str:
+        """The union's time zone: definitions and exports read their times in it."""
+        return self._zone
+
+    @property
+    def small_group(self) -> int:
+        """Breakdowns need at least this many respondents (privacy)."""
+        return self._small_group
+
     # -- definitions --------------------------------------------------------------------------
     def _info(self, record: SurveyRecord) -> SurveyInfo:
         return SurveyInfo(

@@ -20,8 +20,8 @@ from redis.asyncio import Redis
 
 from bot.config import Config, parse_config
 from bot.factory import create_dispatcher, create_renderers
-from bot.i18n import create_i18n
 from bot.telegram_transport import TelegramTransport
+from handlers.i18n import create_i18n
 from members.roles import Role
 from members.roster import RosterRow
 from members.service import MembershipService, is_privileged

@@ -19,8 +19,8 @@ import pytest
 from aiohttp import web
 
 from bot.app import run_polling
-from bot.callbacks import ConsentCB
 from bot.config import Config, parse_config
+from handlers.callbacks import ConsentCB
 from storage.database import create_database
 from tests.conftest import TEST_MAILBOX_KEY, make_config, seed_roster
 from tests.fakes.bot_api import FakeBotAPI, RecordedCall

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from aiogram.methods import SendMessage
 
-from bot.callbacks import (
+from bot.scheduler import create_scheduler, sweep_notices
+from bot.services import Services
+from handlers.callbacks import (
     MenuAction,
     MenuCB,
     NoticeCB,
@@ -17,8 +19,6 @@ from bot.callbacks import (
     TodoCB,
     TodoQueue,
 )
-from bot.scheduler import create_scheduler, sweep_notices
-from bot.services import Services
 from improvements.service import ActionDraft
 from mailboxes.model import Draft, IdentityMode, LetterType
 from mailboxes.service import MailboxService

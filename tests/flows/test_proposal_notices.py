@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiogram.methods import SendMessage
 
-from bot.callbacks import ProposalAction, ProposalCB
 from bot.scheduler import sweep_proposals
 from bot.services import Services
+from handlers.callbacks import ProposalAction, ProposalCB
 from members.service import MembershipService
 from proposals.model import Kind, Status
 from proposals.service import ProposalService, ProposalSettings

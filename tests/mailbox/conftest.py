@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bot.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
 from bot.scheduler import sweep_mailbox
 from bot.services import Services
+from handlers.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
 from storage.database import Database
 from tests.conftest import make_config, register, seed_roster
 from tests.harness import BotDriver, Outcome, TgUser

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.callbacks import InboxAction, InboxCB, MailboxAction, MailboxCB, MenuAction, MenuCB
+from handlers.callbacks import InboxAction, InboxCB, MailboxAction, MailboxCB, MenuAction, MenuCB
 from tests.conftest import register, seed_roster
 from tests.harness import TgUser
 from tests.mailbox.conftest import (

@@ -12,7 +12,9 @@ from typing import Any
 
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.callbacks import (
+from bot.scheduler import sweep_mailbox
+from bot.services import Services
+from handlers.callbacks import (
     ImprovementAction,
     ImprovementCB,
     InboxAction,
@@ -20,8 +22,6 @@ from bot.callbacks import (
     MailboxAction,
     MailboxCB,
 )
-from bot.scheduler import sweep_mailbox
-from bot.services import Services
 from members.roles import Role
 from storage.uow import unit_of_work
 from tests.conftest import make_config

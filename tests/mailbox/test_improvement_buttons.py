@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from bot.callbacks import ImprovementAction, ImprovementCB
+from handlers.callbacks import ImprovementAction, ImprovementCB
 from members.roles import Role
 from proposals.model import Kind
 from storage.uow import unit_of_work

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import InboxAction, InboxCB, MailboxAction, MailboxCB
 from bot.config import parse_config
 from bot.logs import QUIET_LIBRARIES, configure_logging
 from bot.scheduler import sweep_mailbox
 from bot.services import Services
+from handlers.callbacks import InboxAction, InboxCB, MailboxAction, MailboxCB
 from mailboxes.export import export_box
 from mailboxes.sealing import Sealer
 from storage.uow import unit_of_work

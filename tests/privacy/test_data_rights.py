@@ -10,7 +10,7 @@ import openpyxl
 from aiogram.methods import SendDocument
 from sqlalchemy import text
 
-from bot.callbacks import DataAction, DataCB, MenuAction, MenuCB, ProposalAction, ProposalCB
+from handlers.callbacks import DataAction, DataCB, MenuAction, MenuCB, ProposalAction, ProposalCB
 from members.dto import FORMER_MEMBER
 from members.service import CONSENT_VERSION
 from proposals.service import ProposalService

@@ -20,10 +20,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
-from bot.callbacks import InboxAction, InboxCB, MailboxAction, MailboxCB, MenuAction, MenuCB
 from bot.config import Config, parse_config
 from bot.factory import create_dispatcher, create_renderers
 from bot.telegram_transport import TelegramTransport
+from handlers.callbacks import InboxAction, InboxCB, MailboxAction, MailboxCB, MenuAction, MenuCB
 from mailboxes.memory import AnonymousSession, Stage
 from mailboxes.model import Draft
 from mailboxes.redis_memory import PREFIX, RedisAnonymousSessions

@@ -10,7 +10,7 @@ from typing import Any
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.config import SUPPORTED_LOCALES
+from common.settings import SUPPORTED_LOCALES
 from members.dto import Identity
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
