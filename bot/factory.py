@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.config import Config
 from bot.isolation import UserEventIsolation
-from bot.middlewares import DatabaseMiddleware
+from bot.middlewares import DatabaseMiddleware, ServicesMiddleware
 from bot.services import Services
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
@@ -114,6 +114,12 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(
         DatabaseMiddleware(database, services, outbox_wakeup=outbox_wakeup)
     )
+    # Inner: only for the handler that matched, with the services it names (cheap updates
+    # build none they do not use). Registered on the dispatcher, so every router has it.
+    inject = ServicesMiddleware()
+    for name, observer in dispatcher.observers.items():
+        if name != "update":
+            observer.middleware(inject)
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(
         errors.create_router(),

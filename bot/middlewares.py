@@ -10,7 +10,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
-from bot.services import Services
+from bot.services import HANDLER_SERVICES, Services, UpdateServices
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
 
@@ -21,10 +21,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
-    Handlers get `repos`, the services (`membership`, `surveys`, `survey_drafts`, `proposals`,
-    `mailbox`, `data_rights`, `todo`, `notice_settings`, `improvements`, `digest`,
-    `member_picker`: see `Services.handler_data`) and `identity` injected.
-    """
+    Sets `repos`, `membership` and `identity`; the other services come from `ServicesMiddleware`,
+    only those the matched handler asks for."""
 
     def __init__(
         self,
@@ -56,7 +54,12 @@ class DatabaseMiddleware(BaseMiddleware):
             membership = self._services.membership(repos)
             user = data.get("event_from_user")
             identity = await membership.identify(user.id) if user is not None else None
-            data.update(self._services.handler_data(repos, membership, identity))
+            data.update(
+                repos=repos,
+                membership=membership,
+                identity=identity,
+                update_services=self._services.for_update(repos),
+            )
             try:
                 result = await handler(event, data)
                 await repos.commit()  # the update marker, if no service committed
@@ -66,3 +69,19 @@ class DatabaseMiddleware(BaseMiddleware):
             if repos.outbox.enqueued and self._outbox_wakeup is not None:
                 self._outbox_wakeup.set()
             return result
+
+
+class ServicesMiddleware(BaseMiddleware):
+    """Inner middleware on every event type: injects the services (`surveys`, `proposals`,
+    `mailbox`, `todo`, `notice_settings`, `data_rights`, `survey_drafts`, `improvements`,
+    `digest`, `member_picker`) the matched handler names, built for this update on first use.
+    Runs after the filters, so filters cannot ask for services (they never need them)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        services: UpdateServices | None = data.get("update_services")
+        if services is not None:
+            matched = data["handler"]  # aiogram's HandlerObject: the handler's parameters
+            wanted = HANDLER_SERVICES if matched.varkw else HANDLER_SERVICES & matched.params
+            for name in wanted:
+                data[name] = services.get(name)
+        return await handler(event, data)

@@ -3,8 +3,8 @@
 `Services` is made once per process (bot, scheduler, CLI command, sandbox, benchmark): it
 turns the config sections into the settings objects once. Services themselves live for one
 unit of work (`Repositories`): `services.proposals(repos)` and friends are plain constructor
-calls with those prebuilt settings, cheap enough for every update. `handler_data()` is what
-the update middleware injects into handlers.
+calls with those prebuilt settings. In the bot, `for_update()` builds an update's services
+lazily: the middlewares inject only those the matched handler names (bot/middlewares.py).
 
 No aiogram here: CLI commands build their services through this module too.
 """
@@ -29,7 +29,6 @@ from mailboxes.settings import (
     MailboxContext,
     MailboxGuards,
 )
-from members.dto import Identity
 from members.picker import MemberPicker
 from members.service import MembershipService
 from privacy.service import DataRightsService
@@ -193,25 +192,56 @@ class Services:
     def member_picker(self, repos: Repositories) -> MemberPicker:
         return MemberPicker(repos)
 
-    def handler_data(
-        self, repos: Repositories, membership: MembershipService, identity: Identity | None
-    ) -> dict[str, Any]:
-        """The keyword arguments handlers get for one update. One survey service and one
-        mailbox service are shared by the services that use them (one update, one cache)."""
-        surveys = self.surveys(repos)
-        mailbox = self.mailbox(repos)
-        return {
-            "repos": repos,
-            "membership": membership,
-            "surveys": surveys,
-            "survey_drafts": self.survey_drafts(repos, surveys),
-            "proposals": self.proposals(repos),
-            "mailbox": mailbox,
-            "todo": self.todo(repos, mailbox),
-            "notice_settings": self.notice_settings(repos),
-            "data_rights": self.data_rights(repos),
-            "improvements": self.improvements(repos, mailbox=mailbox, surveys=surveys),
-            "digest": self.digest(repos),
-            "member_picker": self.member_picker(repos),
-            "identity": identity,
-        }
+    def for_update(self, repos: Repositories) -> UpdateServices:
+        """The services of one update, each built when a handler first asks for it."""
+        return UpdateServices(self, repos)
+
+
+# What handlers may ask for by keyword, besides `repos`, `membership` and `identity` (which the
+# update middleware always sets: it needs them to identify the sender).
+HANDLER_SERVICES = frozenset(
+    {
+        "surveys",
+        "survey_drafts",
+        "proposals",
+        "mailbox",
+        "todo",
+        "notice_settings",
+        "data_rights",
+        "improvements",
+        "digest",
+        "member_picker",
+    }
+)
+
+
+class UpdateServices:
+    """One update's services, built lazily: most updates (an answer button, a menu) need one
+    or two of them, so only those are built. Services that use another one share this
+    update's instance (one survey service, one mailbox service: one cache per update)."""
+
+    def __init__(self, services: Services, repos: Repositories) -> None:
+        self._services = services
+        self._repos = repos
+        self._built: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        """The service handlers know as `name` (one of HANDLER_SERVICES)."""
+        found = self._built.get(name)
+        if found is None:
+            found = self._built[name] = self._build(name)
+        return found
+
+    def _build(self, name: str) -> Any:
+        services, repos = self._services, self._repos
+        match name:
+            case "survey_drafts":
+                return services.survey_drafts(repos, self.get("surveys"))
+            case "todo":
+                return services.todo(repos, self.get("mailbox"))
+            case "improvements":
+                return services.improvements(
+                    repos, mailbox=self.get("mailbox"), surveys=self.get("surveys")
+                )
+            case _:
+                return getattr(services, name)(repos)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from common.clock import Clock, system_clock
@@ -53,7 +54,7 @@ class MailboxService:
         self.settings = context.settings
         self._sealer = context.sealer
         self._guards = context.guards
-        self._notices = LetterNotices(repos, context)
+        self._context = context
         self._clock = clock
         self._tz = ZoneInfo(context.settings.timezone)
 
@@ -61,6 +62,11 @@ class MailboxService:
     def tz(self) -> ZoneInfo:
         """The union's time zone: letters show their times in it."""
         return self._tz
+
+    @cached_property
+    def _notices(self) -> LetterNotices:
+        # Built on first use: a service is built for every update, few of them send letters.
+        return LetterNotices(self._repos, self._context)
 
     # -- boxes ------------------------------------------------------------------------------------
     def box(self, key: str) -> Box:

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Literal
 
 from common.clock import Clock, system_clock
@@ -133,9 +134,13 @@ class MembershipService:
         self._clock = clock
         self._boxes = tuple(boxes)
         self._match_by_name = match_by_name
+
+    @cached_property
+    def _admin_only(self) -> frozenset[Role]:
         # Who may read letters is decided by these roles: only an admin (or the server) gives
-        # them, so an officer cannot make a second account of theirs a recipient.
-        self._admin_only = frozenset(
+        # them, so an officer cannot make a second account of theirs a recipient. Computed on
+        # first use: a service is built for every update, role changes are rare.
+        return frozenset(
             {Role.ADMIN, *MAILBOX_ROLES, *(role for box in self._boxes for role in box.roles)}
         )
 
