@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from common.clock import Clock, system_clock
 from digest import notifications as templates
+from digest.model import Recipient
 from digest.period import Period, latest_due
 from digest.render import render_chart, render_messages, render_workbook
 from digest.sections import sections_for
@@ -18,7 +19,6 @@ from digest.sections.base import OFFICERS, Audience, Data, Gettext, SectionConte
 from digest.settings import DigestSettings
 from members.roles import Role
 from outbox.model import Kind, Notification
-from storage.repos.digests import Recipient
 from storage.uow import Repositories
 
 logger = logging.getLogger(__name__)

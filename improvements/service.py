@@ -209,7 +209,7 @@ class ImprovementService:
             raise _now(action)
         if evidence is None:
             evidence = await self.measure(action_id)
-        await self._actions.update(action_id, effect=_text(effect), evidence=evidence)
+        await self._actions.record_effect(action_id, _text(effect), evidence)
         if action.status is not ActionStatus.CHECKING:
             await self._actions.transition(
                 action_id, MOVES[ActionStatus.CHECKING], ActionStatus.CHECKING

@@ -49,7 +49,7 @@ class LetterNotices:
         (`release_sender_notices`); anonymous ones look with the code."""
         if letter.mode is IdentityMode.CONFIDENTIAL:
             # Nothing about the sender is written at the moment of the recipient's action.
-            await self._letters.update(letter.id, sender_notice=True)
+            await self._letters.flag_sender_notice(letter.id)
             return
         chat = await self._sender_chat(letter)
         if chat is None:

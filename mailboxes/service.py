@@ -186,7 +186,7 @@ class MailboxService:
             letter_id, Author.SENDER, MessageKind.LETTER, text, created_at
         )
         await self._letters.add_attachments(letter_id, seq, draft.attachments)
-        await self._letters.update(letter_id, unread=True, pending_notice=anonymous)
+        await self._letters.sender_wrote(letter_id, pending_notice=anonymous)
         if not anonymous:
             await self._notices.tell_recipients(
                 self.box(letter.box), letter_id, templates.LETTER_ACTIVITY, f"m{seq}"
@@ -209,7 +209,7 @@ class MailboxService:
             raise DomainError(N_("You can rate the handling once the letter has been handled."))
         if letter.rating is not None:
             raise DomainError(N_("You have already rated this letter."))
-        await self._letters.update(letter_id, rating=rating)
+        await self._letters.rate(letter_id, rating)
         await self._repos.commit()
 
     # -- recipients -------------------------------------------------------------------------------
@@ -233,10 +233,7 @@ class MailboxService:
         self, actor: Identity, letter_id: int
     ) -> tuple[LetterDTO, list[ThreadMessage]]:
         letter = await self._received(actor, letter_id)
-        updates: dict[str, object] = {"unread": False}
-        if letter.status is LetterStatus.NEW:
-            updates["status"] = LetterStatus.OPEN.value
-        await self._letters.update(letter_id, **updates)
+        await self._letters.mark_read(letter_id, opened=letter.status is LetterStatus.NEW)
         await self._audit(actor, letter_id, "read")
         await self._repos.commit()
         return await self._letter_and_thread(letter_id)
@@ -259,10 +256,7 @@ class MailboxService:
             letter_id, Author.RECIPIENT, kind, _text(draft, MESSAGE_MAX), now, _member(actor).id
         )
         await self._letters.add_attachments(letter_id, seq, draft.attachments)
-        values: dict[str, object] = {"status": LetterStatus.OPEN.value, "unread": False}
-        if letter.first_reply_at is None:
-            values["first_reply_at"] = now
-        await self._letters.update(letter_id, **values)
+        await self._letters.mark_replied(letter_id, now, first=letter.first_reply_at is None)
         await self._audit(actor, letter_id, kind.value)
         await self._notices.tell_sender(letter, kind.value, f"m{seq}")
         await self._repos.commit()
@@ -276,14 +270,7 @@ class MailboxService:
         seq = await self._letters.add_message(
             letter_id, Author.RECIPIENT, MessageKind.OUTCOME, outcome, now, _member(actor).id
         )
-        await self._letters.update(
-            letter_id,
-            status=LetterStatus.HANDLED.value,
-            outcome=outcome,
-            handled_at=now,
-            unread=False,
-            first_reply_at=letter.first_reply_at or now,
-        )
+        await self._letters.mark_handled(letter_id, outcome, now, letter.first_reply_at or now)
         await self._audit(actor, letter_id, "handled")
         await self._notices.tell_sender(letter, MessageKind.OUTCOME.value, f"m{seq}")
         await self._repos.commit()
@@ -304,7 +291,7 @@ class MailboxService:
             _member(actor).id,
             box=target.key,
         )
-        await self._letters.update(letter_id, box=target.key, unread=True, reminded_at=None)
+        await self._letters.move_to_box(letter_id, target.key)
         await self._audit(actor, letter_id, "transfer", f"{letter.box}->{target.key}")
         await self._notices.tell_recipients(target, letter_id, templates.LETTER_ACTIVITY, f"m{seq}")
         await self._notices.tell_sender(
@@ -364,7 +351,7 @@ class MailboxService:
             await self._notices.tell_recipients(
                 self.box(letter.box), letter.id, template, f"p{version}", type=letter.type.value
             )
-            await self._letters.update(letter.id, pending_notice=False)
+            await self._letters.clear_pending_notice(letter.id)
             counts["notified"] += 1
         cutoff = self._clock() - timedelta(days=self.settings.reply_days)
         for letter in await self._letters.awaiting_first_reply(cutoff):
@@ -375,7 +362,7 @@ class MailboxService:
                 "overdue",
                 days=self.settings.reply_days,
             )
-            await self._letters.update(letter.id, reminded_at=self._clock())
+            await self._letters.set_reminded(letter.id, self._clock())
             counts["reminded"] += 1
         await self._repos.commit()
         return counts

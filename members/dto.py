@@ -10,6 +10,9 @@ from members.roles import Role, effective_roles
 # Shown in the union's records (exports, kept proposals and letters) for someone who has left.
 FORMER_MEMBER = "（已离会）"
 
+# A registration request's status.
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+
 
 @dataclass(frozen=True, slots=True)
 class MemberDTO:
@@ -65,3 +68,19 @@ class Identity:
 
     def has(self, role: Role) -> bool:
         return role in effective_roles(self.roles)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChangeRow:
+    """One audit row with the people resolved (None: not a member, or erased since)."""
+
+    id: int
+    changed_at: datetime
+    actor_kind: str
+    actor_telegram_id: int | None
+    actor_employee_id: str | None
+    actor_name: str | None
+    employee_id: str | None
+    name: str | None
+    role: str
+    change: str

@@ -17,17 +17,18 @@ from common.errors import N_, DomainError, PermissionDenied
 from mailboxes.settings import Box
 from members import notifications
 from members.dto import (
+    APPROVED,
+    REJECTED,
     Identity,
     MemberDTO,
     PendingRequest,
     RegistrationRequestDTO,
+    RoleChangeRow,
     RosterEntry,
 )
 from members.roles import NON_PERSON_TELEGRAM_IDS, Role
 from members.roster import RosterRow
 from outbox.model import Notification
-from storage.repos.registration import APPROVED, REJECTED
-from storage.repos.role_audit import RoleChangeRow
 from storage.uow import Repositories
 
 # Bump when the privacy notice shown at registration changes materially.

@@ -94,3 +94,14 @@ class Progress:
     @property
     def finished(self) -> bool:
         return self.done >= self.total
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastDTO:
+    id: int
+    title: str
+    total: int
+    progress_chat_id: int | None
+    progress_message_id: int | None
+    progress_locale: str | None
+    created_at: datetime

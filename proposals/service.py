@@ -197,7 +197,7 @@ class ProposalService:
 
     async def set_title(self, actor: Identity, proposal_id: int, title: str) -> None:
         await self._draft(actor, proposal_id)
-        await self._proposals.update(proposal_id, title=_text(title, TITLE_MAX))
+        await self._proposals.set_title(proposal_id, _text(title, TITLE_MAX))
         await self._repos.commit()
 
     async def add_text(self, actor: Identity, proposal_id: int, text: str) -> int:
@@ -208,7 +208,7 @@ class ProposalService:
             raise DomainError(
                 N_("The text is too long: at most {limit} characters in all."), limit=BODY_MAX
             )
-        await self._proposals.update(proposal_id, body=body)
+        await self._proposals.set_body(proposal_id, body)
         await self._repos.commit()
         return len(body)
 
@@ -464,7 +464,7 @@ class ProposalService:
         if proposal.rating is None:
             raise _now(proposal)
         comment = _text(comment, NOTE_MAX)
-        await self._proposals.update(proposal_id, rating_comment=comment)
+        await self._proposals.set_rating_comment(proposal_id, comment)
         await self._event(proposal_id, "rating_comment", actor, None, None, comment)
         await self._repos.commit()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.hot import Channel
+from storage.uow import Repositories, unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,11 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[Repositories]:
+        """A fresh unit of work (common/ports.py UnitOfWorkFactory): rolled back unless
+        committed."""
+        return unit_of_work(self.sessions)
 
     async def dispose(self) -> None:
         if self.channel is not None:

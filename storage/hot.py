@@ -24,6 +24,8 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Executable
 
+from common.errors import WriteConflict
+
 T = TypeVar("T")
 Params = Mapping[str, Any]
 _SQLITE = sqlite_dialect.dialect()
@@ -117,10 +119,6 @@ class Write:
     # rolled back and `conflict()` raised (someone else got there first).
     expect: int | None = None
     conflict: Callable[[], Exception] = field(default=lambda: WriteConflict())
-
-
-class WriteConflict(Exception):
-    """A guarded buffered write changed no row at commit: nothing of the unit was stored."""
 
 
 # aiosqlite runs each call on the connection's own thread; `_execute(fn)` (run fn there) and

@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.tables import FORMULA_START, XLSX_ILLEGAL
-from storage.repos.survey_results import ResponseExportRow, SurveyResultsRepository
-from storage.repos.surveys import AnswerRow
+from storage.repos.survey_results import SurveyResultsRepository
 from surveys.answering import OTHER
 from surveys.definition import Question, QuestionType
+from surveys.model import AnswerRow, ResponseExportRow
 from surveys.results import session_of
 
 if TYPE_CHECKING:

@@ -16,16 +16,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import N_
-from storage.repos.survey_results import (
-    DETRACTOR_MAX,
-    PROMOTER_MIN,
-    DepartmentFigures,
-    FreeTextRow,
-    SurveyResultsRepository,
-)
+from storage.repos.survey_results import SurveyResultsRepository
 from storage.repos.surveys import SurveyRepository
 from surveys.answering import OTHER
 from surveys.definition import Question, QuestionType, Text
+from surveys.model import DETRACTOR_MAX, PROMOTER_MIN, DepartmentFigures, FreeTextRow
 
 if TYPE_CHECKING:
     from surveys.service import SurveyInfo

@@ -10,13 +10,11 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from common.clock import Clock, system_clock
-from common.errors import N_, DomainError, PermissionDenied
+from common.errors import N_, DomainError, PermissionDenied, WriteConflict
 from members.dto import Identity
 from members.roles import Role, effective_roles
 from outbox.broadcasts import start_broadcast
 from outbox.model import Notification
-from storage.hot import WriteConflict
-from storage.repos.surveys import AnswerRow, SurveyRecord
 from storage.uow import Repositories
 from surveys import answering
 from surveys.answering import Draft, Step
@@ -27,6 +25,7 @@ from surveys.definition import (
     SurveyDefinition,
     parse_definition,
 )
+from surveys.model import AnswerRow, SurveyRecord
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
 
 OTHER_OPTION = answering.OTHER_OPTION  # kept here for the handlers and tests

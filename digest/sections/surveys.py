@@ -22,13 +22,13 @@ from digest.sections.base import (
     number,
     preview,
 )
-from storage.repos.survey_results import DepartmentFigures
 from surveys.definition import (
     DefinitionError,
     QuestionType,
     SurveyDefinition,
     parse_definition,
 )
+from surveys.model import DepartmentFigures
 from surveys.results import department_results, nps_score
 
 SCORED = (QuestionType.SCALE, QuestionType.NPS)

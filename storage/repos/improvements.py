@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from improvements.model import ActionDTO, ActionStatus, Evidence, Link, LinkKind
+from improvements.model import (
+    ActionDTO,
+    ActionFigures,
+    ActionStatus,
+    Evidence,
+    Link,
+    LinkKind,
+    ScoreFigures,
+)
 from storage.base import dialect_insert
 from storage.models import (
     Member,
@@ -22,23 +29,7 @@ from storage.models import (
     SurveyResponse,
 )
 from storage.models_digest import ImprovementAction, ImprovementLink
-from storage.repos.survey_results import DETRACTOR_MAX, PROMOTER_MIN
-
-
-@dataclass(frozen=True, slots=True)
-class ActionFigures:
-    opened: int  # in the period
-    closed: int  # in the period
-    unfinished: int  # now
-    overdue: int  # now
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreFigures:
-    respondents: int
-    total: float
-    promoters: int
-    detractors: int
+from surveys.model import DETRACTOR_MAX, PROMOTER_MIN
 
 
 def _dto(action: ImprovementAction, links: Iterable[ImprovementLink] = ()) -> ActionDTO:
@@ -99,11 +90,13 @@ class ImprovementRepository:
         )
         return _dto(action, links)
 
-    async def update(self, action_id: int, **values: Any) -> None:
-        if "evidence" in values and not isinstance(values["evidence"], str | None):
-            values["evidence"] = json.dumps([e.to_json() for e in values["evidence"]])
+    async def record_effect(
+        self, action_id: int, effect: str, evidence: Iterable[Evidence]
+    ) -> None:
         await self._session.execute(
-            update(ImprovementAction).where(ImprovementAction.id == action_id).values(**values)
+            update(ImprovementAction)
+            .where(ImprovementAction.id == action_id)
+            .values(effect=effect, evidence=json.dumps([e.to_json() for e in evidence]))
         )
 
     async def transition(

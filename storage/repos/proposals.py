@@ -60,7 +60,16 @@ class ProposalRepository:
         proposal = await self._session.get(Proposal, proposal_id, populate_existing=True)
         return _dto(proposal) if proposal else None
 
-    async def update(self, proposal_id: int, **values: Any) -> None:
+    async def set_title(self, proposal_id: int, title: str) -> None:
+        await self._update(proposal_id, title=title)
+
+    async def set_body(self, proposal_id: int, body: str) -> None:
+        await self._update(proposal_id, body=body)
+
+    async def set_rating_comment(self, proposal_id: int, comment: str) -> None:
+        await self._update(proposal_id, rating_comment=comment)
+
+    async def _update(self, proposal_id: int, **values: Any) -> None:
         await self._session.execute(
             update(Proposal).where(Proposal.id == proposal_id).values(**values)
         )

@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from storage.repos.survey_results import SurveyResultsRepository
-from storage.repos.surveys import AnswerRow
 from storage.uow import Repositories
 from surveys.export import export_results
+from surveys.model import AnswerRow
 from tests.surveys.test_results import choice, create_survey, member_ids, respond, value
 
 NAMED_HEADER = [
