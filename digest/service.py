@@ -13,13 +13,13 @@ from common.clock import Clock, system_clock
 from digest import notifications as templates
 from digest.model import Recipient
 from digest.period import Period, latest_due
+from digest.ports import DigestRepos
 from digest.render import render_chart, render_messages, render_workbook
 from digest.sections import sections_for
 from digest.sections.base import OFFICERS, Audience, Data, Gettext, SectionContext
 from digest.settings import DigestSettings
 from members.roles import Role
 from outbox.model import Kind, Notification
-from storage.uow import Repositories
 
 logger = logging.getLogger(__name__)
 Translator = Callable[[str | None], Gettext]  # locale → gettext in that language
@@ -43,7 +43,7 @@ def english(locale: str | None) -> Gettext:
 class DigestService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: DigestRepos,
         settings: DigestSettings | None = None,
         *,
         clock: Clock = system_clock,

@@ -27,11 +27,11 @@ from improvements.model import (
     Link,
     LinkKind,
 )
+from improvements.ports import ImprovementRepos
 from mailboxes.service import MailboxService
 from members.dto import Identity
 from members.roles import Role
 from outbox.model import Notification
-from storage.uow import Repositories
 from surveys.definition import QuestionType
 from surveys.results import nps_score
 
@@ -60,7 +60,7 @@ class ImprovementSettings:
 class ImprovementService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: ImprovementRepos,
         settings: ImprovementSettings | None = None,
         *,
         clock: Clock = system_clock,

@@ -10,14 +10,14 @@ from datetime import datetime
 
 from mailboxes import notifications as templates
 from mailboxes.model import IdentityMode, LetterDTO
+from mailboxes.ports import MailboxRepos
 from mailboxes.settings import Box, MailboxContext
 from members.dto import MemberDTO
 from outbox.model import Notification
-from storage.uow import Repositories
 
 
 class LetterNotices:
-    def __init__(self, repos: Repositories, context: MailboxContext) -> None:
+    def __init__(self, repos: MailboxRepos, context: MailboxContext) -> None:
         self._repos = repos
         self._letters = repos.mailbox
         self._sealer = context.sealer

@@ -28,9 +28,9 @@ from mailboxes.model import (
     MessageKind,
     ThreadMessage,
 )
+from mailboxes.ports import MailboxRepos
 from mailboxes.settings import Box, MailboxContext, Sent
 from members.dto import Identity, MemberDTO
-from storage.uow import Repositories
 
 LETTER_MAX, MESSAGE_MAX, OUTCOME_MAX, NOTE_MAX = 10_000, 4_000, 2_000, 500
 ATTACHMENTS_MAX = 10
@@ -43,7 +43,7 @@ NOTICE_GRAIN = timedelta(minutes=10)
 class MailboxService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: MailboxRepos,
         context: MailboxContext,
         *,
         clock: Clock = system_clock,

@@ -85,10 +85,15 @@ class RoleAuditStore(Protocol):
     ) -> int: ...
 
 
-class DepartmentDirectory(Protocol):
+class Departments(Protocol):
+    async def departments(self) -> list[tuple[str, int]]:
+        """(department, how many handlers it has), for choosing where work goes."""
+        ...
+
+
+class DepartmentDirectory(Departments, Protocol):
     """Departments and their people, for picking a member (members/picker.py)."""
 
-    async def departments(self) -> list[tuple[str, int]]: ...
     async def members_in(self, department: str) -> list[tuple[int, str, str]]: ...
 
 

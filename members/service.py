@@ -26,10 +26,10 @@ from members.dto import (
     RoleChangeRow,
     RosterEntry,
 )
+from members.ports import MemberRepos
 from members.roles import NON_PERSON_TELEGRAM_IDS, Role
 from members.roster import RosterRow
 from outbox.model import Notification
-from storage.uow import Repositories
 
 # Bump when the privacy notice shown at registration changes materially.
 # Bump when the privacy notice changes: members are then asked again (handlers/consent.py).
@@ -122,7 +122,7 @@ def hash_code(code: str) -> str:
 class MembershipService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: MemberRepos,
         *,
         admins: Iterable[int] = (),
         clock: Clock = system_clock,

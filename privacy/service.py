@@ -16,7 +16,7 @@ from mailboxes.sealing import Sealer
 from members.dto import Identity, MemberDTO
 from members.roles import Role
 from outbox.model import Notification
-from storage.uow import Repositories
+from privacy.ports import PrivacyRepos
 
 ERASURE_REQUESTED = "privacy.erasure_requested"  # to officers: name, employee_id
 ExportFormat = Literal["json", "xlsx"]
@@ -29,7 +29,7 @@ class PendingErasure:
 
 
 class DataRightsService:
-    def __init__(self, repos: Repositories, sealer: Sealer, *, clock: Clock = system_clock):
+    def __init__(self, repos: PrivacyRepos, sealer: Sealer, *, clock: Clock = system_clock):
         self._repos = repos
         self._data = repos.personal_data
         self._sealer = sealer

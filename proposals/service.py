@@ -29,7 +29,7 @@ from proposals.model import (
     Status,
     TimelineEntry,
 )
-from storage.uow import Repositories
+from proposals.ports import ProposalRepos
 
 TITLE_MAX, BODY_MAX, NOTE_MAX = 100, 20_000, 4_000
 BOARD_STATUSES = frozenset(Status) - {Status.DRAFT}
@@ -63,7 +63,7 @@ class Department:
 class ProposalService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: ProposalRepos,
         settings: ProposalSettings | None = None,
         *,
         clock: Clock = system_clock,

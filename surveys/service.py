@@ -15,7 +15,6 @@ from members.dto import Identity
 from members.roles import Role, effective_roles
 from outbox.broadcasts import start_broadcast
 from outbox.model import Notification
-from storage.uow import Repositories
 from surveys import answering
 from surveys.answering import Draft, Step
 from surveys.definition import (
@@ -27,6 +26,7 @@ from surveys.definition import (
 )
 from surveys.model import AnswerRow, SurveyRecord
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
+from surveys.ports import SurveyRepos
 
 OTHER_OPTION = answering.OTHER_OPTION  # kept here for the handlers and tests
 
@@ -61,7 +61,7 @@ def _parse(source: str, slug: str, zone: str) -> SurveyDefinition:
 class SurveyService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: SurveyRepos,
         *,
         timezone: str = "Asia/Shanghai",
         small_group: int = 5,

@@ -13,8 +13,8 @@ from members.dto import Identity, MemberDTO
 from members.roles import Role, effective_roles
 from proposals.model import ASSIGNABLE, REVIEWABLE, ProposalDTO, Status
 from proposals.service import ProposalSettings
-from storage.uow import Repositories
 from todo.notices import NoticeKind, kinds_for
+from todo.ports import HeldNoticeRepos, NoticeRepos, TodoRepos
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class Todo:
 class TodoService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: TodoRepos,
         proposal_settings: ProposalSettings,
         mailbox: MailboxService,
         *,
@@ -96,7 +96,7 @@ class TodoService:
 class NoticeSettings:
     """Per-member mutes of work notices; the outbox drops a muted kind when it is queued."""
 
-    def __init__(self, repos: Repositories) -> None:
+    def __init__(self, repos: NoticeRepos) -> None:
         self._repos = repos
 
     async def choices(self, actor: Identity) -> list[tuple[NoticeKind, bool]]:
@@ -116,7 +116,7 @@ class NoticeSettings:
         return muted
 
 
-async def send_held_notices(repos: Repositories, now: datetime) -> dict[str, int]:
+async def send_held_notices(repos: HeldNoticeRepos, now: datetime) -> dict[str, int]:
     """The notice sweep: held work notices go out, merged per recipient and kind."""
     released = await repos.outbox.release_held(now)
     await repos.commit()

@@ -14,6 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.dto import FORMER_MEMBER
+from privacy.ports import Row
 from storage.models import (
     FsmRecord,
     Member,
@@ -31,8 +32,6 @@ from storage.models import (
 from storage.models_digest import ImprovementAction
 from storage.models_mailbox import Letter
 from storage.models_privacy import DataRequest
-
-Row = dict[str, Any]
 
 
 def _iso(value: datetime | None) -> str | None:

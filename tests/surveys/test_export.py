@@ -245,5 +245,5 @@ async def test_the_output_stream_is_left_open(database):
     for fmt in ("csv", "xlsx", "json"):
         out = io.BytesIO()
         async with database.sessions() as session:
-            assert await export_results(session, survey, fmt, out) == 1
+            assert await export_results(Repositories(session), survey, fmt, out) == 1
         assert not out.closed and out.getvalue()
