@@ -30,7 +30,7 @@ from mailboxes.model import (
 )
 from mailboxes.ports import MailboxRepos
 from mailboxes.settings import Box, MailboxContext, Sent
-from members.dto import Identity, MemberDTO
+from members.dto import Identity
 
 LETTER_MAX, MESSAGE_MAX, OUTCOME_MAX, NOTE_MAX = 10_000, 4_000, 2_000, 500
 ATTACHMENTS_MAX = 10
@@ -78,7 +78,7 @@ class MailboxService:
     async def send(
         self, actor: Identity, box_key: str, type: LetterType, mode: IdentityMode, draft: Draft
     ) -> Sent:
-        member = _member(actor)
+        member = actor.require_member()
         box = self.box(box_key)
         body = _text(draft, LETTER_MAX)
         now = self._clock()
@@ -130,13 +130,13 @@ class MailboxService:
 
     # -- the sender's side ------------------------------------------------------------------------
     async def sent_letters(self, actor: Identity) -> list[LetterDTO]:
-        member = _member(actor)
+        member = actor.require_member()
         return await self._letters.sent_by(member.id, self._sealer.sender_tag(member.id))
 
     async def own_letter(
         self, actor: Identity, letter_id: int
     ) -> tuple[LetterDTO, list[ThreadMessage]]:
-        member = _member(actor)
+        member = actor.require_member()
         if not await self._letters.is_sender(
             letter_id, member.id, self._sealer.sender_tag(member.id)
         ):
@@ -253,7 +253,12 @@ class MailboxService:
         kind = MessageKind.QUESTION if question else MessageKind.REPLY
         now = self._clock()
         seq = await self._letters.add_message(
-            letter_id, Author.RECIPIENT, kind, _text(draft, MESSAGE_MAX), now, _member(actor).id
+            letter_id,
+            Author.RECIPIENT,
+            kind,
+            _text(draft, MESSAGE_MAX),
+            now,
+            actor.require_member().id,
         )
         await self._letters.add_attachments(letter_id, seq, draft.attachments)
         await self._letters.mark_replied(letter_id, now, first=letter.first_reply_at is None)
@@ -268,7 +273,12 @@ class MailboxService:
         outcome = _text(Draft(outcome), OUTCOME_MAX)
         now = self._clock()
         seq = await self._letters.add_message(
-            letter_id, Author.RECIPIENT, MessageKind.OUTCOME, outcome, now, _member(actor).id
+            letter_id,
+            Author.RECIPIENT,
+            MessageKind.OUTCOME,
+            outcome,
+            now,
+            actor.require_member().id,
         )
         await self._letters.mark_handled(letter_id, outcome, now, letter.first_reply_at or now)
         await self._audit(actor, letter_id, "handled")
@@ -288,7 +298,7 @@ class MailboxService:
             MessageKind.TRANSFER,
             _text(Draft(note), NOTE_MAX),
             self._clock(),
-            _member(actor).id,
+            actor.require_member().id,
             box=target.key,
         )
         await self._letters.move_to_box(letter_id, target.key)
@@ -395,18 +405,12 @@ class MailboxService:
     async def _audit(
         self, actor: Identity, letter_id: int, action: str, detail: str | None = None
     ) -> None:
-        await self._letters.audit(letter_id, _member(actor).id, action, detail)
+        await self._letters.audit(letter_id, actor.require_member().id, action, detail)
 
     def _today(self) -> datetime:
         """Midnight today in the union's time zone: the precision of anonymous times."""
         local = self._clock().astimezone(self._tz)
         return datetime.combine(local.date(), time(), tzinfo=self._tz)
-
-
-def _member(actor: Identity) -> MemberDTO:
-    if actor.member is None:
-        raise DomainError(N_("Please register first: send /start."))
-    return actor.member
 
 
 def _text(draft: Draft, limit: int) -> str:

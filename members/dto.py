@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from common.errors import N_, DomainError
 from members.roles import Role, effective_roles
 
 # Shown in the union's records (exports, kept proposals and letters) for someone who has left.
 FORMER_MEMBER = "（已离会）"
+NOT_REGISTERED = N_("Please register first: send /start.")
 
 # A registration request's status.
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
@@ -68,6 +70,12 @@ class Identity:
 
     def has(self, role: Role) -> bool:
         return role in effective_roles(self.roles)
+
+    def require_member(self) -> MemberDTO:
+        """The linked member; a DomainError asking to register when there is none."""
+        if self.member is None:
+            raise DomainError(NOT_REGISTERED)
+        return self.member
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
-from members.dto import Identity, MemberDTO
+from members.dto import Identity
 from members.roles import Role
 from outbox.model import Notification
 from proposals import notifications as templates
@@ -152,13 +152,13 @@ class ProposalService:
         )
 
     async def mine(self, actor: Identity) -> list[ProposalDTO]:
-        return await self._proposals.by_proposer(_member(actor).id)
+        return await self._proposals.by_proposer(actor.require_member().id)
 
     async def queue(self, actor: Identity) -> list[ProposalDTO]:
         """What waits for this person: officers review and assign; handlers answer."""
         if actor.has(Role.OFFICER):
             return await self._proposals.in_status(REVIEWABLE | ASSIGNABLE | {Status.ASSIGNED})
-        member = _member(actor)
+        member = actor.require_member()
         if actor.has(Role.HANDLER):
             return await self._proposals.in_status({Status.ASSIGNED}, member.department)
         raise PermissionDenied()
@@ -172,7 +172,7 @@ class ProposalService:
         return any(actor.has(role) for role in self.settings.proposer_roles)
 
     async def start(self, actor: Identity, kind: Kind, category: str) -> int:
-        member = _member(actor)
+        member = actor.require_member()
         if not self.may_file(actor, kind):
             raise DomainError(
                 N_(
@@ -240,7 +240,7 @@ class ProposalService:
 
     # -- co-signing -------------------------------------------------------------------------------
     async def cosign(self, actor: Identity, proposal_id: int) -> ProposalDTO:
-        member = _member(actor)
+        member = actor.require_member()
         proposal = await self.visible(actor, proposal_id)
         if _is_proposer(actor, proposal):
             raise DomainError(N_("You cannot co-sign your own proposal."))
@@ -603,12 +603,6 @@ class ProposalService:
                 )
             )
         )
-
-
-def _member(actor: Identity) -> MemberDTO:
-    if actor.member is None:
-        raise DomainError(N_("Please register first: send /start."))
-    return actor.member
 
 
 def _require(actor: Identity, role: Role) -> None:

@@ -292,7 +292,7 @@ class SurveyService:
         self, identity: Identity
     ) -> list[tuple[SurveyInfo, Literal["new", "started", "done"]]]:
         """Open surveys the member may answer, with how far they got."""
-        member = _member(identity)
+        member = identity.require_member()
         done = await self._surveys.done_surveys(member.id)
         started = await self._surveys.drafts_of(member.id)
         result: list[tuple[SurveyInfo, Literal["new", "started", "done"]]] = []
@@ -309,7 +309,7 @@ class SurveyService:
         self, identity: Identity, survey_id: int
     ) -> tuple[SurveyInfo, Literal["new", "started", "done"]]:
         """For the survey's intro screen: may this member answer, and how far did they get."""
-        member = _member(identity)
+        member = identity.require_member()
         survey = await self.get(survey_id)
         if survey.status != "open":
             raise DomainError(N_("This survey is closed."))
@@ -321,7 +321,7 @@ class SurveyService:
         return survey, "started" if started else "new"
 
     async def _context(self, identity: Identity, survey_id: int) -> tuple[SurveyInfo, Draft]:
-        member = _member(identity)
+        member = identity.require_member()
         # Survey, done and draft in one read (one hop on a SQLite file).
         found, done, record = await self._surveys.answer_context(survey_id, member.id)
         if found is None:
@@ -338,7 +338,9 @@ class SurveyService:
 
     async def _save(self, identity: Identity, survey: SurveyInfo, draft: Draft) -> Step:
         answering.prune(survey.definition, draft)
-        self._surveys.stage_draft(survey.id, _member(identity).id, draft.to_json(), draft.editing)
+        self._surveys.stage_draft(
+            survey.id, identity.require_member().id, draft.to_json(), draft.editing
+        )
         await self._repos.commit()  # durable before the bot replies
         return answering.next_step(survey.definition, draft)
 
@@ -485,7 +487,7 @@ class SurveyService:
         step = answering.next_step(survey.definition, draft)
         if not step.is_summary:
             raise StaleQuestion(survey, step)
-        member = _member(identity)
+        member = identity.require_member()
         self._surveys.stage_done(survey.id, member.id)  # checked at commit
         now = self._clock()
         department = member.department or None
@@ -523,12 +525,6 @@ class StaleQuestion(DomainError):
     def __init__(self, survey: SurveyInfo, step: Step) -> None:
         super().__init__(N_("That button belongs to another question; here is the current one."))
         self.survey, self.step = survey, step
-
-
-def _member(identity: Identity):  # type: ignore[no-untyped-def]
-    if identity.member is None:
-        raise DomainError(N_("Please register first: send /start."))
-    return identity.member
 
 
 def _require_officer(actor: Identity | None) -> None:

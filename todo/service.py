@@ -9,7 +9,7 @@ from common.clock import Clock, system_clock
 from common.errors import N_, DomainError
 from improvements.model import UNFINISHED
 from mailboxes.service import MailboxService
-from members.dto import Identity, MemberDTO
+from members.dto import Identity
 from members.roles import Role, effective_roles
 from proposals.model import ASSIGNABLE, REVIEWABLE, ProposalDTO, Status
 from proposals.service import ProposalSettings
@@ -64,7 +64,7 @@ class TodoService:
     async def todo(self, actor: Identity) -> Todo:
         """Everything waiting for this person, as their roles allow: a handler sees only
         their own department's proposals, a recipient only the boxes they receive."""
-        member = _member(actor)
+        member = actor.require_member()
         roles = effective_roles(actor.roles)
         officer = Role.OFFICER in roles
         handler = Role.HANDLER in roles
@@ -101,13 +101,13 @@ class NoticeSettings:
 
     async def choices(self, actor: Identity) -> list[tuple[NoticeKind, bool]]:
         """(kind, muted) for every kind that can reach this person."""
-        member = _member(actor)
+        member = actor.require_member()
         muted = await self._repos.work.muted(member.id)
         return [(kind, kind.value in muted) for kind in kinds_for(effective_roles(actor.roles))]
 
     async def toggle(self, actor: Identity, kind: NoticeKind) -> bool:
         """Mute or unmute one kind; returns whether it is muted now."""
-        member = _member(actor)
+        member = actor.require_member()
         if kind not in kinds_for(effective_roles(actor.roles)):
             raise DomainError(N_("This button is no longer valid."))
         muted = kind.value not in await self._repos.work.muted(member.id)
@@ -121,9 +121,3 @@ async def send_held_notices(repos: HeldNoticeRepos, now: datetime) -> dict[str, 
     released = await repos.outbox.release_held(now)
     await repos.commit()
     return {"released": released}
-
-
-def _member(actor: Identity) -> MemberDTO:
-    if actor.member is None:
-        raise DomainError(N_("Please register first: send /start."))
-    return actor.member
