@@ -196,8 +196,8 @@ class DigestService:
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             await outbox.enqueue(
-                Notification(
-                    key=f"{key}:text:{index}",
+                Notification.build(
+                    (key, "text", index),
                     chat_id=recipient.chat_id,
                     locale=recipient.locale,
                     template=templates.DIGEST_TEXT,
@@ -211,8 +211,8 @@ class DigestService:
         chart_id, workbook_id = await self._media(digest, recipient.locale, gettext, media)
         caption = gettext("Weekly digest {period}").format(period=digest.period)
         await outbox.enqueue(
-            Notification(
-                key=f"{key}:chart",
+            Notification.build(
+                (key, "chart"),
                 chat_id=recipient.chat_id,
                 locale=recipient.locale,
                 template=templates.CAPTION,
@@ -222,8 +222,8 @@ class DigestService:
             )
         )
         await outbox.enqueue(
-            Notification(
-                key=f"{key}:workbook",
+            Notification.build(
+                (key, "workbook"),
                 chat_id=recipient.chat_id,
                 locale=recipient.locale,
                 template=templates.CAPTION,

@@ -284,8 +284,8 @@ class ImprovementService:
         )
         for member_id, chat_id, locale in await self._repos.proposals.recipients(sorted(members)):
             told += await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"improvement:{action.id}:closed:{keyed('closed', action.id, member_id)}",
+                Notification.build(
+                    ("improvement", action.id, "closed", keyed("closed", action.id, member_id)),
                     chat_id=chat_id,
                     locale=locale,
                     template=templates.IMPROVEMENT_DONE,
@@ -359,8 +359,8 @@ class ImprovementService:
         assert action.due_on is not None
         return int(
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"improvement:{action.id}:{key}:{action.due_on.isoformat()}:{chat_id}",
+                Notification.build(
+                    ("improvement", action.id, key, action.due_on.isoformat(), chat_id),
                     chat_id=chat_id,
                     locale=locale,
                     template=template,

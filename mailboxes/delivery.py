@@ -33,12 +33,10 @@ class LetterNotices:
         self, box: Box, letter_id: int, template: str, step: str, **params: object
     ) -> None:
         for member in await self.recipients(box):
-            assert member.telegram_id is not None
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"mailbox:{letter_id}:{step}:{member.id}",
-                    chat_id=member.telegram_id,
-                    locale=member.locale,
+                Notification.for_member(
+                    member,
+                    ("mailbox", letter_id, step, member.id),
                     template=template,
                     params={"letter_id": letter_id, "box": box.name(member.locale), **params},
                 )
@@ -56,8 +54,8 @@ class LetterNotices:
             return
         chat_id, locale = chat
         await self._repos.outbox.enqueue(
-            Notification(
-                key=f"mailbox:{letter.id}:{step}:sender",
+            Notification.build(
+                ("mailbox", letter.id, step, "sender"),
                 chat_id=chat_id,
                 locale=locale,
                 template=templates.SENDER_NEWS,
@@ -90,9 +88,9 @@ class LetterNotices:
         for chat_id in chats:
             locale, versions = waiting[chat_id]
             queued += await self._repos.outbox.enqueue(
-                Notification(
+                Notification.build(
                     # The same news gives the same key (two sweeps queue it once).
-                    key=f"mailbox:c:{self._sealer.notice_key(chat_id, *sorted(versions))}",
+                    ("mailbox", "c", self._sealer.notice_key(chat_id, *sorted(versions))),
                     chat_id=chat_id,
                     locale=locale,
                     template=templates.CONFIDENTIAL_NEWS,

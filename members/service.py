@@ -198,10 +198,9 @@ class MembershipService:
         if member is not None and member.telegram_id is not None:
             # Someone else holds this row: its owner hears of the attempt.
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"registration:{request.id}:owner",
-                    chat_id=member.telegram_id,
-                    locale=member.locale,
+                Notification.for_member(
+                    member,
+                    ("registration", request.id, "owner"),
                     template=notifications.REGISTRATION_ATTEMPT,
                     params={"employee_id": member.employee_id},
                 )
@@ -210,10 +209,9 @@ class MembershipService:
         approvers = await (self.admins() if privileged else self.approvers())
         for approver in approvers:  # same transaction: the request and its notices, or neither
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"registration:{request.id}:approver:{approver.telegram_id}",
-                    chat_id=approver.telegram_id,
-                    locale=approver.locale,
+                Notification.for_member(
+                    approver,
+                    ("registration", request.id, "approver", approver.telegram_id),
                     template=notifications.REGISTRATION_REQUEST,
                     params={
                         "request_id": request.id,
@@ -291,10 +289,9 @@ class MembershipService:
         if approve:
             member = await self._approve(request, Actor.of(actor))
         await self._repos.outbox.enqueue(
-            Notification(
-                key=f"registration:{request.id}:decision",
-                chat_id=request.telegram_id,
-                locale=request.locale,
+            Notification.for_member(
+                request,
+                ("registration", request.id, "decision"),
                 template=notifications.REGISTRATION_APPROVED
                 if member
                 else notifications.REGISTRATION_REJECTED,
@@ -440,12 +437,10 @@ class MembershipService:
                 continue
             current = await self._repos.members.readers(box.roles, box.telegram_ids)
             for recipient in (r for r in current if r.id != member.id):
-                assert recipient.telegram_id is not None
                 await self._repos.outbox.enqueue(
-                    Notification(
-                        key=f"roles:{change_id}:{box.key}:{recipient.id}",
-                        chat_id=recipient.telegram_id,
-                        locale=recipient.locale,
+                    Notification.for_member(
+                        recipient,
+                        ("roles", change_id, box.key, recipient.id),
                         template=notifications.RECIPIENT_ADDED,
                         params={
                             "box": box.name(recipient.locale),

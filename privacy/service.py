@@ -67,12 +67,10 @@ class DataRightsService:
         created = await self._data.request_erasure(member.id)
         if created:
             for officer in await self._repos.members.linked_with_roles([Role.OFFICER, Role.ADMIN]):
-                assert officer.telegram_id is not None
                 await self._repos.outbox.enqueue(
-                    Notification(
-                        key=f"erasure:{member.id}:{self._clock():%Y%m%d%H%M%S}:{officer.id}",
-                        chat_id=officer.telegram_id,
-                        locale=officer.locale,
+                    Notification.for_member(
+                        officer,
+                        ("erasure", member.id, f"{self._clock():%Y%m%d%H%M%S}", officer.id),
                         template=ERASURE_REQUESTED,
                         params={"name": member.name, "employee_id": member.employee_id},
                     )

@@ -594,8 +594,8 @@ class ProposalService:
     ) -> int:
         return int(
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"proposal:{proposal.id}:{key}",
+                Notification.build(
+                    ("proposal", proposal.id, key),
                     chat_id=chat_id,
                     locale=locale,
                     template=template,

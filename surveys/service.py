@@ -205,8 +205,8 @@ class SurveyService:
             self._repos,
             title=survey.definition.title.get(progress_locale),
             notifications=[
-                Notification(
-                    key=f"survey:{survey.id}:invite:{member_id}",
+                Notification.build(
+                    ("survey", survey.id, "invite", member_id),
                     chat_id=chat_id,
                     locale=locale,
                     template=SURVEY_INVITATION,
@@ -276,8 +276,8 @@ class SurveyService:
         sent = 0
         for member_id, chat_id, locale in await self._surveys.not_done(survey.id):
             sent += await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"survey:{survey.id}:reminder:{int(offset.total_seconds())}:{member_id}",
+                Notification.build(
+                    ("survey", survey.id, "reminder", int(offset.total_seconds()), member_id),
                     chat_id=chat_id,
                     locale=locale,
                     template=SURVEY_REMINDER,
