@@ -327,7 +327,7 @@ async def on_schedule_button(
 
 
 async def on_typed_time(
-    message: Message, state: FSMContext, surveys: SurveyService, survey_drafts: SurveyDrafts
+    message: Message, state: FSMContext, survey_drafts: SurveyDrafts
 ) -> None:
     plan = (await state.get_data()).get("plan")
     if not isinstance(plan, dict):

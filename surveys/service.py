@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
-from members.dto import Identity
+from members.dto import Identity, MemberDTO
 from members.roles import Role, effective_roles
 from outbox.broadcasts import start_broadcast
 from outbox.model import Notification
@@ -30,6 +30,7 @@ from surveys.definition import (
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
 
 OTHER_OPTION = answering.OTHER_OPTION  # kept here for the handlers and tests
+Progress = Literal["new", "started", "done"]  # how far a member got with a survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,10 @@ class SurveyInfo:
     @property
     def anonymous(self) -> bool:
         return self.definition.anonymous
+
+
+# Open surveys a member may answer (a module-level name: `list` is a method of the service).
+Choices = list[tuple[SurveyInfo, Progress]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,18 +294,16 @@ class SurveyService:
         return sent
 
     # -- answering ----------------------------------------------------------------------------
-    async def available(
-        self, identity: Identity
-    ) -> list[tuple[SurveyInfo, Literal["new", "started", "done"]]]:
+    async def available(self, identity: Identity) -> Choices:
         """Open surveys the member may answer, with how far they got."""
         member = _member(identity)
         done = await self._surveys.done_surveys(member.id)
         started = await self._surveys.drafts_of(member.id)
-        result: list[tuple[SurveyInfo, Literal["new", "started", "done"]]] = []
+        result: Choices = []
         for record in await self._surveys.list_by_status("open"):
             survey = self._info(record)
             if _in_audience(survey.definition, identity):
-                state = (
+                state: Progress = (
                     "done" if survey.id in done else "started" if survey.id in started else "new"
                 )
                 result.append((survey, state))
@@ -308,7 +311,7 @@ class SurveyService:
 
     async def status_for(
         self, identity: Identity, survey_id: int
-    ) -> tuple[SurveyInfo, Literal["new", "started", "done"]]:
+    ) -> tuple[SurveyInfo, Progress]:
         """For the survey's intro screen: may this member answer, and how far did they get."""
         member = _member(identity)
         survey = await self.get(survey_id)
@@ -526,7 +529,7 @@ class StaleQuestion(DomainError):
         self.survey, self.step = survey, step
 
 
-def _member(identity: Identity):  # type: ignore[no-untyped-def]
+def _member(identity: Identity) -> MemberDTO:
     if identity.member is None:
         raise DomainError(N_("Please register first: send /start."))
     return identity.member

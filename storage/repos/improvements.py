@@ -12,7 +12,7 @@ from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from improvements.model import ActionDTO, ActionStatus, Evidence, Link, LinkKind
-from storage.base import dialect_insert
+from storage.base import dialect_insert, rowcount
 from storage.models import (
     Member,
     Proposal,
@@ -118,7 +118,7 @@ class ImprovementRepository:
             )
             .values(status=to.value, **values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def in_status(
         self,
