@@ -35,7 +35,7 @@ class StoredDigest:
     data: Data
 
 
-def english(locale: str | None) -> Gettext:
+def english(_locale: str | None) -> Gettext:
     """Identity translation (message ids are English): the CLI preview and tests."""
     return lambda message: message
 

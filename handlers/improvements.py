@@ -12,7 +12,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
 from common.errors import N_, DomainError, PermissionDenied
-from handlers.common import ask_for_text
+from handlers.common import CallbackHandler, ask_for_text, register_actions
 from handlers.improvement_cards import (
     RENDERERS,
     card_keyboard,
@@ -232,10 +232,12 @@ async def on_list(
     improvements = service(repos, config)
     actions = await improvements.unfinished(identity)
     today = improvements.today()
-    message = message_or_callback
+    message: Message | InaccessibleMessage | None
     if isinstance(message_or_callback, CallbackQuery):
         await message_or_callback.answer()
-        message = message_or_callback.message  # type: ignore[assignment]
+        message = message_or_callback.message
+    else:
+        message = message_or_callback
     if not isinstance(message, Message):
         return
     if not actions:
@@ -360,7 +362,7 @@ def create_router() -> Router:
     router.callback_query.register(
         on_list, ImprovementCB.filter(F.action == ImprovementAction.LIST)
     )
-    for action, handler in {
+    actions: dict[ImprovementAction, CallbackHandler] = {
         ImprovementAction.NEW: on_new,
         ImprovementAction.VIEW: on_view,
         ImprovementAction.START: on_move,
@@ -368,8 +370,8 @@ def create_router() -> Router:
         ImprovementAction.EFFECT: on_effect_button,
         ImprovementAction.CLOSE: on_close,
         ImprovementAction.DROP: on_drop_button,
-    }.items():
-        router.callback_query.register(handler, ImprovementCB.filter(F.action == action))
+    }
+    register_actions(router, ImprovementCB, actions)
     for step in [*ORDER, Steps.effect, Steps.reason]:
         router.message.register(ask_for_text, step, WithoutText())
     for step in ORDER:

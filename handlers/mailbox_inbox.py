@@ -28,7 +28,7 @@ from bot.config import Config
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
 from common.errors import N_, DomainError
-from handlers.common import ask_for_text, register_actions
+from handlers.common import CallbackHandler, ask_for_text, register_actions
 from handlers.mailbox_views import (
     add_part,
     answer_long,
@@ -56,7 +56,7 @@ class Transferring(StatesGroup):
 
 
 def _cb(action: InboxAction, letter_id: int = 0, **fields: object) -> str:
-    return InboxCB(action=action, letter_id=letter_id, **fields).pack()  # type: ignore[arg-type]
+    return InboxCB(action=action, letter_id=letter_id, **fields).pack()
 
 
 FILTER_LABELS = {
@@ -352,7 +352,7 @@ def create_router() -> Router:
         observer.middleware(RequireRegistration())
     router.message.register(on_command, Command("inbox"))
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.INBOX))
-    actions = {
+    actions: dict[InboxAction, CallbackHandler] = {
         InboxAction.LIST: on_list,
         InboxAction.OPEN: on_open,
         InboxAction.FILES: on_files,

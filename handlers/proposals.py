@@ -22,7 +22,7 @@ from bot.callbacks import (
 )
 from bot.filters import WithoutText, private_chat
 from bot.middlewares import RequireRegistration
-from handlers.common import ask_for_text, attachment_of, register_actions
+from handlers.common import CallbackHandler, ask_for_text, attachment_of, register_actions
 from handlers.proposal_notices import status_name
 from members.dto import Identity
 from members.roles import Role
@@ -426,7 +426,7 @@ def create_router() -> Router:
         observer.filter(private_chat())
         observer.middleware(RequireRegistration())
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.PROPOSALS))
-    actions = {
+    actions: dict[ProposalAction, CallbackHandler] = {
         ProposalAction.NEW: on_new,
         ProposalAction.CATEGORY: on_category,
         ProposalAction.FINISH: on_finish,

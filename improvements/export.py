@@ -97,7 +97,7 @@ async def export_actions(
         from openpyxl.styles import Font
 
         workbook = Workbook()
-        sheet = workbook.active
+        sheet = workbook.worksheets[0]  # the workbook's one sheet
         sheet.title = "改进措施"
         sheet.append(HEADER)
         for cell in sheet[1]:

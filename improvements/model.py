@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from common.errors import N_
 
@@ -74,8 +75,8 @@ class Evidence:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Evidence:
-        return cls(**data)  # type: ignore[arg-type]
+    def from_json(cls, data: dict[str, Any]) -> Evidence:
+        return cls(**data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -439,9 +439,9 @@ def _now(action: ActionDTO) -> ActionMoved:
 
 def settings_from(config: object) -> ImprovementSettings:
     """ImprovementSettings from bot.config.Config (duck-typed: no import of the bot layer)."""
-    digest = config.digest  # type: ignore[attr-defined]
+    digest = config.digest  # type: ignore[attr-defined]  # duck-typed Config
     return ImprovementSettings(
         reminder_days=tuple(sorted(digest.action_reminder_days, reverse=True)),
         escalate_after_days=digest.action_escalate_after_days,
-        timezone=config.union.timezone,  # type: ignore[attr-defined]
+        timezone=config.union.timezone,  # type: ignore[attr-defined]  # duck-typed Config
     )

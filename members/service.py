@@ -245,18 +245,26 @@ class MembershipService:
 
     async def approvers(self) -> tuple[Recipient, ...]:
         officers = await self._repos.members.linked_with_roles(APPROVER_ROLES)
-        recipients = {m.telegram_id: Recipient(m.telegram_id, m.locale) for m in officers}
+        recipients = {
+            m.telegram_id: Recipient(m.telegram_id, m.locale)
+            for m in officers
+            if m.telegram_id is not None
+        }
         for admin_id in self._admins:  # bootstrap admins may not be on the roster yet
             recipients.setdefault(admin_id, Recipient(admin_id, None))
-        return tuple(r for r in recipients.values() if r.telegram_id is not None)
+        return tuple(recipients.values())
 
     async def admins(self) -> tuple[Recipient, ...]:
         """Who may approve a request for a privileged row."""
         admins = await self._repos.members.linked_with_roles([Role.ADMIN])
-        recipients = {m.telegram_id: Recipient(m.telegram_id, m.locale) for m in admins}
+        recipients = {
+            m.telegram_id: Recipient(m.telegram_id, m.locale)
+            for m in admins
+            if m.telegram_id is not None
+        }
         for admin_id in self._admins:
             recipients.setdefault(admin_id, Recipient(admin_id, None))
-        return tuple(r for r in recipients.values() if r.telegram_id is not None)
+        return tuple(recipients.values())
 
     async def pending_requests(self, actor: Identity) -> list[PendingRequest]:
         self._require(actor, Role.OFFICER)

@@ -651,7 +651,7 @@ def _now(proposal: ProposalDTO) -> ProposalMoved:
 
 def settings_from(config: object) -> ProposalSettings:
     """ProposalSettings from bot.config.Config (kept duck-typed: no import of the bot layer)."""
-    proposals = config.proposals  # type: ignore[attr-defined]
+    proposals = config.proposals  # type: ignore[attr-defined]  # duck-typed Config
     return ProposalSettings(
         categories=tuple(proposals.categories),
         min_cosigners=proposals.min_cosigners,
@@ -659,5 +659,5 @@ def settings_from(config: object) -> ProposalSettings:
         answer_days=proposals.answer_days,
         reminder_days=tuple(sorted(proposals.reminder_days, reverse=True)),
         escalate_after_days=proposals.escalate_after_days,
-        timezone=config.union.timezone,  # type: ignore[attr-defined]
+        timezone=config.union.timezone,  # type: ignore[attr-defined]  # duck-typed Config
     )

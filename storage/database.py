@@ -74,7 +74,7 @@ class Database:
         for _ in range(attempts):
             async with self.engine.connect() as connection:
                 result = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                busy = result.fetchone()[0]
+                busy = result.scalar_one()
             if not busy:
                 return True
             await asyncio.sleep(0.05)

@@ -29,6 +29,7 @@ from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
 from surveys.ports import SurveyRepos
 
 OTHER_OPTION = answering.OTHER_OPTION  # kept here for the handlers and tests
+Progress = Literal["new", "started", "done"]  # how far a member got with a survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,10 @@ class SurveyInfo:
     @property
     def anonymous(self) -> bool:
         return self.definition.anonymous
+
+
+# Open surveys a member may answer (a module-level name: `list` is a method of the service).
+Choices = list[tuple[SurveyInfo, Progress]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,26 +293,22 @@ class SurveyService:
         return sent
 
     # -- answering ----------------------------------------------------------------------------
-    async def available(
-        self, identity: Identity
-    ) -> list[tuple[SurveyInfo, Literal["new", "started", "done"]]]:
+    async def available(self, identity: Identity) -> Choices:
         """Open surveys the member may answer, with how far they got."""
         member = identity.require_member()
         done = await self._surveys.done_surveys(member.id)
         started = await self._surveys.drafts_of(member.id)
-        result: list[tuple[SurveyInfo, Literal["new", "started", "done"]]] = []
+        result: Choices = []
         for record in await self._surveys.list_by_status("open"):
             survey = self._info(record)
             if _in_audience(survey.definition, identity):
-                state = (
+                state: Progress = (
                     "done" if survey.id in done else "started" if survey.id in started else "new"
                 )
                 result.append((survey, state))
         return result
 
-    async def status_for(
-        self, identity: Identity, survey_id: int
-    ) -> tuple[SurveyInfo, Literal["new", "started", "done"]]:
+    async def status_for(self, identity: Identity, survey_id: int) -> tuple[SurveyInfo, Progress]:
         """For the survey's intro screen: may this member answer, and how far did they get."""
         member = identity.require_member()
         survey = await self.get(survey_id)

@@ -95,7 +95,7 @@ class Section:
     collect: Callable[[SectionContext], Awaitable[Data]]
     render: Callable[[Data, Gettext, str | None], list[str]]
     sheets: Callable[[Data], list[Sheet]]
-    indicators: Callable[[Data], list[Indicator]] = lambda data: []
+    indicators: Callable[[Data], list[Indicator]] = lambda _data: []
 
 
 # -- helpers shared by the sections ----------------------------------------------------------------

@@ -21,7 +21,7 @@ from digest.model import (
     ProposalFigures,
     Recipient,
 )
-from storage.base import dialect_insert, utcnow
+from storage.base import dialect_insert, rowcount, utcnow
 from storage.models import (
     Member,
     MemberRole,
@@ -55,6 +55,8 @@ class DigestRepository:
         )
         found: dict[int, Recipient] = {}
         for member_id, chat_id, locale, department, role in rows:
+            if chat_id is None:  # excluded by the query; this narrows the type
+                continue
             known = found.get(member_id)
             held = (known.roles if known else frozenset()) | {role}
             found[member_id] = Recipient(member_id, chat_id, locale, department, held)
@@ -72,6 +74,8 @@ class DigestRepository:
         )
         found: dict[int, Recipient] = {}
         for member_id, chat_id, locale, department, role in rows:
+            if chat_id is None:  # excluded by the query; this narrows the type
+                continue
             known = found.get(member_id)
             held = (known.roles if known else frozenset()) | ({role} if role else set())
             found[member_id] = Recipient(member_id, chat_id, locale, department, held)
@@ -313,7 +317,12 @@ class DigestRepository:
             .order_by(Proposal.due_on, Proposal.id)
             .limit(limit)
         )
-        return [DueItem(*row) for row in rows], int(total or 0)
+        items = [
+            DueItem(proposal_id, title, department, due_on)
+            for proposal_id, title, department, due_on in rows
+            if due_on is not None  # excluded by the query; this narrows the type
+        ]
+        return items, int(total or 0)
 
     # -- mailbox (the lead fills this in with the mailbox's tables) -------------------------------
     async def mailbox_figures(
@@ -377,7 +386,7 @@ class DigestRepository:
                 index_elements=[DigestDelivery.member_id, DigestDelivery.period]
             )
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def count_resend(self, member_id: int, period: str) -> int:
         """Numbers a re-send (its outbox keys differ from the first delivery's)."""

@@ -19,7 +19,7 @@ from improvements.model import (
     LinkKind,
     ScoreFigures,
 )
-from storage.base import dialect_insert
+from storage.base import dialect_insert, rowcount
 from storage.models import (
     Member,
     Proposal,
@@ -111,7 +111,7 @@ class ImprovementRepository:
             )
             .values(status=to.value, **values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def in_status(
         self,

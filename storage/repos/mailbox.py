@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from mailboxes.model import (
     Attachment,
@@ -67,7 +68,7 @@ def _letters() -> Any:
 
 
 def _hours(session: AsyncSession, later: Any, earlier: Any) -> Any:
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier) / 3600.0
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
@@ -259,7 +260,7 @@ class MailboxRepository:
     async def inbox(
         self, boxes: Iterable[str], *, unread: bool, open_only: bool, offset: int, limit: int
     ) -> tuple[list[LetterDTO], int]:
-        conditions = [Letter.box.in_(list(boxes))]
+        conditions: list[ColumnElement[bool]] = [Letter.box.in_(list(boxes))]
         if unread:
             conditions.append(Letter.unread.is_(True))
         if open_only:

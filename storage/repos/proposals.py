@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from members.roles import Role
 from proposals.model import AttachmentDTO, EventDTO, Kind, ProposalDTO, Rating, Status
-from storage.base import dialect_insert
+from storage.base import dialect_insert, rowcount
 from storage.models import (
     Member,
     MemberRole,
@@ -83,7 +84,7 @@ class ProposalRepository:
             .where(Proposal.id == proposal_id, Proposal.status.in_([s.value for s in allowed]))
             .values(status=to.value, **values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def add_event(
         self,
@@ -134,7 +135,7 @@ class ProposalRepository:
             .values(proposal_id=proposal_id, member_id=member_id)
             .on_conflict_do_nothing()
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def cosigner_ids(self, proposal_id: int) -> list[int]:
         rows = await self._session.scalars(
@@ -170,7 +171,7 @@ class ProposalRepository:
         self, *, statuses: Iterable[Status], category: str | None, offset: int, limit: int
     ) -> tuple[list[ProposalDTO], int]:
         """Proposals members may browse (never drafts), newest first, with the total."""
-        condition = Proposal.status.in_([s.value for s in statuses])
+        condition: ColumnElement[bool] = Proposal.status.in_([s.value for s in statuses])
         if category:
             condition = condition & (Proposal.category == category)
         total = (

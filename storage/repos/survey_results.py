@@ -73,7 +73,7 @@ class SurveyResultsRepository:
             statement = statement.where(SurveyAnswer.question_id.in_(list(question_ids)))
         result: dict[str, dict[str, int]] = {}
         for question_id, option, count in await self.session.execute(statement):
-            result.setdefault(question_id, {})[option] = int(count)
+            result.setdefault(question_id, {})[str(option)] = int(count)
         return result
 
     async def number_counts(
@@ -89,7 +89,8 @@ class SurveyResultsRepository:
             statement = statement.where(SurveyAnswer.question_id.in_(list(question_ids)))
         result: dict[str, dict[float, int]] = {}
         for question_id, number, count in await self.session.execute(statement):
-            result.setdefault(question_id, {})[float(number)] = int(count)
+            if number is not None:  # excluded by the query; this narrows the type
+                result.setdefault(question_id, {})[float(number)] = int(count)
         return result
 
     async def department_figures(self, survey_id: int, question_id: str) -> list[DepartmentFigures]:
@@ -159,8 +160,9 @@ class SurveyResultsRepository:
                 .limit(limit)
                 .offset(offset)
             )
-            return [FreeTextRow(question_id, text, option) for text, option in rows]
-        rows = await self.session.execute(
+            # `or ""` only narrows the type: _texts_where excludes answers without a text.
+            return [FreeTextRow(question_id, text or "", option) for text, option in rows]
+        named = await self.session.execute(
             select(
                 SurveyAnswer.text,
                 SurveyAnswer.option,
@@ -180,8 +182,8 @@ class SurveyResultsRepository:
             .offset(offset)
         )
         return [
-            FreeTextRow(question_id, text, option, name, department)
-            for text, option, name, department in rows
+            FreeTextRow(question_id, text or "", option, name, department)
+            for text, option, name, department in named
         ]
 
     # -- export -----------------------------------------------------------------------------------

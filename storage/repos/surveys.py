@@ -9,12 +9,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from members.roles import Role, effective_roles
-from storage.base import dialect_insert, insert_for, utcnow
+from storage.base import dialect_insert, insert_for, rowcount, utcnow
 from storage.hot import Lane, Query, Statement, Write
 from storage.models import (
     Member,
@@ -120,7 +120,7 @@ _MARK_DONE = Statement(
     )
 )
 _ADD_RESPONSE = Statement(
-    lambda _d: SurveyResponse.__table__.insert().values(
+    lambda _d: insert(SurveyResponse).values(
         id=bindparam("id"),
         survey_id=bindparam("survey_id"),
         member_id=bindparam("member_id"),
@@ -130,7 +130,7 @@ _ADD_RESPONSE = Statement(
     )
 )
 _ADD_ANSWER = Statement(
-    lambda _d: SurveyAnswer.__table__.insert().values(
+    lambda _d: insert(SurveyAnswer).values(
         response_id=bindparam("response_id"),
         survey_id=bindparam("survey_id"),
         question_id=bindparam("question_id"),
@@ -259,7 +259,7 @@ class SurveyRepository:
         result = await self._session.execute(
             update(Survey).where(Survey.id == survey_id, Survey.status != status).values(**values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def answered_ranges(self, survey_id: int) -> dict[str, tuple[float, float]]:
         """Smallest and largest number answered per question (scales, NPS, numbers)."""
@@ -272,7 +272,11 @@ class SurveyRepository:
             .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.number.is_not(None))
             .group_by(SurveyAnswer.question_id)
         )
-        return {question_id: (low, high) for question_id, low, high in rows}
+        return {
+            question_id: (low, high)
+            for question_id, low, high in rows
+            if low is not None and high is not None  # excluded by the query; narrows the type
+        }
 
     async def has_responses(self, survey_id: int) -> bool:
         found = await self._session.scalar(
@@ -352,7 +356,7 @@ class SurveyRepository:
             )
             .values(done=True)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     def stage_done(self, survey_id: int, member_id: int) -> None:
         """Buffered (applied at commit): record that the member finished. The commit raises
