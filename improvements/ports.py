@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from improvements.model import ActionDTO, ActionFigures, ActionStatus, Evidence, Link, ScoreFigures
 from proposals.ports import ProposalRecipients
@@ -37,7 +37,20 @@ class ActionReader(Protocol):
 
 
 class ActionStore(ActionReader, Protocol):
-    async def create(self, **values: Any) -> int: ...
+    async def create(
+        self,
+        *,
+        problem: str,
+        cause: str,
+        measures: str,
+        owner: str,
+        owner_id: int | None,
+        department: str | None,
+        due_on: date | None,
+        expected_effect: str,
+        opened_by_id: int | None,
+        created_at: datetime,
+    ) -> int: ...
     async def due_by(self, day: date, statuses: Iterable[ActionStatus]) -> list[ActionDTO]: ...
     async def get(self, action_id: int) -> ActionDTO | None: ...
     async def later_survey_with(
@@ -49,7 +62,13 @@ class ActionStore(ActionReader, Protocol):
     async def proposal_followers(self, proposal_ids: Iterable[int]) -> set[int]: ...
     async def score(self, survey_id: int, question_id: str) -> ScoreFigures: ...
     async def transition(
-        self, action_id: int, allowed: Iterable[ActionStatus], to: ActionStatus, **values: Any
+        self,
+        action_id: int,
+        allowed: Iterable[ActionStatus],
+        to: ActionStatus,
+        *,
+        closed_at: datetime | None = None,
+        reason: str | None = None,
     ) -> bool: ...
     async def record_effect(
         self, action_id: int, effect: str, evidence: Iterable[Evidence]

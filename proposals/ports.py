@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from members.ports import Departments
 from members.roles import Role
 from outbox.ports import OutboxWriter
-from proposals.model import AttachmentDTO, EventDTO, Kind, ProposalDTO, Status
+from proposals.model import AttachmentDTO, EventDTO, Kind, ProposalDTO, Status, StatusChange
 
 
 class ProposalReader(Protocol):
@@ -62,7 +62,11 @@ class ProposalStore(ProposalRecipients, Protocol):
     ) -> list[ProposalDTO]: ...
     async def names(self, member_ids: Iterable[int]) -> dict[int, tuple[str, str]]: ...
     async def transition(
-        self, proposal_id: int, allowed: Iterable[Status], to: Status, **values: Any
+        self,
+        proposal_id: int,
+        allowed: Iterable[Status],
+        to: Status,
+        change: StatusChange | None = None,
     ) -> bool: ...
     async def set_title(self, proposal_id: int, title: str) -> None: ...
     async def set_body(self, proposal_id: int, body: str) -> None: ...

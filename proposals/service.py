@@ -21,12 +21,18 @@ from proposals.model import (
     PRIVATE_NOTES,
     REVIEWABLE,
     STATUS_LABELS,
+    Answered,
+    Assigned,
     AttachmentDTO,
+    Decided,
     EventDTO,
     Kind,
     ProposalDTO,
+    Rated,
     Rating,
     Status,
+    StatusChange,
+    Submitted,
     TimelineEntry,
 )
 from proposals.ports import ProposalRepos
@@ -232,9 +238,7 @@ class ProposalService:
         needs_cosigners = proposal.kind is Kind.PROPOSAL and self.settings.min_cosigners > 0
         target = Status.COLLECTING if needs_cosigners else Status.SUBMITTED
         now = self._clock()
-        await self._move(
-            actor, proposal, {Status.DRAFT}, target, "submitted", None, submitted_at=now
-        )
+        await self._move(actor, proposal, {Status.DRAFT}, target, "submitted", None, Submitted(now))
         await self._repos.commit()
         return await self.get(proposal_id)
 
@@ -285,15 +289,14 @@ class ProposalService:
             raise DomainError(N_("This button is no longer valid."))
         reason = _text(reason, NOTE_MAX)
         proposal = await self.visible(actor, proposal_id)
-        values: dict[str, object] = {"decision_reason": reason}
+        merged_into_id = None
         if decision is Status.MERGED:
             target = await self._proposals.get(merge_into or 0)
             if target is None or target.id == proposal_id or target.status is Status.DRAFT:
                 raise DomainError(N_("Choose another, existing proposal to merge into."))
-            values["merged_into_id"] = target.id
-        if decision is Status.CONVERTED:
-            values["kind"] = Kind.SUGGESTION.value
-        await self._move(actor, proposal, REVIEWABLE, decision, decision.value, reason, **values)
+            merged_into_id = target.id
+        change = Decided(reason, merged_into_id, converted=decision is Status.CONVERTED)
+        await self._move(actor, proposal, REVIEWABLE, decision, decision.value, reason, change)
         await self._repos.commit()
         return await self.get(proposal_id)
 
@@ -338,8 +341,7 @@ class ProposalService:
             Status.ASSIGNED,
             "assigned",
             f"{department} · {due.isoformat()}",
-            department=department,
-            due_on=due,
+            Assigned(department, due),
         )
         handlers = await self._proposals.with_role(Role.HANDLER, department)
         template, recipients = templates.PROPOSAL_ASSIGNED, handlers
@@ -421,8 +423,7 @@ class ProposalService:
             Status.ANSWERED,
             "answered",
             text,
-            answer=text,
-            answered_at=self._clock(),
+            Answered(text, self._clock()),
         )
         await self._repos.commit()
         return await self.get(proposal_id)
@@ -436,12 +437,12 @@ class ProposalService:
         if not _is_proposer(actor, proposal):
             raise PermissionDenied()
         comment = _text(comment, NOTE_MAX) if comment else None
-        values: dict[str, object] = {"rating": rating.value, "rating_comment": comment}
+        reopened = False
         if rating is not Rating.UNSATISFIED:
             target, action = Status.CLOSED, "rated"
         elif proposal.reopen_count == 0:
             target, action = Status.ASSIGNED, "reopened"
-            values["reopen_count"] = 1
+            reopened = True
         else:
             target, action = Status.UNDER_REVIEW, "sent_to_officers"
         await self._move(
@@ -451,7 +452,7 @@ class ProposalService:
             target,
             action,
             f"{rating.value}" + (f": {comment}" if comment else ""),
-            **values,
+            Rated(rating, comment, reopened),
         )
         await self._repos.commit()
         return await self.get(proposal_id)
@@ -525,9 +526,9 @@ class ProposalService:
         to: Status,
         action: str,
         note: str | None,
-        **values: object,
+        change: StatusChange | None = None,
     ) -> None:
-        if not await self._proposals.transition(proposal.id, allowed, to, **values):
+        if not await self._proposals.transition(proposal.id, allowed, to, change):
             current = await self.get(proposal.id)
             raise _now(current)
         await self._event(proposal.id, action, actor, proposal.status, to, note)

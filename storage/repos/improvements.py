@@ -60,8 +60,33 @@ class ImprovementRepository:
         self._session = session
 
     # -- actions ----------------------------------------------------------------------------------
-    async def create(self, **values: Any) -> int:
-        action = ImprovementAction(status=ActionStatus.OPEN.value, **values)
+    async def create(
+        self,
+        *,
+        problem: str,
+        cause: str,
+        measures: str,
+        owner: str,
+        owner_id: int | None,
+        department: str | None,
+        due_on: date | None,
+        expected_effect: str,
+        opened_by_id: int | None,
+        created_at: datetime,
+    ) -> int:
+        action = ImprovementAction(
+            status=ActionStatus.OPEN.value,
+            problem=problem,
+            cause=cause,
+            measures=measures,
+            owner=owner,
+            owner_id=owner_id,
+            department=department,
+            due_on=due_on,
+            expected_effect=expected_effect,
+            opened_by_id=opened_by_id,
+            created_at=created_at,
+        )
         self._session.add(action)
         await self._session.flush()
         return action.id
@@ -100,9 +125,21 @@ class ImprovementRepository:
         )
 
     async def transition(
-        self, action_id: int, allowed: Iterable[ActionStatus], to: ActionStatus, **values: Any
+        self,
+        action_id: int,
+        allowed: Iterable[ActionStatus],
+        to: ActionStatus,
+        *,
+        closed_at: datetime | None = None,
+        reason: str | None = None,
     ) -> bool:
-        """Move only from an allowed status (the first of two concurrent presses wins)."""
+        """Move only from an allowed status (the first of two concurrent presses wins);
+        closing and dropping record when, dropping also why."""
+        values: dict[str, Any] = {}
+        if closed_at is not None:
+            values["closed_at"] = closed_at
+        if reason is not None:
+            values["reason"] = reason
         result = await self._session.execute(
             update(ImprovementAction)
             .where(
