@@ -8,7 +8,7 @@ import os
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.hot import Channel
-from storage.uow import Repositories, unit_of_work
+
+if TYPE_CHECKING:
+    from storage.uow import Repositories
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,10 @@ class Database:
     def unit_of_work(self) -> AbstractAsyncContextManager[Repositories]:
         """A fresh unit of work (common/ports.py UnitOfWorkFactory): rolled back unless
         committed."""
+        # Imported here: every repository and feature model would otherwise load with the
+        # engine, and `db upgrade` needs neither.
+        from storage.uow import unit_of_work
+
         return unit_of_work(self.sessions)
 
     async def dispose(self) -> None:
