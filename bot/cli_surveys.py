@@ -108,7 +108,7 @@ async def cmd_survey_export_definition(config: Config, args: argparse.Namespace)
     return await with_database(config, work)
 
 
-async def cmd_survey_list(config: Config, args: argparse.Namespace) -> int:
+async def cmd_survey_list(config: Config, _args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
         from storage.uow import unit_of_work
 

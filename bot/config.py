@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from common.settings import Locale, Section, empty_is_none, known_zone
 from digest.settings import DigestConfig
@@ -179,8 +180,8 @@ class Config(Section):
         return self.telegram.token.get_secret_value()
 
 
-def _describe(error: Mapping[str, object]) -> str:
-    location = [str(part) for part in error["loc"]]  # type: ignore[union-attr]
+def _describe(error: ErrorDetails) -> str:
+    location = [str(part) for part in error["loc"]]
     if len(location) >= 2:
         where = f"[{location[0]}] {'.'.join(location[1:])}"
     else:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+
+# A callback handler: aiogram passes each one the arguments its signature names.
+CallbackHandler = Callable[..., Awaitable[Any]]
 
 
 async def ask_for_text(message: Message) -> None:
@@ -28,7 +31,7 @@ def attachment_of(message: Message) -> tuple[str, str, str | None] | None:
 def register_actions(
     router: Router,
     factory: type[CallbackData],
-    actions: Mapping[Any, Callable[..., Any]],
+    actions: Mapping[Any, CallbackHandler],
 ) -> None:
     """One callback handler per `action` value of a callback data factory."""
     for action, handler in actions.items():

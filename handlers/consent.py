@@ -87,5 +87,5 @@ def create_router() -> Router:
 
 
 class _Registered(Filter):
-    async def __call__(self, event: Any, identity: Identity | None) -> bool:
+    async def __call__(self, event: Any, identity: Identity | None) -> bool:  # noqa: ARG002 (aiogram)
         return identity is not None and identity.member is not None

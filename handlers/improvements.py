@@ -12,14 +12,14 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from common.errors import N_, DomainError, PermissionDenied
 from handlers.callbacks import ImprovementAction, ImprovementCB
-from handlers.common import ask_for_text
+from handlers.common import CallbackHandler, ask_for_text, register_actions
 from handlers.filters import WithoutText, private_chat
 from handlers.guards import RequireRegistration
 from handlers.improvement_cards import (
@@ -221,10 +221,12 @@ async def on_list(
 ) -> None:
     actions = await improvements.unfinished(identity)
     today = improvements.today()
-    message = message_or_callback
+    message: Message | InaccessibleMessage | None
     if isinstance(message_or_callback, CallbackQuery):
         await message_or_callback.answer()
-        message = message_or_callback.message  # type: ignore[assignment]
+        message = message_or_callback.message
+    else:
+        message = message_or_callback
     if not isinstance(message, Message):
         return
     if not actions:
@@ -343,7 +345,7 @@ def create_router() -> Router:
     router.callback_query.register(
         on_list, ImprovementCB.filter(F.action == ImprovementAction.LIST)
     )
-    for action, handler in {
+    actions: dict[ImprovementAction, CallbackHandler] = {
         ImprovementAction.NEW: on_new,
         ImprovementAction.VIEW: on_view,
         ImprovementAction.START: on_move,
@@ -351,8 +353,8 @@ def create_router() -> Router:
         ImprovementAction.EFFECT: on_effect_button,
         ImprovementAction.CLOSE: on_close,
         ImprovementAction.DROP: on_drop_button,
-    }.items():
-        router.callback_query.register(handler, ImprovementCB.filter(F.action == action))
+    }
+    register_actions(router, ImprovementCB, actions)
     for step in [*ORDER, Steps.effect, Steps.reason]:
         router.message.register(ask_for_text, step, WithoutText())
     for step in ORDER:

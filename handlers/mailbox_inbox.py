@@ -25,7 +25,7 @@ from handlers.callbacks import (
     MenuAction,
     MenuCB,
 )
-from handlers.common import ask_for_text, register_actions
+from handlers.common import CallbackHandler, ask_for_text, register_actions
 from handlers.filters import WithoutText, private_chat
 from handlers.guards import RequireRegistration
 from handlers.mailbox_views import (
@@ -55,7 +55,7 @@ class Transferring(StatesGroup):
 
 
 def _cb(action: InboxAction, letter_id: int = 0, **fields: object) -> str:
-    return InboxCB(action=action, letter_id=letter_id, **fields).pack()  # type: ignore[arg-type]
+    return InboxCB(action=action, letter_id=letter_id, **fields).pack()
 
 
 FILTER_LABELS = {
@@ -350,7 +350,7 @@ def create_router() -> Router:
         observer.middleware(RequireRegistration())
     router.message.register(on_command, Command("inbox"))
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.INBOX))
-    actions = {
+    actions: dict[InboxAction, CallbackHandler] = {
         InboxAction.LIST: on_list,
         InboxAction.OPEN: on_open,
         InboxAction.FILES: on_files,

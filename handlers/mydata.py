@@ -14,13 +14,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from handlers.callbacks import DataAction, DataCB, MenuAction, MenuCB
-from handlers.common import register_actions
+from handlers.common import CallbackHandler, register_actions
 from handlers.filters import private_chat
 from handlers.guards import RequireRegistration, RequireRole
 from handlers.renderers import Rendered
 from members.dto import Identity
 from members.roles import Role
-from privacy.service import ERASURE_REQUESTED, DataRightsService
+from privacy.service import ERASURE_REQUESTED, DataRightsService, ExportFormat
 from storage.database import Database
 
 
@@ -110,7 +110,7 @@ async def on_download(
     identity: Identity,
     data_rights: DataRightsService,
 ) -> None:
-    fmt = "json" if callback_data.action is DataAction.JSON else "xlsx"
+    fmt: ExportFormat = "json" if callback_data.action is DataAction.JSON else "xlsx"
     filename, content = await data_rights.export(identity, fmt)
     await callback.answer()
     if isinstance(callback.message, Message):
@@ -226,7 +226,7 @@ def create_router() -> Router:
     router.message.register(on_mydata, Command("mydata"))
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.MINE))
     officers.message.register(on_pending_command, Command("datarequests"))
-    member_actions = {
+    member_actions: dict[DataAction, CallbackHandler] = {
         DataAction.JSON: on_download,
         DataAction.XLSX: on_download,
         DataAction.ERASE: on_erase,
@@ -234,7 +234,7 @@ def create_router() -> Router:
         DataAction.CANCEL: on_cancel,
     }
     register_actions(router, DataCB, member_actions)
-    officer_actions = {
+    officer_actions: dict[DataAction, CallbackHandler] = {
         DataAction.PENDING: on_pending,
         DataAction.CONFIRM: on_confirm,
         DataAction.ERASE_NOW: on_erase_now,

@@ -161,7 +161,7 @@ async def on_roles_menu(
 async def on_roles_employee_id(
     message: Message, state: FSMContext, identity: Identity, membership: MembershipService
 ) -> None:
-    member = await membership.find_member(identity, message.text)
+    member = await membership.find_member(identity, message.text or "")
     await state.set_state(None)
     await message.answer(
         member_card(member),
@@ -200,7 +200,7 @@ def render_registration_approved(params: Mapping[str, Any]) -> Rendered:
     return text, main_menu_for_roles(roles)
 
 
-def render_registration_rejected(params: Mapping[str, Any]) -> Rendered:
+def render_registration_rejected(_params: Mapping[str, Any]) -> Rendered:
     return (
         _(
             "Your registration request was not approved. If you think this is a mistake, "

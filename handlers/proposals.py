@@ -20,7 +20,7 @@ from handlers.callbacks import (
     ProposalAction,
     ProposalCB,
 )
-from handlers.common import ask_for_text, attachment_of, register_actions
+from handlers.common import CallbackHandler, ask_for_text, attachment_of, register_actions
 from handlers.filters import WithoutText, private_chat
 from handlers.guards import RequireRegistration
 from handlers.proposal_notices import status_name
@@ -426,7 +426,7 @@ def create_router() -> Router:
         observer.filter(private_chat())
         observer.middleware(RequireRegistration())
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.PROPOSALS))
-    actions = {
+    actions: dict[ProposalAction, CallbackHandler] = {
         ProposalAction.NEW: on_new,
         ProposalAction.CATEGORY: on_category,
         ProposalAction.FINISH: on_finish,

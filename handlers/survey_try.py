@@ -146,10 +146,10 @@ def _apply(run: TryRun, data: TrySurveyCB) -> Step:
 async def on_try_text(message: Message, state: FSMContext, surveys: SurveyService) -> None:
     survey_id = (await state.get_data()).get("survey_id")
     run = await _trying(state, surveys, survey_id) if isinstance(survey_id, int) else None
-    if run is None:
+    if run is None or not isinstance(survey_id, int):  # the second test only narrows the type
         await state.clear()
         return
-    survey = await surveys.get(survey_id)  # type: ignore[arg-type]
+    survey = await surveys.get(survey_id)
     step = run.type_in(message.text or "")
     await _show_try(message, state, survey, run, step, edit=False)
 

@@ -42,7 +42,8 @@ def answering_state(survey_id: int) -> str:
 
 
 class Answering(Filter):
-    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
+    # aiogram passes the event first, then the data the signature names.
+    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:  # noqa: ARG002
         return raw_state is not None and raw_state.startswith(ANSWERING)
 
 
@@ -361,8 +362,6 @@ RENDERERS = {
 
 async def _show(
     message: Message,
-    service: SurveyService,
-    identity: Identity,
     survey: SurveyInfo,
     step: Step,
     state: FSMContext,
@@ -381,8 +380,6 @@ async def _show(
 
 async def _show_current(
     callback: CallbackQuery,
-    surveys: SurveyService,
-    identity: Identity,
     stale: StaleQuestion,
     state: FSMContext,
     raw_state: str | None,
@@ -390,16 +387,7 @@ async def _show_current(
     """A button of another question was pressed: say so and show the current question."""
     await callback.answer(_(stale.message_id), show_alert=True)
     if isinstance(callback.message, Message):
-        await _show(
-            callback.message,
-            surveys,
-            identity,
-            stale.survey,
-            stale.step,
-            state,
-            raw_state,
-            edit=False,
-        )
+        await _show(callback.message, stale.survey, stale.step, state, raw_state, edit=False)
 
 
 async def on_survey_list(
@@ -447,7 +435,7 @@ async def on_start(
     survey, step = await surveys.begin(identity, callback_data.survey_id)
     await callback.answer()
     if isinstance(callback.message, Message):
-        await _show(callback.message, surveys, identity, survey, step, state, raw_state, edit=False)
+        await _show(callback.message, survey, step, state, raw_state, edit=False)
 
 
 async def on_button(
@@ -475,12 +463,12 @@ async def on_button(
         else:
             step = await surveys.edit(identity, data.survey_id, data.position)
     except StaleQuestion as stale:
-        await _show_current(callback, surveys, identity, stale, state, raw_state)
+        await _show_current(callback, stale, state, raw_state)
         return
     await callback.answer()
     if isinstance(callback.message, Message):
         survey = await surveys.get(data.survey_id)  # loaded once per update, then cached
-        await _show(callback.message, surveys, identity, survey, step, state, raw_state, edit=True)
+        await _show(callback.message, survey, step, state, raw_state, edit=True)
 
 
 async def on_submit(
@@ -494,7 +482,7 @@ async def on_submit(
     try:
         survey = await surveys.submit(identity, callback_data.survey_id)
     except StaleQuestion as stale:
-        await _show_current(callback, surveys, identity, stale, state, raw_state)
+        await _show_current(callback, stale, state, raw_state)
         return
     await state.clear()  # nothing about this survey stays in the conversation state
     await callback.answer()
@@ -521,7 +509,7 @@ async def on_typed(
         await state.set_state(None)  # closed or gone: stop routing this person's text to it
         raise
     survey = await surveys.get(survey_id)
-    await _show(message, surveys, identity, survey, step, state, raw_state, edit=False)
+    await _show(message, survey, step, state, raw_state, edit=False)
 
 
 async def on_survey_button(

@@ -4,7 +4,7 @@ service sees, and what all updates share."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, cast
 
 from pydantic import BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
@@ -38,7 +38,7 @@ class Box(Section):
     telegram_ids: frozenset[int] = frozenset()
 
     def name(self, locale: str | None) -> str:
-        names: dict[str, str] = dict(self.names)
+        names = cast("dict[str, str]", self.names)  # its keys are Locale strings
         return names.get(locale or "zh") or names.get("zh") or self.key
 
 

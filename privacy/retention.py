@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from privacy.ports import RetentionRepos
 from privacy.settings import RetentionPolicy
-from storage.uow import Repositories
 
 
 async def run_retention(
-    repos: Repositories, policy: RetentionPolicy, now: datetime, *, dry_run: bool = False
+    repos: RetentionRepos, policy: RetentionPolicy, now: datetime, *, dry_run: bool = False
 ) -> dict[str, int]:
     """Rows purged (or, with dry_run, that would be) per kind of data."""
     retention = repos.retention
