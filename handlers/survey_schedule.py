@@ -326,9 +326,7 @@ async def on_schedule_button(
         await _summary(message, survey, plan, drafts)
 
 
-async def on_typed_time(
-    message: Message, state: FSMContext, survey_drafts: SurveyDrafts
-) -> None:
+async def on_typed_time(message: Message, state: FSMContext, survey_drafts: SurveyDrafts) -> None:
     plan = (await state.get_data()).get("plan")
     if not isinstance(plan, dict):
         await state.clear()

@@ -104,3 +104,19 @@ class ActionDTO:
         """The problem's first line, short (lists, notices)."""
         first = self.problem.strip().splitlines()[0] if self.problem.strip() else ""
         return first if len(first) <= 60 else first[:59] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionFigures:
+    opened: int  # in the period
+    closed: int  # in the period
+    unfinished: int  # now
+    overdue: int  # now
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreFigures:
+    respondents: int
+    total: float
+    promoters: int
+    detractors: int

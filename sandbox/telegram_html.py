@@ -50,7 +50,9 @@ class _TreeBuilder(HTMLParser):
         self._stack.append((tag, node["children"]))
 
     def handle_startendtag(
-        self, tag: str, attrs: list[tuple[str, str | None]]  # noqa: ARG002 (HTMLParser's)
+        self,
+        tag: str,
+        attrs: list[tuple[str, str | None]],  # noqa: ARG002 (HTMLParser's)
     ) -> None:
         raise TelegramHtmlError(f'Unsupported start tag "{tag}/"')
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -19,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.hot import Channel
+
+if TYPE_CHECKING:
+    from storage.uow import Repositories
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,15 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[Repositories]:
+        """A fresh unit of work (common/ports.py UnitOfWorkFactory): rolled back unless
+        committed."""
+        # Imported here: every repository and feature model would otherwise load with the
+        # engine, and `db upgrade` needs neither.
+        from storage.uow import unit_of_work
+
+        return unit_of_work(self.sessions)
 
     async def dispose(self) -> None:
         if self.channel is not None:

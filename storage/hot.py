@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from common.errors import WriteConflict
+
 T = TypeVar("T")
 Params = Mapping[str, Any]
 _SQLITE = sqlite_dialect.dialect()
@@ -120,10 +122,6 @@ class Write:
     # rolled back and `conflict()` raised (someone else got there first).
     expect: int | None = None
     conflict: Callable[[], Exception] = field(default=lambda: WriteConflict())
-
-
-class WriteConflict(Exception):
-    """A guarded buffered write changed no row at commit: nothing of the unit was stored."""
 
 
 # aiosqlite runs each call on the connection's own thread; `_execute(fn)` (run fn there) and

@@ -19,17 +19,14 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from common.tables import FORMULA_START, XLSX_ILLEGAL
-from storage.repos.survey_results import ResponseExportRow, SurveyResultsRepository
-from storage.repos.surveys import AnswerRow
 from surveys.answering import OTHER
 from surveys.definition import Question, QuestionType
-from surveys.results import session_of
+from surveys.model import AnswerRow, ResponseExportRow
+from surveys.ports import ResultsRepos
 
 if TYPE_CHECKING:
     from surveys.service import SurveyInfo
@@ -113,7 +110,7 @@ def response_values(
 
 
 async def export_results(
-    source: AsyncSession | Any,
+    repos: ResultsRepos,
     survey: SurveyInfo,
     fmt: Format,
     out: BinaryIO,
@@ -124,17 +121,13 @@ async def export_results(
 ) -> int:
     """Writes every response of the survey to `out` (left open); returns the number of rows.
 
-    `source`: an AsyncSession, a Repositories or a SurveyResultsRepository. The caller checks
-    that the person asking may see the responses (officers only). `small_group` is the k of
-    the department rule: in anonymous surveys a department fewer than k responses share is
-    left empty.
+    The caller checks that the person asking may see the responses (officers only).
+    `small_group` is the k of the department rule: in anonymous surveys a department fewer
+    than k responses share is left empty.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
-    session = session_of(source)
-    repo = (
-        source if isinstance(source, SurveyResultsRepository) else SurveyResultsRepository(session)
-    )
+    repo = repos.results
     tz = ZoneInfo(timezone)
     hidden: set[str | None] = set()
     if survey.anonymous:

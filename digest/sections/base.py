@@ -10,8 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 from digest.period import Period
+from digest.ports import SectionRepos
 from digest.settings import DigestSettings
-from storage.uow import Repositories
 
 Gettext = Callable[[str], str]
 Data = dict[str, Any]
@@ -40,7 +40,7 @@ OFFICERS = Audience("officers")
 
 @dataclass(frozen=True, slots=True)
 class SectionContext:
-    repos: Repositories
+    repos: SectionRepos
     period: Period
     audience: Audience
     settings: DigestSettings

@@ -22,13 +22,13 @@ from digest.sections.base import (
     number,
     preview,
 )
-from storage.repos.survey_results import DepartmentFigures
 from surveys.definition import (
     DefinitionError,
     QuestionType,
     SurveyDefinition,
     parse_definition,
 )
+from surveys.model import DepartmentFigures
 from surveys.results import department_results, nps_score
 
 SCORED = (QuestionType.SCALE, QuestionType.NPS)
@@ -106,9 +106,7 @@ async def collect(ctx: SectionContext) -> Data:
             nps = question.type is QuestionType.NPS
             this_week = figures.get((entry["id"], question.id, True), [])
             score, n = _score(this_week, nps)
-            score_before, n_before = _score(
-                figures.get((entry["id"], question.id, False), []), nps
-            )
+            score_before, n_before = _score(figures.get((entry["id"], question.id, False), []), nps)
             shown = department_results(this_week, ctx.settings.small_group, nps=nps)
             item = {
                 "id": question.id,

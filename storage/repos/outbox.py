@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,23 +12,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from outbox.model import ClaimedMessage, Kind, Media, Notification, Progress, Status
+from outbox.model import BroadcastDTO, ClaimedMessage, Kind, Media, Notification, Progress, Status
 from storage.base import dialect_insert, rowcount, utcnow
 from storage.models import Broadcast, Member, NoticeMute, OutboxMedia, OutboxMessage
 from todo.notices import BATCHED, NOTICE_BATCH, TEMPLATE_KINDS
 
 CHUNK = 500  # rows per multi-row insert (SQLite allows 32,766 bound values)
-
-
-@dataclass(frozen=True, slots=True)
-class BroadcastDTO:
-    id: int
-    title: str
-    total: int
-    progress_chat_id: int | None
-    progress_message_id: int | None
-    progress_locale: str | None
-    created_at: datetime
 
 
 class OutboxRepository:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.dto import FORMER_MEMBER
+from privacy.ports import Row
 from storage.base import rowcount
 from storage.models import (
     FsmRecord,
@@ -32,8 +33,6 @@ from storage.models import (
 from storage.models_digest import ImprovementAction
 from storage.models_mailbox import Letter
 from storage.models_privacy import DataRequest
-
-Row = dict[str, Any]
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -7,11 +7,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from members.dto import RegistrationRequestDTO
+from members.dto import PENDING, RegistrationRequestDTO
 from storage.base import rowcount
 from storage.models import InviteCode, RegistrationRequest
-
-PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 
 def _to_dto(request: RegistrationRequest) -> RegistrationRequestDTO:

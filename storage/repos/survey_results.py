@@ -8,8 +8,6 @@ Anonymous surveys: no query here joins a response to a member, whatever the call
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, or_, select
@@ -17,48 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Member, Survey, SurveyAnswer, SurveyResponse
-from storage.repos.surveys import AnswerRow
-
-PROMOTER_MIN = 9  # NPS: 9–10 promoters, 7–8 passives, 0–6 detractors
-DETRACTOR_MAX = 6
-
-
-@dataclass(frozen=True, slots=True)
-class DepartmentFigures:
-    """One department's answers to a numeric question (department None: not stored)."""
-
-    department: str | None
-    respondents: int
-    total: float  # sum of the values: groups can be merged exactly
-    promoters: int = 0  # values >= 9 (meaningful for NPS questions)
-    detractors: int = 0  # values <= 6
-
-    @property
-    def mean(self) -> float | None:
-        return self.total / self.respondents if self.respondents else None
-
-
-@dataclass(frozen=True, slots=True)
-class FreeTextRow:
-    """A typed answer: a text question's answer, or the text of an "other" choice."""
-
-    question_id: str
-    text: str
-    option: str | None = None  # "other" for the text of an other choice
-    name: str | None = None  # named surveys only
-    department: str | None = None  # named surveys only
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseExportRow:
-    """One submitted response with its answers, in question order then position."""
-
-    department: str | None
-    submitted_on: date
-    submitted_at: datetime | None = None  # named surveys only
-    employee_id: str | None = None  # named surveys only
-    name: str | None = None  # named surveys only
-    answers: dict[str, list[AnswerRow]] = field(default_factory=dict)
+from surveys.model import (
+    DETRACTOR_MAX,
+    PROMOTER_MIN,
+    AnswerRow,
+    DepartmentFigures,
+    FreeTextRow,
+    ResponseExportRow,
+)
 
 
 class SurveyResultsRepository:

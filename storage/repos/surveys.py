@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -26,35 +25,7 @@ from storage.models import (
     SurveyParticipant,
     SurveyResponse,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SurveyRecord:
-    id: int
-    slug: str
-    source: str
-    status: str
-    anonymous: bool
-    opens_at: datetime | None
-    closes_at: datetime | None
-    opened_at: datetime | None
-    closed_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerRow:
-    question_id: str
-    position: int = 0
-    option: str | None = None
-    number: float | None = None
-    text: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DraftRecord:
-    answers: dict[str, Any]
-    editing: str | None
-
+from surveys.model import AnswerRow, DraftRecord, SurveyRecord
 
 _SURVEY_COLUMNS = select(
     Survey.id,
@@ -169,6 +140,7 @@ _ADD_ANSWER = Statement(
         text=bindparam("text"),
     )
 )
+
 
 def _survey_query(survey_id: int) -> Query:
     # Cached per process on a SQLite file until anything else commits (storage/hot.py).
