@@ -17,7 +17,8 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import WSMsgType, web
 
-from sandbox.botapi import MAX_UPLOAD, SandboxBotAPI
+from sandbox.bot_api_core import MAX_UPLOAD
+from sandbox.botapi import SandboxBotAPI
 from sandbox.chats import ChatStore
 from sandbox.personas import Persona
 

@@ -8,6 +8,7 @@ on a migrated PostgreSQL database emptied before the test.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import timedelta
@@ -29,6 +30,7 @@ from outbox.worker import OutboxWorker, SenderSettings
 from storage import migrate
 from storage.database import Database, create_database
 from storage.uow import unit_of_work
+from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.session import RecordingSession
 from tests.harness import BotDriver, TgUser
 from tests.servers import (
@@ -134,6 +136,23 @@ async def config(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[C
     yield config
     while _redis_clients:
         await _redis_clients.pop().aclose()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    """A fake Bot API on a free loopback port, for tests that go through aiogram's HTTP."""
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """run_polling and run_webhook configure the root logger for production; give it back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
