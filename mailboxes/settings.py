@@ -4,14 +4,16 @@ service sees, and what all updates share."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 from pydantic import BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
 from common.settings import Locale, Section
-from mailboxes.memory import AnonymousLimit, SlidingLimit
-from mailboxes.sealing import Sealer
 from members.roles import Role, known_role_names
+
+if TYPE_CHECKING:  # at run time only where used: reading the config stays light (CLI)
+    from mailboxes.memory import AnonymousLimit
+    from mailboxes.sealing import Sealer
 
 
 def _localized(value: object) -> object:
@@ -121,6 +123,12 @@ ANONYMOUS_WINDOW = 24 * 3600  # seconds: "anonymous letters a day"
 RECEIPT_FAILURES, RECEIPT_WINDOW = 5, 15 * 60  # wrong receipt codes per person, seconds
 
 
+def _sliding(limit: int, window: int) -> AnonymousLimit:
+    from mailboxes.memory import SlidingLimit
+
+    return SlidingLimit(limit=limit, window=window)
+
+
 @dataclass(slots=True)
 class MailboxGuards:
     """Limits per person: anonymous letters, receipt-code guesses. In this process's memory
@@ -129,12 +137,12 @@ class MailboxGuards:
 
     anonymous_letters: AnonymousLimit
     receipt_failures: AnonymousLimit = field(
-        default_factory=lambda: SlidingLimit(limit=RECEIPT_FAILURES, window=RECEIPT_WINDOW)
+        default_factory=lambda: _sliding(RECEIPT_FAILURES, RECEIPT_WINDOW)
     )
 
     @classmethod
     def create(cls, anonymous_per_day: int) -> MailboxGuards:
-        return cls(anonymous_letters=SlidingLimit(limit=anonymous_per_day, window=ANONYMOUS_WINDOW))
+        return cls(anonymous_letters=_sliding(anonymous_per_day, ANONYMOUS_WINDOW))
 
 
 @dataclass(frozen=True, slots=True)
