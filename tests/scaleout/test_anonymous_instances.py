@@ -10,6 +10,7 @@ has its own Redis client, database engine and (for the in-memory path) its own m
 from __future__ import annotations
 
 import asyncio
+import re
 import struct
 from collections.abc import AsyncIterator
 from typing import Any
@@ -280,12 +281,14 @@ async def test_a_dump_of_redis_and_the_database_links_nobody_to_a_letter(pair):
 
     after = await dump_with_columns(database)
     assert code.replace(" ", "") not in str(after) and code not in str(after)
+    names_sender = re.compile(rf"(?<!\d){SENDER.id}(?!\d)").search
     for table, rows in new_rows(before, after).items():
         for row in rows:
             for column, value in row.items():
                 if column in IDENTITY_COLUMNS:
                     assert value not in (SENDER.id, sender_member), (table, column)
-                assert not (isinstance(value, str) and str(SENDER.id) in value), (table, column)
+                # As a whole number: a time's microseconds may contain the same digits.
+                assert not (isinstance(value, str) and names_sender(value)), (table, column)
     assert not any(PARTS[0] in str(row) for row in after.get("fsm_states", []))
 
 
