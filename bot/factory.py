@@ -22,33 +22,16 @@ from bot.renderers import Renderers
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
 from handlers import (
-    consent,
     digest,
-    errors,
-    fallback,
-    groups,
     improvements,
-    mailbox,
-    mailbox_inbox,
     mailbox_notices,
-    member_picker,
-    menu,
     mydata,
     officers,
-    proposal_browse,
     proposal_notices,
-    proposal_work,
-    proposals,
-    reachability,
-    settings,
-    start,
-    survey_admin,
-    survey_drafts,
-    survey_schedule,
-    survey_try,
     surveys,
     todo,
 )
+from handlers.routers import create_routers
 from mailboxes.settings import MailboxContext
 from outbox.budget import DatabaseSendBudget, RedisSendBudget, SendBudget
 from outbox.worker import OutboxWorker, SenderSettings
@@ -114,33 +97,7 @@ def create_dispatcher(
         )
     )
     LocaleMiddleware(i18n).setup(dispatcher)
-    dispatcher.include_routers(
-        errors.create_router(),
-        reachability.create_router(),
-        groups.create_router(),
-        consent.create_router(),  # before everything a registered member can do
-        surveys.create_button_router(),  # the answer path: nothing else takes these buttons
-        start.create_router(),
-        officers.create_router(),
-        member_picker.create_router(),
-        menu.create_router(),
-        mydata.create_router(),
-        surveys.create_router(),
-        survey_drafts.create_router(),  # before survey_admin: a file asked for may be TOML
-        survey_try.create_router(),
-        survey_schedule.create_router(),
-        survey_admin.create_router(),
-        proposals.create_router(),
-        proposal_browse.create_router(),
-        proposal_work.create_router(),
-        mailbox_inbox.create_router(),
-        mailbox.create_router(),
-        digest.create_router(),
-        improvements.create_router(),
-        todo.create_router(),
-        settings.create_router(),
-        fallback.create_router(),  # last: catches what nobody else took
-    )
+    dispatcher.include_routers(*create_routers())
     return dispatcher
 
 

@@ -112,8 +112,11 @@ class DatabaseMiddleware(BaseMiddleware):
             return result
 
 
-async def _refuse(event: TelegramObject, text: str) -> None:
-    if isinstance(event, CallbackQuery):
+async def _refuse(event: TelegramObject, text: str, data: dict[str, Any]) -> None:
+    screen = data.get("screen")
+    if screen is not None and isinstance(event, CallbackQuery):
+        screen.notify(text, alert=True)  # the screen middleware answers the press once
+    elif isinstance(event, CallbackQuery):
         await event.answer(text, show_alert=True)
     elif isinstance(event, Message):
         await event.answer(text)
@@ -128,7 +131,7 @@ class RequireRole(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         identity: Identity | None = data.get("identity")
         if identity is None or not identity.has(self._role):
-            await _refuse(event, _("You are not allowed to do this."))
+            await _refuse(event, _("You are not allowed to do this."), data)
             return None
         return await handler(event, data)
 
@@ -137,6 +140,6 @@ class RequireRegistration(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         identity: Identity | None = data.get("identity")
         if identity is None or not identity.is_registered:
-            await _refuse(event, _("Please register first: send /start."))
+            await _refuse(event, _("Please register first: send /start."), data)
             return None
         return await handler(event, data)

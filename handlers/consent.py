@@ -12,8 +12,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import ConsentCB, DataCB
-from bot.filters import private_chat
 from handlers.menu import show_menu
+from handlers.screen import Screen
 from handlers.start import consent_keyboard, privacy_notice
 from members.dto import Identity
 from members.service import CONSENT_VERSION
@@ -45,10 +45,9 @@ async def on_outdated_message(message: Message) -> None:
     await message.answer(privacy_notice(), reply_markup=consent_keyboard())
 
 
-async def on_outdated_callback(callback: CallbackQuery) -> None:
-    await callback.answer(_ask_again(), show_alert=True)
-    if isinstance(callback.message, Message):
-        await callback.message.answer(privacy_notice(), reply_markup=consent_keyboard())
+async def on_outdated_callback(callback: CallbackQuery, screen: Screen) -> None:
+    screen.notify(_ask_again(), alert=True)
+    await screen.show(privacy_notice(), consent_keyboard())
 
 
 async def on_answer(
@@ -57,29 +56,25 @@ async def on_answer(
     identity: Identity,
     data_rights: DataRightsService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    message = callback.message if isinstance(callback.message, Message) else None
     if not callback_data.accept:
-        if message:
-            await message.answer(
-                _(
-                    "Without your consent you cannot use the bot. /mydata still shows your data "
-                    "and lets you ask for it to be deleted."
-                )
+        await screen.show(
+            _(
+                "Without your consent you cannot use the bot. /mydata still shows your data "
+                "and lets you ask for it to be deleted."
             )
+        )
         return
     await data_rights.record_consent(identity, CONSENT_VERSION)
     await state.set_state(None)
-    if message and identity.member:
-        await message.answer(_("Thank you. Your consent has been recorded."))
-        await show_menu(message, identity)
+    if identity.member:
+        await screen.show(_("Thank you. Your consent has been recorded."))
+        await show_menu(screen, identity)
 
 
 def create_router() -> Router:
     router = Router(name="consent")
-    router.message.filter(private_chat())
-    router.callback_query.filter(private_chat())
     router.message.register(on_outdated_message, NeedsConsent())
     router.callback_query.register(on_answer, ConsentCB.filter(), _Registered())
     router.callback_query.register(on_outdated_callback, NeedsConsent())

@@ -12,8 +12,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import LanguageCB, MenuAction, MenuCB
-from bot.filters import private_chat
 from bot.i18n import LocaleMiddleware
+from handlers.screen import Screen
 from members.dto import Identity
 from members.roles import Role, effective_roles
 from members.service import MembershipService
@@ -85,35 +85,31 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def show_menu(message: Message, identity: Identity) -> None:
-    await message.answer(menu_text(identity), reply_markup=main_menu(identity))
+async def show_menu(screen: Screen, identity: Identity) -> None:
+    await screen.show(menu_text(identity), main_menu(identity))
 
 
-async def on_menu_command(message: Message, identity: Identity) -> None:
+async def on_menu_command(message: Message, identity: Identity, screen: Screen) -> None:
     if not identity.is_registered:
         await message.answer(_("Please register first: send /start."))
         return
-    await show_menu(message, identity)
+    await show_menu(screen, identity)
 
 
 async def on_help(message: Message) -> None:
     await message.answer(help_text())
 
 
-async def on_help_button(callback: CallbackQuery) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(help_text())
+async def on_help_button(callback: CallbackQuery, screen: Screen) -> None:
+    await screen.show(help_text())
 
 
 async def on_lang(message: Message) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
 
 
-async def on_lang_button(callback: CallbackQuery) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(_("Choose your language:"), reply_markup=language_keyboard())
+async def on_lang_button(callback: CallbackQuery, screen: Screen) -> None:
+    await screen.show(_("Choose your language:"), language_keyboard())
 
 
 async def on_language_chosen(
@@ -123,30 +119,25 @@ async def on_language_chosen(
     membership: MembershipService,
     state: FSMContext,
     i18n: I18n,
+    screen: Screen,
 ) -> None:
     if callback_data.locale not in LANGUAGE_NAMES:
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
     if identity.is_registered:
         await membership.set_locale(identity, callback_data.locale)
     else:  # remembered until registration, which stores it on the member
         await state.update_data({LocaleMiddleware.FSM_KEY: callback_data.locale})
     with i18n.use_locale(callback_data.locale):
-        await callback.answer()
-        if isinstance(callback.message, Message):
-            await callback.message.edit_text(
-                _("Language set to {language}.").format(
-                    language=LANGUAGE_NAMES[callback_data.locale]
-                )
-            )
-            if identity.is_registered:
-                await show_menu(callback.message, identity)
+        await screen.edit(
+            _("Language set to {language}.").format(language=LANGUAGE_NAMES[callback_data.locale])
+        )
+        if identity.is_registered:
+            await show_menu(screen, identity)
 
 
 def create_router() -> Router:
     router = Router(name="menu")
-    router.message.filter(private_chat())
-    router.callback_query.filter(private_chat())
     router.message.register(on_menu_command, Command("menu"))
     router.message.register(on_help, Command("help"))
     router.message.register(on_lang, Command("lang"))

@@ -13,10 +13,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import ConsentCB
-from bot.filters import WithoutText, private_chat
+from bot.filters import WithoutText
 from handlers.common import ask_for_text
 from handlers.menu import main_menu, menu_text, show_menu
 from handlers.proposals import show_card
+from handlers.screen import Screen
 from members.dto import Identity
 from members.service import (
     INVITE_PREFIX,
@@ -66,17 +67,18 @@ async def on_start(
     membership: MembershipService,
     state: FSMContext,
     proposals: ProposalService,
+    screen: Screen,
 ) -> None:
     if identity.is_registered:
         await state.set_state(None)
         args = command.args or ""
         if args.startswith(PROPOSAL_LINK) and args[len(PROPOSAL_LINK) :].isdigit():
             # A co-signing link a proposer shared.
-            await show_card(message, proposals, identity, int(args[len(PROPOSAL_LINK) :]))
+            await show_card(screen, proposals, identity, int(args[len(PROPOSAL_LINK) :]))
             return
         if args:
             await message.answer(_("You are already registered."))
-        await show_menu(message, identity)
+        await show_menu(screen, identity)
         return
     if await membership.has_pending_request(identity.telegram_id):
         await message.answer(_("Your registration request is waiting for an officer's decision."))
@@ -98,15 +100,12 @@ async def on_consent(
     membership: MembershipService,
     identity: Identity,
     i18n: I18n,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    message = callback.message
-    if not isinstance(message, Message):
-        return
-    await message.edit_reply_markup(reply_markup=None)
+    await screen.edit_buttons(None)
     if not callback_data.accept:
         await state.clear()
-        await message.answer(
+        await screen.show(
             _(
                 "Without your consent we cannot register you. Send /start whenever you change "
                 "your mind."
@@ -118,10 +117,10 @@ async def on_consent(
         result = await membership.redeem_invite(
             identity.telegram_id, str(invite), locale=i18n.current_locale
         )
-        await _finish(message, result, state)
+        await _finish(screen, result, state)
         return
     await state.set_state(Registration.employee_id)
-    await message.answer(_("Please send your employee id (工号)."))
+    await screen.show(_("Please send your employee id (工号)."))
 
 
 async def on_consent_text(message: Message) -> None:
@@ -143,6 +142,7 @@ async def on_name(
     membership: MembershipService,
     identity: Identity,
     i18n: I18n,
+    screen: Screen,
 ) -> None:
     employee_id = await state.get_value("employee_id")
     if not employee_id:  # state lost its data (should not happen): start over cleanly
@@ -152,24 +152,24 @@ async def on_name(
     result = await membership.register(
         identity.telegram_id, str(employee_id), message.text or "", locale=i18n.current_locale
     )
-    await _finish(message, result, state)
+    await _finish(screen, result, state)
 
 
-async def _finish(message: Message, result: RegistrationResult, state: FSMContext) -> None:
+async def _finish(screen: Screen, result: RegistrationResult, state: FSMContext) -> None:
     await state.clear()
     if result.member is not None:
         identity = Identity(result.member.telegram_id or 0, result.member, result.member.roles)
         if result.status == "registered":
-            await message.answer(
+            await screen.show(
                 _("Welcome, {name}! You are registered as a member of {department}.").format(
                     name=html.quote(result.member.name),
                     department=html.quote(result.member.department or "—"),
                 )
             )
-        await message.answer(menu_text(identity), reply_markup=main_menu(identity))
+        await screen.show(menu_text(identity), main_menu(identity))
         return
     if result.status == "throttled":
-        await message.answer(
+        await screen.show(
             _(
                 "Too many registration attempts from this account. Please try again in "
                 "{minutes} minutes."
@@ -177,9 +177,9 @@ async def _finish(message: Message, result: RegistrationResult, state: FSMContex
         )
         return
     if result.status == "already_pending":
-        await message.answer(_("Your registration request is waiting for an officer's decision."))
+        await screen.show(_("Your registration request is waiting for an officer's decision."))
         return
-    await message.answer(
+    await screen.show(
         _(
             "We could not find you on the union roster. Your request has been sent to the union "
             "officers; you will get a message here when they decide."
@@ -189,7 +189,6 @@ async def _finish(message: Message, result: RegistrationResult, state: FSMContex
 
 def create_router() -> Router:
     router = Router(name="start")
-    router.message.filter(private_chat())
     router.message.register(on_start, CommandStart())
     router.callback_query.register(on_consent, ConsentCB.filter(), Registration.consent)
     router.message.register(on_consent_text, Registration.consent)
