@@ -16,8 +16,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ImprovementAction, ImprovementCB
 from bot.config import Config
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
 from bot.renderers import Rendered
 from common.errors import N_, DomainError, PermissionDenied
 from digest import notifications as templates
@@ -89,7 +87,5 @@ RENDERERS = {templates.DIGEST_TEXT: _render_text}
 
 def create_router() -> Router:
     router = Router(name="digest")
-    router.message.filter(private_chat())
-    router.message.middleware(RequireRegistration())
     router.message.register(on_digest, Command("digest"))
     return router

@@ -19,8 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ImprovementAction, ImprovementCB
 from bot.config import Config
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
+from bot.filters import WithoutText
 from common.errors import N_, DomainError, PermissionDenied
 from handlers.common import ask_for_text
 from handlers.improvement_cards import (
@@ -30,6 +29,7 @@ from handlers.improvement_cards import (
     cb,
     evidence_lines,
 )
+from handlers.screen import Screen
 from improvements.model import STATUS_LABELS, ActionDTO, Link, LinkKind
 from improvements.service import ActionDraft, ImprovementService, settings_from
 from mailboxes.service import MailboxService
@@ -87,8 +87,8 @@ def service(
     return ImprovementService(repos, settings_from(config), mailbox=mailbox)
 
 
-async def _show(message: Message, action: ActionDTO, identity: Identity) -> None:
-    await message.answer(card_text(action), reply_markup=card_keyboard(action, identity))
+async def _show(screen: Screen, action: ActionDTO, identity: Identity) -> None:
+    await screen.show(card_text(action), reply_markup=card_keyboard(action, identity))
 
 
 # -- opening ------------------------------------------------------------------------------------
@@ -151,18 +151,17 @@ async def on_new(
     config: Config,
     state: FSMContext,
     mailbox: MailboxService,
+    screen: Screen,
 ) -> None:
     if not identity.has(Role.OFFICER):
         raise PermissionDenied()
     link, source = await _source(callback_data, repos, config, identity, mailbox)
-    await callback.answer()
     await state.set_state(Steps.problem)
     await state.update_data({"link": [link.kind.value, link.ref_id, link.ref_key], "answers": {}})
-    if isinstance(callback.message, Message):
-        intro = _("New improvement action.")
-        if source:
-            intro += "\n" + _("From: {source}").format(source=html.escape(source[:200]))
-        await callback.message.answer(intro + "\n\n" + _prompt(Steps.problem))
+    intro = _("New improvement action.")
+    if source:
+        intro += "\n" + _("From: {source}").format(source=html.escape(source[:200]))
+    await screen.show(intro + "\n\n" + _prompt(Steps.problem))
 
 
 def _due(text: str, today: date) -> date | None:
@@ -186,6 +185,7 @@ async def on_step(
     config: Config,
     state: FSMContext,
     raw_state: str | None,
+    screen: Screen,
 ) -> None:
     step = next(s for s in ORDER if s.state == raw_state)
     data = await state.get_data()
@@ -219,27 +219,23 @@ async def on_step(
     )
     await state.clear()
     await message.answer(_("Improvement action #{id} opened.").format(id=action.id))
-    await _show(message, action, identity)
+    await _show(screen, action, identity)
 
 
 # -- working on it ------------------------------------------------------------------------------
 async def on_list(
-    message_or_callback: Message | CallbackQuery,
+    event: Message | CallbackQuery,
     identity: Identity,
     repos: Repositories,
     config: Config,
+    screen: Screen,
 ) -> None:
+    """/actions and the list button alike."""
     improvements = service(repos, config)
     actions = await improvements.unfinished(identity)
     today = improvements.today()
-    message = message_or_callback
-    if isinstance(message_or_callback, CallbackQuery):
-        await message_or_callback.answer()
-        message = message_or_callback.message  # type: ignore[assignment]
-    if not isinstance(message, Message):
-        return
     if not actions:
-        await message.answer(_("No improvement action is open."))
+        await screen.show(_("No improvement action is open."))
         return
     builder = InlineKeyboardBuilder()
     for action in actions[:50]:
@@ -249,7 +245,7 @@ async def on_list(
             callback_data=cb(ImprovementAction.VIEW, action.id),
         )
     builder.adjust(1)
-    await message.answer(
+    await screen.show(
         _("Open improvement actions: {count}").format(count=len(actions)),
         reply_markup=builder.as_markup(),
     )
@@ -261,11 +257,10 @@ async def on_view(
     identity: Identity,
     repos: Repositories,
     config: Config,
+    screen: Screen,
 ) -> None:
     action = await service(repos, config).visible(identity, callback_data.action_id)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await _show(callback.message, action, identity)
+    await _show(screen, action, identity)
 
 
 async def on_move(
@@ -274,15 +269,15 @@ async def on_move(
     identity: Identity,
     repos: Repositories,
     config: Config,
+    screen: Screen,
 ) -> None:
     improvements = service(repos, config)
     if callback_data.action is ImprovementAction.START:
         action = await improvements.start(identity, callback_data.action_id)
     else:
         action = await improvements.to_checking(identity, callback_data.action_id)
-    await callback.answer(_("Status: {status}").format(status=_(STATUS_LABELS[action.status])))
-    if isinstance(callback.message, Message):
-        await _show(callback.message, action, identity)
+    screen.notify(_("Status: {status}").format(status=_(STATUS_LABELS[action.status])))
+    await _show(screen, action, identity)
 
 
 async def on_effect_button(
@@ -292,25 +287,29 @@ async def on_effect_button(
     repos: Repositories,
     config: Config,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     improvements = service(repos, config)
     await improvements.visible(identity, callback_data.action_id)
     evidence = await improvements.measure(callback_data.action_id)
-    await callback.answer()
     await state.set_state(Steps.effect)
     await state.update_data({"action_id": callback_data.action_id})
-    if isinstance(callback.message, Message):
-        lines = evidence_lines(evidence) or [_("No linked survey question to measure.")]
-        await callback.message.answer("\n".join([*lines, "", _prompt(Steps.effect)]))
+    lines = evidence_lines(evidence) or [_("No linked survey question to measure.")]
+    await screen.show("\n".join([*lines, "", _prompt(Steps.effect)]))
 
 
 async def on_effect(
-    message: Message, identity: Identity, repos: Repositories, config: Config, state: FSMContext
+    message: Message,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+    state: FSMContext,
+    screen: Screen,
 ) -> None:
     action_id = int(await state.get_value("action_id") or 0)
     action = await service(repos, config).record_effect(identity, action_id, message.text or "")
     await state.clear()
-    await _show(message, action, identity)
+    await _show(screen, action, identity)
 
 
 async def on_close(
@@ -320,42 +319,45 @@ async def on_close(
     repos: Repositories,
     config: Config,
     mailbox: MailboxService,
+    screen: Screen,
 ) -> None:
     action, told = await service(repos, config, mailbox).close(identity, callback_data.action_id)
-    await callback.answer(
-        _("Closed. {count} member(s) will be told what changed.").format(count=told),
-        show_alert=True,
+    screen.notify(
+        _("Closed. {count} member(s) will be told what changed.").format(count=told), alert=True
     )
-    if isinstance(callback.message, Message):
-        await _show(callback.message, action, identity)
+    await _show(screen, action, identity)
 
 
 async def on_drop_button(
-    callback: CallbackQuery, callback_data: ImprovementCB, identity: Identity, state: FSMContext
+    callback: CallbackQuery,
+    callback_data: ImprovementCB,
+    identity: Identity,
+    state: FSMContext,
+    screen: Screen,
 ) -> None:
     if not identity.has(Role.OFFICER):
         raise PermissionDenied()
-    await callback.answer()
     await state.set_state(Steps.reason)
     await state.update_data({"action_id": callback_data.action_id})
-    if isinstance(callback.message, Message):
-        await callback.message.answer(_prompt(Steps.reason))
+    await screen.show(_prompt(Steps.reason))
 
 
 async def on_reason(
-    message: Message, identity: Identity, repos: Repositories, config: Config, state: FSMContext
+    message: Message,
+    identity: Identity,
+    repos: Repositories,
+    config: Config,
+    state: FSMContext,
+    screen: Screen,
 ) -> None:
     action_id = int(await state.get_value("action_id") or 0)
     action = await service(repos, config).drop(identity, action_id, message.text or "")
     await state.clear()
-    await _show(message, action, identity)
+    await _show(screen, action, identity)
 
 
 def create_router() -> Router:
     router = Router(name="improvements")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())  # the service checks roles on every step
     router.message.register(on_list, Command("actions"))
     router.callback_query.register(
         on_list, ImprovementCB.filter(F.action == ImprovementAction.LIST)

@@ -20,8 +20,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
 from common.errors import N_, DomainError
 from handlers import mailbox_reading
 from handlers.common import register_actions
@@ -29,11 +27,11 @@ from handlers.mailbox_views import (
     InAnonymousSession,
     Writing,
     add_part,
-    answer_long,
     box_name,
     mailbox_cb,
     parse_choice,
 )
+from handlers.screen import Screen
 from mailboxes.memory import AnonymousSession, AnonymousStore, Stage
 from mailboxes.model import (
     MODE_PROMISES,
@@ -48,7 +46,7 @@ from members.dto import Identity
 # -- choosing ---------------------------------------------------------------------------------
 
 
-async def show_boxes(message: Message, mailbox: MailboxService) -> None:
+async def show_boxes(screen: Screen, mailbox: MailboxService) -> None:
     builder = InlineKeyboardBuilder()
     for box in mailbox.settings.boxes:
         builder.button(
@@ -60,7 +58,7 @@ async def show_boxes(message: Message, mailbox: MailboxService) -> None:
         text=_("🔑 I have a receipt code"), callback_data=mailbox_cb(MailboxAction.RECEIPT_FOLLOW)
     )
     builder.adjust(1)
-    await message.answer(
+    await screen.show(
         _(
             "<b>Mailbox</b>\nWrite to the principal or the party secretary: report a situation, "
             "make a suggestion or report misconduct — named, confidential or anonymous.\n"
@@ -70,18 +68,19 @@ async def show_boxes(message: Message, mailbox: MailboxService) -> None:
     )
 
 
-async def on_menu(callback: CallbackQuery, mailbox: MailboxService) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await show_boxes(callback.message, mailbox)
+async def on_menu(callback: CallbackQuery, mailbox: MailboxService, screen: Screen) -> None:
+    await show_boxes(screen, mailbox)
 
 
-async def on_command(message: Message, mailbox: MailboxService) -> None:
-    await show_boxes(message, mailbox)
+async def on_command(message: Message, mailbox: MailboxService, screen: Screen) -> None:
+    await show_boxes(screen, mailbox)
 
 
 async def on_box(
-    callback: CallbackQuery, callback_data: MailboxCB, mailbox: MailboxService
+    callback: CallbackQuery,
+    callback_data: MailboxCB,
+    mailbox: MailboxService,
+    screen: Screen,
 ) -> None:
     box = mailbox.box(callback_data.box)
     builder = InlineKeyboardBuilder()
@@ -91,16 +90,17 @@ async def on_box(
             callback_data=mailbox_cb(MailboxAction.TYPE, box=box.key, type=letter_type),
         )
     builder.adjust(1)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            _("{box}: what would you like to do?").format(box=box_name(mailbox, box.key)),
-            reply_markup=builder.as_markup(),
-        )
+    await screen.show(
+        _("{box}: what would you like to do?").format(box=box_name(mailbox, box.key)),
+        reply_markup=builder.as_markup(),
+    )
 
 
 async def on_type(
-    callback: CallbackQuery, callback_data: MailboxCB, mailbox: MailboxService
+    callback: CallbackQuery,
+    callback_data: MailboxCB,
+    mailbox: MailboxService,
+    screen: Screen,
 ) -> None:
     box = mailbox.box(callback_data.box)
     letter_type = parse_choice(LetterType, callback_data.type)
@@ -116,13 +116,11 @@ async def on_type(
             callback_data=mailbox_cb(MailboxAction.MODE, box=box.key, type=letter_type, mode=mode),
         )
     builder.adjust(3)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        promises = "\n".join(f"• {_(MODE_PROMISES[mode])}" for mode in IdentityMode)
-        await callback.message.answer(
-            _("How should the recipients know you?\n{promises}").format(promises=promises),
-            reply_markup=builder.as_markup(),
-        )
+    promises = "\n".join(f"• {_(MODE_PROMISES[mode])}" for mode in IdentityMode)
+    await screen.show(
+        _("How should the recipients know you?\n{promises}").format(promises=promises),
+        reply_markup=builder.as_markup(),
+    )
 
 
 def _writing_keyboard() -> InlineKeyboardMarkup:
@@ -138,11 +136,11 @@ async def on_mode(
     mailbox: MailboxService,
     state: FSMContext,
     anonymous_sessions: AnonymousStore,
+    screen: Screen,
 ) -> None:
     box = mailbox.box(callback_data.box)
     letter_type = parse_choice(LetterType, callback_data.type)
     mode = parse_choice(IdentityMode, callback_data.mode)
-    await callback.answer()
     if mode is IdentityMode.ANONYMOUS:
         if await state.get_state() is not None:
             await state.clear()
@@ -160,16 +158,15 @@ async def on_mode(
             {"box": box.key, "type": letter_type.value, "mode": mode.value, "draft": {}}
         )
         hint = _(MODE_PROMISES[mode])
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            hint
-            + "\n"
-            + _(
-                "Write your letter: send text (several messages are fine, up to {limit} "
-                "characters), photos or documents. Then tap Preview."
-            ).format(limit=LETTER_MAX),
-            reply_markup=_writing_keyboard(),
-        )
+    await screen.show(
+        hint
+        + "\n"
+        + _(
+            "Write your letter: send text (several messages are fine, up to {limit} "
+            "characters), photos or documents. Then tap Preview."
+        ).format(limit=LETTER_MAX),
+        reply_markup=_writing_keyboard(),
+    )
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -216,11 +213,11 @@ async def on_preview(
     mailbox: MailboxService,
     state: FSMContext,
     anonymous_sessions: AnonymousStore,
+    screen: Screen,
 ) -> None:
     box, letter_type, mode, draft = await _pending_letter(
         callback.from_user.id, state, anonymous_sessions
     )
-    await callback.answer()
     if draft.is_empty:
         raise DomainError(N_("The message is empty. Please write something."))
     builder = InlineKeyboardBuilder()
@@ -237,8 +234,7 @@ async def on_preview(
             _("You can still add text or files before sending."),
         ]
     )
-    if isinstance(callback.message, Message):
-        await answer_long(callback.message, text, builder.as_markup())
+    await screen.show_long(text, builder.as_markup())
 
 
 async def on_send(
@@ -247,12 +243,12 @@ async def on_send(
     mailbox: MailboxService,
     state: FSMContext,
     anonymous_sessions: AnonymousStore,
+    screen: Screen,
 ) -> None:
     box, letter_type, mode, draft = await _pending_letter(
         callback.from_user.id, state, anonymous_sessions
     )
     sent = await mailbox.send(identity, box, letter_type, mode, draft)
-    await callback.answer()
     if mode is IdentityMode.ANONYMOUS:
         await anonymous_sessions.end(callback.from_user.id)
         text = _(
@@ -267,24 +263,23 @@ async def on_send(
         text = _("📨 Sent: letter #{id}. You will be told here when the recipients reply.").format(
             id=sent.letter_id
         )
-    if isinstance(callback.message, Message):
-        await callback.message.answer(text)
+    await screen.show(text)
 
 
 async def on_discard(
-    callback: CallbackQuery, state: FSMContext, anonymous_sessions: AnonymousStore
+    callback: CallbackQuery,
+    state: FSMContext,
+    anonymous_sessions: AnonymousStore,
+    screen: Screen,
 ) -> None:
     await anonymous_sessions.end(callback.from_user.id)
     if await state.get_state() == Writing.letter.state:
         await state.clear()
-    await callback.answer(_("Discarded."))
+    screen.notify(_("Discarded."))
 
 
 def create_router() -> Router:
     router = Router(name="mailbox")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.MAILBOX))
     router.message.register(on_command, Command("mailbox"))
     actions = {

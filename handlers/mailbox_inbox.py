@@ -25,18 +25,17 @@ from bot.callbacks import (
     MenuCB,
 )
 from bot.config import Config
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
+from bot.filters import WithoutText
 from common.errors import N_, DomainError
 from handlers.common import ask_for_text, register_actions
 from handlers.mailbox_views import (
     add_part,
-    answer_long,
     box_name,
     letter_summary,
     letter_text,
     send_files,
 )
+from handlers.screen import Screen
 from mailboxes.model import Draft, LetterDTO, LetterStatus
 from mailboxes.service import MESSAGE_MAX, MailboxService
 from members.dto import Identity
@@ -75,7 +74,7 @@ def _filter_name(which: InboxFilter) -> str:
 
 
 async def show_inbox(
-    message: Message,
+    screen: Screen,
     identity: Identity,
     mailbox: MailboxService,
     *,
@@ -113,31 +112,35 @@ async def show_inbox(
     text = _("📥 <b>Inbox</b> — {boxes}\n{count} letters ({which}), page {page}/{pages}").format(
         boxes=boxes, count=inbox.total, which=_filter_name(which), page=inbox.page + 1, pages=pages
     )
-    await message.answer(text, reply_markup=builder.as_markup())
+    await screen.show(text, reply_markup=builder.as_markup())
 
 
-async def on_command(message: Message, identity: Identity, mailbox: MailboxService) -> None:
-    await show_inbox(message, identity, mailbox)
+async def on_command(
+    message: Message, identity: Identity, mailbox: MailboxService, screen: Screen
+) -> None:
+    await show_inbox(screen, identity, mailbox)
 
 
-async def on_menu(callback: CallbackQuery, identity: Identity, mailbox: MailboxService) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await show_inbox(callback.message, identity, mailbox)
+async def on_menu(
+    callback: CallbackQuery, identity: Identity, mailbox: MailboxService, screen: Screen
+) -> None:
+    await show_inbox(screen, identity, mailbox)
 
 
 async def on_list(
-    callback: CallbackQuery, callback_data: InboxCB, identity: Identity, mailbox: MailboxService
+    callback: CallbackQuery,
+    callback_data: InboxCB,
+    identity: Identity,
+    mailbox: MailboxService,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await show_inbox(
-            callback.message,
-            identity,
-            mailbox,
-            page=callback_data.page,
-            which=callback_data.view,
-        )
+    await show_inbox(
+        screen,
+        identity,
+        mailbox,
+        page=callback_data.page,
+        which=callback_data.view,
+    )
 
 
 def _letter_keyboard(letter: LetterDTO, files: bool, identity: Identity) -> InlineKeyboardMarkup:
@@ -167,22 +170,23 @@ async def on_open(
     identity: Identity,
     mailbox: MailboxService,
     config: Config,
+    screen: Screen,
 ) -> None:
     letter, thread = await mailbox.open_letter(identity, callback_data.letter_id)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        files = bool(letter.attachments or any(m.attachments for m in thread))
-        text = letter_text(mailbox, letter, thread, config.union.tz, for_recipient=True)
-        await answer_long(callback.message, text, _letter_keyboard(letter, files, identity))
+    files = bool(letter.attachments or any(m.attachments for m in thread))
+    text = letter_text(mailbox, letter, thread, config.union.tz, for_recipient=True)
+    await screen.show_long(text, _letter_keyboard(letter, files, identity))
 
 
 async def on_files(
-    callback: CallbackQuery, callback_data: InboxCB, identity: Identity, mailbox: MailboxService
+    callback: CallbackQuery,
+    callback_data: InboxCB,
+    identity: Identity,
+    mailbox: MailboxService,
+    screen: Screen,
 ) -> None:
     files = await mailbox.letter_files(identity, callback_data.letter_id)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await send_files(callback.message, files)
+    await send_files(screen, files)
 
 
 # -- replying and asking ----------------------------------------------------------------------
@@ -195,7 +199,7 @@ def _send_keyboard(letter_id: int) -> InlineKeyboardMarkup:
 
 
 async def _ask(
-    callback: CallbackQuery,
+    screen: Screen,
     letter_id: int,
     identity: Identity,
     mailbox: MailboxService,
@@ -210,9 +214,7 @@ async def _ask(
         raise DomainError(N_("This letter has been handled already."))
     await state.set_state(next_state)
     await state.set_data({"letter_id": letter.id, **data})
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(prompt)
+    await screen.show(prompt)
 
 
 async def on_reply_button(
@@ -221,6 +223,7 @@ async def on_reply_button(
     identity: Identity,
     mailbox: MailboxService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     question = callback_data.action is InboxAction.ASK
     prompt = (
@@ -229,7 +232,7 @@ async def on_reply_button(
         else _("Write your reply (text, photos or documents), then tap Send.")
     )
     await _ask(
-        callback,
+        screen,
         callback_data.letter_id,
         identity,
         mailbox,
@@ -255,6 +258,7 @@ async def on_send(
     identity: Identity,
     mailbox: MailboxService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     data = await state.get_data()
     if await state.get_state() != Answering.text.state or data.get("letter_id") != (
@@ -264,11 +268,7 @@ async def on_send(
     draft = Draft.from_dict(data.get("draft") or {})
     await mailbox.reply(identity, callback_data.letter_id, draft, question=bool(data["question"]))
     await state.clear()
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            _("Sent to the sender of letter #{id}.").format(id=data["letter_id"])
-        )
+    await screen.show(_("Sent to the sender of letter #{id}.").format(id=data["letter_id"]))
 
 
 # -- handling and transferring ----------------------------------------------------------------
@@ -280,11 +280,10 @@ async def on_handle_button(
     identity: Identity,
     mailbox: MailboxService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     prompt = _("What was the outcome? Send one message; the sender will read it and rate it.")
-    await _ask(
-        callback, callback_data.letter_id, identity, mailbox, state, Handling.outcome, prompt
-    )
+    await _ask(screen, callback_data.letter_id, identity, mailbox, state, Handling.outcome, prompt)
 
 
 async def on_outcome(
@@ -302,9 +301,9 @@ async def on_transfer_button(
     identity: Identity,
     mailbox: MailboxService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     letter, _thread = await mailbox.open_letter(identity, callback_data.letter_id)
-    await callback.answer()
     if not callback_data.box:
         builder = InlineKeyboardBuilder()
         for box in mailbox.settings.boxes:
@@ -314,22 +313,20 @@ async def on_transfer_button(
                     callback_data=_cb(InboxAction.TRANSFER, letter.id, box=box.key),
                 )
         builder.adjust(1)
-        if isinstance(callback.message, Message):
-            await callback.message.answer(
-                _("Transfer letter #{id} to which mailbox?").format(id=letter.id),
-                reply_markup=builder.as_markup(),
-            )
+        await screen.show(
+            _("Transfer letter #{id} to which mailbox?").format(id=letter.id),
+            reply_markup=builder.as_markup(),
+        )
         return
     mailbox.box(callback_data.box)  # a forged box is refused here
     await state.set_state(Transferring.note)
     await state.set_data({"letter_id": letter.id, "box": callback_data.box})
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            _(
-                "Add a note for the recipients of the {box} (the sender is only told that the "
-                "letter moved):"
-            ).format(box=box_name(mailbox, callback_data.box))
-        )
+    await screen.show(
+        _(
+            "Add a note for the recipients of the {box} (the sender is only told that the "
+            "letter moved):"
+        ).format(box=box_name(mailbox, callback_data.box))
+    )
 
 
 async def on_transfer_note(
@@ -347,9 +344,6 @@ async def on_transfer_note(
 
 def create_router() -> Router:
     router = Router(name="mailbox_inbox")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())
     router.message.register(on_command, Command("inbox"))
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.INBOX))
     actions = {

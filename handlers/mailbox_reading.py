@@ -18,12 +18,12 @@ from handlers.common import register_actions
 from handlers.mailbox_views import (
     InAnonymousSession,
     add_part,
-    answer_long,
     letter_summary,
     letter_text,
     mailbox_cb,
     send_files,
 )
+from handlers.screen import Screen
 from mailboxes.memory import AnonymousSession, AnonymousStore, Stage
 from mailboxes.model import Draft, LetterDTO, LetterStatus, ThreadMessage
 from mailboxes.service import MESSAGE_MAX, RATINGS, MailboxService
@@ -63,7 +63,7 @@ def _reader_keyboard(
 
 
 async def _show_own(
-    message: Message,
+    screen: Screen,
     mailbox: MailboxService,
     config: Config,
     letter: LetterDTO,
@@ -72,16 +72,15 @@ async def _show_own(
     receipt: bool,
 ) -> None:
     text = letter_text(mailbox, letter, thread, config.union.tz, for_recipient=False)
-    await answer_long(message, text, _reader_keyboard(letter, thread, receipt=receipt))
+    await screen.show_long(text, _reader_keyboard(letter, thread, receipt=receipt))
 
 
-async def on_mine(callback: CallbackQuery, identity: Identity, mailbox: MailboxService) -> None:
+async def on_mine(
+    callback: CallbackQuery, identity: Identity, mailbox: MailboxService, screen: Screen
+) -> None:
     letters = await mailbox.sent_letters(identity)
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     if not letters:
-        await callback.message.answer(
+        await screen.show(
             _(
                 "You have no named or confidential letters. Anonymous letters are not listed: "
                 "nothing links them to you. Open them with /receipt and their code."
@@ -95,7 +94,7 @@ async def on_mine(callback: CallbackQuery, identity: Identity, mailbox: MailboxS
             callback_data=mailbox_cb(MailboxAction.OPEN, letter_id=letter.id),
         )
     builder.adjust(1)
-    await callback.message.answer(
+    await screen.show(
         _("Your letters (anonymous letters are not listed):"), reply_markup=builder.as_markup()
     )
 
@@ -106,11 +105,10 @@ async def on_open(
     identity: Identity,
     mailbox: MailboxService,
     config: Config,
+    screen: Screen,
 ) -> None:
     letter, thread = await mailbox.own_letter(identity, callback_data.letter_id)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await _show_own(callback.message, mailbox, config, letter, thread, receipt=False)
+    await _show_own(screen, mailbox, config, letter, thread, receipt=False)
 
 
 async def on_follow(
@@ -120,6 +118,7 @@ async def on_follow(
     mailbox: MailboxService,
     state: FSMContext,
     anonymous_sessions: AnonymousStore,
+    screen: Screen,
 ) -> None:
     letter, _thread = await mailbox.own_letter(identity, callback_data.letter_id)
     if letter.status is LetterStatus.HANDLED:
@@ -131,9 +130,7 @@ async def on_follow(
     await anonymous_sessions.start(
         callback.from_user.id, AnonymousSession(Stage.OWN_FOLLOW_UP, letter_id=letter.id)
     )
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(_("Send your message (text, a photo or a document)."))
+    await screen.show(_("Send your message (text, a photo or a document)."))
 
 
 async def on_follow_up(
@@ -152,19 +149,25 @@ async def on_follow_up(
 
 
 async def on_rate(
-    callback: CallbackQuery, callback_data: MailboxCB, identity: Identity, mailbox: MailboxService
+    callback: CallbackQuery,
+    callback_data: MailboxCB,
+    identity: Identity,
+    mailbox: MailboxService,
+    screen: Screen,
 ) -> None:
     await mailbox.rate(callback_data.letter_id, callback_data.value, actor=identity)
-    await callback.answer(_("Thank you for your rating."), show_alert=True)
+    screen.notify(_("Thank you for your rating."), alert=True)
 
 
 async def on_files(
-    callback: CallbackQuery, callback_data: MailboxCB, identity: Identity, mailbox: MailboxService
+    callback: CallbackQuery,
+    callback_data: MailboxCB,
+    identity: Identity,
+    mailbox: MailboxService,
+    screen: Screen,
 ) -> None:
     letter, _thread = await mailbox.own_letter(identity, callback_data.letter_id)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await send_files(callback.message, await mailbox.thread_files(letter.id))
+    await send_files(screen, await mailbox.thread_files(letter.id))
 
 
 # -- receipt codes ----------------------------------------------------------------------------
@@ -177,13 +180,16 @@ async def on_receipt_command(
     mailbox: MailboxService,
     config: Config,
     anonymous_sessions: AnonymousStore,
+    screen: Screen,
 ) -> None:
     if not command.args:
         user_id = message.from_user.id  # type: ignore[union-attr]
         await anonymous_sessions.start(user_id, AnonymousSession(Stage.CODE))
         await message.answer(_("Send your receipt code (20 digits)."))
         return
-    await _open_with_code(message, command.args, identity, mailbox, config, anonymous_sessions)
+    await _open_with_code(
+        message, screen, command.args, identity, mailbox, config, anonymous_sessions
+    )
 
 
 async def on_receipt_code(
@@ -192,14 +198,16 @@ async def on_receipt_code(
     mailbox: MailboxService,
     config: Config,
     anonymous_sessions: AnonymousStore,
+    screen: Screen,
 ) -> None:
     await _open_with_code(
-        message, message.text or "", identity, mailbox, config, anonymous_sessions
+        message, screen, message.text or "", identity, mailbox, config, anonymous_sessions
     )
 
 
 async def _open_with_code(
     message: Message,
+    screen: Screen,
     code: str,
     identity: Identity,
     mailbox: MailboxService,
@@ -210,7 +218,7 @@ async def _open_with_code(
     letter_id = await mailbox.open_receipt(identity, code)
     await sessions.start(user_id, AnonymousSession(Stage.READING, letter_id=letter_id))
     letter, thread = await mailbox.receipt_letter(letter_id)
-    await _show_own(message, mailbox, config, letter, thread, receipt=True)
+    await _show_own(screen, mailbox, config, letter, thread, receipt=True)
 
 
 async def on_receipt_button(
@@ -218,6 +226,7 @@ async def on_receipt_button(
     callback_data: MailboxCB,
     mailbox: MailboxService,
     anonymous_sessions: AnonymousStore,
+    screen: Screen,
 ) -> None:
     """Receipt actions: the letter comes from the session, never from the button."""
     session = await anonymous_sessions.get(callback.from_user.id)
@@ -226,26 +235,20 @@ async def on_receipt_button(
     ):
         # From the mailbox menu ("I have a receipt code"), or a session that has expired.
         await anonymous_sessions.start(callback.from_user.id, AnonymousSession(Stage.CODE))
-        await callback.answer()
-        if isinstance(callback.message, Message):
-            await callback.message.answer(_("Send your receipt code (20 digits)."))
+        await screen.show(_("Send your receipt code (20 digits)."))
         return
     if session is None or session.letter_id is None:
         raise DomainError(N_("Your receipt session has ended. Send /receipt and your code again."))
     letter_id = session.letter_id
-    await callback.answer()
-    message = callback.message if isinstance(callback.message, Message) else None
     if callback_data.action is MailboxAction.RECEIPT_FOLLOW:
         session.stage = Stage.FOLLOW_UP
         await anonymous_sessions.save(callback.from_user.id, session)
-        if message:
-            await message.answer(_("Send your message (text, a photo or a document)."))
+        await screen.show(_("Send your message (text, a photo or a document)."))
     elif callback_data.action is MailboxAction.RECEIPT_RATE:
         await mailbox.rate(letter_id, callback_data.value)
-        if message:
-            await message.answer(_("Thank you for your rating."))
-    elif message:
-        await send_files(message, await mailbox.thread_files(letter_id))
+        await screen.show(_("Thank you for your rating."))
+    else:
+        await send_files(screen, await mailbox.thread_files(letter_id))
 
 
 async def on_receipt_follow_up(

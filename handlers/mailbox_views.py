@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.filters import Filter
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
@@ -19,6 +19,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import MailboxAction, MailboxCB
 from common.errors import N_, DomainError
 from handlers.common import attachment_of
+from handlers.screen import Screen
 from mailboxes.memory import AnonymousStore, Stage
 from mailboxes.model import (
     MODE_LABELS,
@@ -33,8 +34,6 @@ from mailboxes.model import (
     ThreadMessage,
 )
 from mailboxes.service import ATTACHMENTS_MAX, MailboxService
-
-TELEGRAM_TEXT_MAX = 4096
 
 
 def box_name(mailbox: MailboxService, key: str) -> str:
@@ -125,50 +124,6 @@ def letter_text(
     return "\n".join(lines)
 
 
-def split_text(text: str, limit: int = TELEGRAM_TEXT_MAX) -> list[str]:
-    """Cut at line ends where possible (never inside an HTML tag of one line)."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # one huge paragraph: cut it, escaping is per line anyway
-            cut = _safe_cut(line, limit)
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:cut])
-            line = line[cut:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts
-
-
-def _safe_cut(line: str, limit: int) -> int:
-    """A cut position not inside an HTML entity like &amp; or a tag."""
-    cut = limit
-    amp, lt = line.rfind("&", 0, cut), line.rfind("<", 0, cut)
-    if amp > line.rfind(";", 0, cut):
-        cut = amp
-    if lt > line.rfind(">", 0, cut):
-        cut = min(cut, lt)
-    return cut or limit
-
-
-async def answer_long(
-    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """Send text of any length; the buttons go with the last part."""
-    parts = split_text(text)
-    for part in parts[:-1]:
-        await message.answer(part)
-    await message.answer(parts[-1], reply_markup=reply_markup)
-
-
 class Writing(StatesGroup):
     letter = State()  # named or confidential: the draft is in the FSM data
 
@@ -213,9 +168,9 @@ def add_part(message: Message, draft: Draft, limit: int) -> str:
     return _("Received ({length} characters so far).").format(length=len(draft.text))
 
 
-async def send_files(message: Message, files: list[Attachment]) -> None:
+async def send_files(screen: Screen, files: list[Attachment]) -> None:
     for attachment in files:
         if attachment.kind == "photo":
-            await message.answer_photo(attachment.telegram_file_id)
+            await screen.photo(attachment.telegram_file_id)
         else:
-            await message.answer_document(attachment.telegram_file_id)
+            await screen.document(attachment.telegram_file_id)

@@ -4,17 +4,16 @@ id; the typed id stays as a fallback and is checked by the service."""
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import MemberPickCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRole
+from handlers.guards import role_router
+from handlers.screen import Screen
 from members.dto import Identity
 from members.picker import DepartmentPage, MemberPicker
-from members.roles import Role
 from members.service import MembershipService
 from storage.uow import Repositories
 
@@ -60,10 +59,10 @@ def members_view(found: DepartmentPage) -> tuple[str, InlineKeyboardMarkup]:
     ), builder.as_markup()
 
 
-async def ask_member(message: Message, identity: Identity, repos: Repositories) -> None:
+async def ask_member(screen: Screen, identity: Identity, repos: Repositories) -> None:
     """The first screen: the roster's departments as buttons (officers.py calls this)."""
     text, markup = departments_view(await MemberPicker(repos).departments(identity))
-    await message.answer(text, reply_markup=markup)
+    await screen.show(text, reply_markup=markup)
 
 
 async def on_pick(
@@ -72,6 +71,7 @@ async def on_pick(
     identity: Identity,
     repos: Repositories,
     membership: MembershipService,
+    screen: Screen,
 ) -> None:
     picker = MemberPicker(repos)
     if callback_data.member_id:
@@ -79,12 +79,10 @@ async def on_pick(
         from handlers.officers import member_card, roles_keyboard
 
         member = await membership.get_member(identity, callback_data.member_id)
-        await callback.answer()
-        if isinstance(callback.message, Message):
-            await callback.message.answer(
-                member_card(member),
-                reply_markup=roles_keyboard(member, membership.manageable_roles(identity)),
-            )
+        await screen.show(
+            member_card(member),
+            reply_markup=roles_keyboard(member, membership.manageable_roles(identity)),
+        )
         return
     if callback_data.department < 0:
         text, markup = departments_view(await picker.departments(identity))
@@ -92,14 +90,10 @@ async def on_pick(
         text, markup = members_view(
             await picker.members_of(identity, callback_data.department, callback_data.page)
         )
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(text, reply_markup=markup)
+    await screen.show(text, reply_markup=markup)
 
 
 def create_router() -> Router:
-    router = Router(name="member_picker")
-    router.callback_query.filter(private_chat())
-    router.callback_query.middleware(RequireRole(Role.OFFICER))
+    router = role_router("member_picker")
     router.callback_query.register(on_pick, MemberPickCB.filter())
     return router

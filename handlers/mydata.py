@@ -14,12 +14,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import DataAction, DataCB, MenuAction, MenuCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration, RequireRole
 from bot.renderers import Rendered
 from handlers.common import register_actions
+from handlers.guards import role_router
+from handlers.screen import Screen
 from members.dto import Identity
-from members.roles import Role
 from privacy.service import ERASURE_REQUESTED, DataRightsService
 from storage.database import Database
 
@@ -88,20 +87,23 @@ def _keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def show_mydata(message: Message, identity: Identity, data_rights: DataRightsService):
+async def show_mydata(screen: Screen, identity: Identity, data_rights: DataRightsService):
     assert identity.member is not None
     data = await data_rights.collect(identity.member)
-    await message.answer(_overview(data), reply_markup=_keyboard())
+    await screen.show(_overview(data), reply_markup=_keyboard())
 
 
-async def on_mydata(message: Message, identity: Identity, data_rights: DataRightsService) -> None:
-    await show_mydata(message, identity, data_rights)
+async def on_mydata(
+    message: Message, identity: Identity, data_rights: DataRightsService, screen: Screen
+) -> None:
+    await show_mydata(screen, identity, data_rights)
 
 
-async def on_menu(callback: CallbackQuery, identity: Identity, data_rights: DataRightsService):
-    await callback.answer()
-    if isinstance(callback.message, Message) and identity.member is not None:
-        await show_mydata(callback.message, identity, data_rights)
+async def on_menu(
+    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService, screen: Screen
+):
+    if identity.member is not None:
+        await show_mydata(screen, identity, data_rights)
 
 
 async def on_download(
@@ -109,35 +111,35 @@ async def on_download(
     callback_data: DataCB,
     identity: Identity,
     data_rights: DataRightsService,
+    screen: Screen,
 ) -> None:
     fmt = "json" if callback_data.action is DataAction.JSON else "xlsx"
     filename, content = await data_rights.export(identity, fmt)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer_document(BufferedInputFile(content, filename))
+    await screen.document(BufferedInputFile(content, filename))
 
 
-async def on_erase(callback: CallbackQuery) -> None:
+async def on_erase(callback: CallbackQuery, screen: Screen) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Yes, ask to delete"), callback_data=DataCB(action=DataAction.REQUEST))
     builder.button(text=_("No"), callback_data=DataCB(action=DataAction.CANCEL))
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            _(
-                "<b>Deleting your data</b>\n"
-                "An officer confirms the request. Then your profile, your Telegram id and "
-                "everything that links you to the bot are deleted. The union keeps, without "
-                "your name: proposals already submitted (shown as from a former member), named "
-                "letters already sent, and your survey answers inside the results. After that "
-                "the bot no longer knows you and cannot write to you.\n\nAsk for deletion?"
-            ),
-            reply_markup=builder.as_markup(),
-        )
+    await screen.show(
+        _(
+            "<b>Deleting your data</b>\n"
+            "An officer confirms the request. Then your profile, your Telegram id and "
+            "everything that links you to the bot are deleted. The union keeps, without "
+            "your name: proposals already submitted (shown as from a former member), named "
+            "letters already sent, and your survey answers inside the results. After that "
+            "the bot no longer knows you and cannot write to you.\n\nAsk for deletion?"
+        ),
+        reply_markup=builder.as_markup(),
+    )
 
 
 async def on_request(
-    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService
+    callback: CallbackQuery,
+    identity: Identity,
+    data_rights: DataRightsService,
+    screen: Screen,
 ) -> None:
     created = await data_rights.request_erasure(identity)
     text = (
@@ -145,26 +147,26 @@ async def on_request(
         if created
         else _("Your request is already waiting for an officer.")
     )
-    await callback.answer(text, show_alert=True)
+    screen.notify(text, alert=True)
 
 
 async def on_cancel(
-    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService
+    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService, screen: Screen
 ) -> None:
     cancelled = await data_rights.cancel_erasure(identity)
-    await callback.answer(
+    screen.notify(
         _("Your deletion request was withdrawn.") if cancelled else _("Nothing was changed."),
-        show_alert=True,
+        alert=True,
     )
 
 
 # -- officers ---------------------------------------------------------------------------------
 
 
-async def show_pending(message: Message, identity: Identity, data_rights: DataRightsService):
+async def show_pending(screen: Screen, identity: Identity, data_rights: DataRightsService):
     pending = await data_rights.pending_erasures(identity)
     if not pending:
-        await message.answer(_("No deletion requests are waiting."))
+        await screen.show(_("No deletion requests are waiting."))
         return
     builder = InlineKeyboardBuilder()
     for request in pending:
@@ -174,33 +176,34 @@ async def show_pending(message: Message, identity: Identity, data_rights: DataRi
             callback_data=DataCB(action=DataAction.CONFIRM, member_id=member.id),
         )
     builder.adjust(1)
-    await message.answer(_("Deletion requests:"), reply_markup=builder.as_markup())
+    await screen.show(_("Deletion requests:"), reply_markup=builder.as_markup())
 
 
 async def on_pending_command(
-    message: Message, identity: Identity, data_rights: DataRightsService
+    message: Message,
+    identity: Identity,
+    data_rights: DataRightsService,
+    screen: Screen,
 ) -> None:
-    await show_pending(message, identity, data_rights)
+    await show_pending(screen, identity, data_rights)
 
 
-async def on_pending(callback: CallbackQuery, identity: Identity, data_rights: DataRightsService):
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await show_pending(callback.message, identity, data_rights)
+async def on_pending(
+    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService, screen: Screen
+):
+    await show_pending(screen, identity, data_rights)
 
 
-async def on_confirm(callback: CallbackQuery, callback_data: DataCB) -> None:
+async def on_confirm(callback: CallbackQuery, callback_data: DataCB, screen: Screen) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("Erase now"),
         callback_data=DataCB(action=DataAction.ERASE_NOW, member_id=callback_data.member_id),
     )
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            _("This cannot be undone. Erase this member's data now?"),
-            reply_markup=builder.as_markup(),
-        )
+    await screen.show(
+        _("This cannot be undone. Erase this member's data now?"),
+        reply_markup=builder.as_markup(),
+    )
 
 
 async def on_erase_now(
@@ -209,20 +212,16 @@ async def on_erase_now(
     identity: Identity,
     data_rights: DataRightsService,
     database: Database,
+    screen: Screen,
 ) -> None:
     await data_rights.confirm_erasure(identity, callback_data.member_id)
     await database.checkpoint()  # the erased rows must not linger in SQLite's WAL file
-    await callback.answer(_("Erased."), show_alert=True)
+    screen.notify(_("Erased."), alert=True)
 
 
 def create_router() -> Router:
     router = Router(name="mydata")
-    officers = Router(name="mydata_officers")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-    for observer in (officers.message, officers.callback_query):
-        observer.middleware(RequireRole(Role.OFFICER))
-    router.message.middleware(RequireRegistration())
+    officers = role_router("mydata_officers")
     router.message.register(on_mydata, Command("mydata"))
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.MINE))
     officers.message.register(on_pending_command, Command("datarequests"))

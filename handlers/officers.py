@@ -14,12 +14,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import ApprovalCB, MenuAction, MenuCB, RoleCB
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRole
+from bot.filters import WithoutText
 from bot.renderers import Rendered
 from handlers.common import ask_for_text
+from handlers.guards import role_router
 from handlers.member_picker import ask_member
 from handlers.menu import main_menu_for_roles
+from handlers.screen import Screen
 from members import notifications
 from members.dto import Identity, MemberDTO, RosterEntry
 from members.roles import Role
@@ -112,18 +113,18 @@ def roles_keyboard(member: MemberDTO, manageable: tuple[Role, ...]) -> InlineKey
 
 
 async def on_approvals(
-    callback: CallbackQuery, identity: Identity, membership: MembershipService
+    callback: CallbackQuery,
+    identity: Identity,
+    membership: MembershipService,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     pending = await membership.pending_requests(identity)
     if not pending:
-        await callback.message.answer(_("There are no registration requests waiting."))
+        await screen.show(_("There are no registration requests waiting."))
         return
     for item in pending[:20]:
         request = item.request
-        await callback.message.answer(
+        await screen.show(
             approval_text(request.id, request.employee_id, request.name, item.roster),
             reply_markup=approval_keyboard(
                 request.id, can_approve=item.roster is None or not item.roster.linked
@@ -136,26 +137,28 @@ async def on_decision(
     callback_data: ApprovalCB,
     identity: Identity,
     membership: MembershipService,
+    screen: Screen,
 ) -> None:
     decision = await membership.decide(identity, callback_data.request_id, callback_data.approve)
     request = decision.request
     verdict = _("approved") if decision.approved else _("rejected")
-    await callback.answer(_("Request #{id} {verdict}.").format(id=request.id, verdict=verdict))
-    if isinstance(callback.message, Message):
-        await callback.message.edit_text(
-            approval_text(request.id, request.employee_id, request.name, decision.roster)
-            + "\n\n"
-            + _("Decision: {verdict}.").format(verdict=verdict)
-        )
+    screen.notify(_("Request #{id} {verdict}.").format(id=request.id, verdict=verdict))
+    await screen.edit(
+        approval_text(request.id, request.employee_id, request.name, decision.roster)
+        + "\n\n"
+        + _("Decision: {verdict}.").format(verdict=verdict)
+    )
 
 
 async def on_roles_menu(
-    callback: CallbackQuery, state: FSMContext, identity: Identity, repos: Repositories
+    callback: CallbackQuery,
+    state: FSMContext,
+    identity: Identity,
+    repos: Repositories,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
     await state.set_state(RoleEditing.employee_id)  # a typed employee id still works
-    if isinstance(callback.message, Message):
-        await ask_member(callback.message, identity, repos)
+    await ask_member(screen, identity, repos)
 
 
 async def on_roles_employee_id(
@@ -174,14 +177,14 @@ async def on_role_toggle(
     callback_data: RoleCB,
     identity: Identity,
     membership: MembershipService,
+    screen: Screen,
 ) -> None:
     member = await membership.toggle_role(identity, callback_data.member_id, callback_data.role)
-    await callback.answer(_("Roles updated."))
-    if isinstance(callback.message, Message):
-        await callback.message.edit_text(
-            member_card(member),
-            reply_markup=roles_keyboard(member, membership.manageable_roles(identity)),
-        )
+    screen.notify(_("Roles updated."))
+    await screen.edit(
+        member_card(member),
+        reply_markup=roles_keyboard(member, membership.manageable_roles(identity)),
+    )
 
 
 def render_registration_request(params: Mapping[str, Any]) -> Rendered:
@@ -245,10 +248,7 @@ RENDERERS = {
 
 
 def create_router() -> Router:
-    router = Router(name="officers")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRole(Role.OFFICER))
+    router = role_router("officers")
     router.callback_query.register(on_approvals, MenuCB.filter(F.action == MenuAction.APPROVALS))
     router.callback_query.register(on_decision, ApprovalCB.filter())
     router.callback_query.register(on_roles_menu, MenuCB.filter(F.action == MenuAction.ROLES))

@@ -4,17 +4,16 @@ proposal's timeline and files."""
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import ProposalAction, ProposalCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
 from handlers.common import register_actions
 from handlers.proposal_notices import status_name
 from handlers.proposals import proposal_cb, shorten
+from handlers.screen import Screen
 from members.dto import Identity
 from proposals.model import ACTION_LABELS, ProposalDTO, Status
 from proposals.service import ProposalService
@@ -33,11 +32,11 @@ def _board_value(page: int, status: str, category: str) -> str:
 
 
 async def on_board(
-    callback: CallbackQuery, callback_data: ProposalCB, proposals: ProposalService
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    proposals: ProposalService,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     page_text, _dot, rest = callback_data.value.partition(".")
     status_value, _dot, category_text = rest.partition(".")
     page = int(page_text) if page_text.isdigit() else 0
@@ -84,15 +83,15 @@ async def on_board(
         ],
         width=3,
     )
-    await callback.message.answer(text, reply_markup=builder.as_markup())
+    await screen.show(text, reply_markup=builder.as_markup())
 
 
-async def on_mine(callback: CallbackQuery, identity: Identity, proposals: ProposalService) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        mine = await proposals.mine(identity)
-        text, markup = listing(mine, len(mine), None)
-        await callback.message.answer(text, reply_markup=markup)
+async def on_mine(
+    callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
+) -> None:
+    mine = await proposals.mine(identity)
+    text, markup = listing(mine, len(mine), None)
+    await screen.show(text, reply_markup=markup)
 
 
 PER_PAGE = 5
@@ -143,10 +142,8 @@ async def on_timeline(
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     # The service decides which names and notes this reader sees.
     proposal, entries = await proposals.timeline(identity, callback_data.proposal_id)
     tz = proposals.settings.tz
@@ -160,7 +157,7 @@ async def on_timeline(
         if entry.note:
             line += f"\n    {html.quote(shorten(entry.note, 300))}"
         lines.append(line)
-    await callback.message.answer(shorten("\n".join(lines), 4000))
+    await screen.show(shorten("\n".join(lines), 4000))
 
 
 async def on_files(
@@ -168,22 +165,17 @@ async def on_files(
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     for attachment in await proposals.attachments(identity, callback_data.proposal_id):
         if attachment.kind == "photo":
-            await callback.message.answer_photo(attachment.telegram_file_id)
+            await screen.photo(attachment.telegram_file_id)
         else:
-            await callback.message.answer_document(attachment.telegram_file_id)
+            await screen.document(attachment.telegram_file_id)
 
 
 def create_router() -> Router:
     router = Router(name="proposal_browse")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())
     register_actions(
         router,
         ProposalCB,

@@ -17,11 +17,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
+from bot.filters import WithoutText
 from handlers.common import ask_for_text, attachment_of, register_actions
 from handlers.proposal_browse import listing
 from handlers.proposals import show_card
+from handlers.screen import Screen
 from members.dto import Identity
 from proposals.model import Status
 from proposals.service import Department, ProposalMoved, ProposalService
@@ -53,31 +53,31 @@ def _prompt(step: State) -> str:
     return texts[step]
 
 
-async def _ask(callback: CallbackQuery, state: FSMContext, step: State, **data: object) -> None:
-    await callback.answer()
+async def _ask(screen: Screen, state: FSMContext, step: State, **data: object) -> None:
     await state.set_state(step)
     await state.update_data(data)
-    if isinstance(callback.message, Message):
-        await callback.message.answer(_prompt(step))
+    await screen.show(_prompt(step))
 
 
-async def on_queue(callback: CallbackQuery, identity: Identity, proposals: ProposalService) -> None:
+async def on_queue(
+    callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
+) -> None:
     waiting = await proposals.queue(identity)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        text, markup = listing(waiting, len(waiting), None)
-        await callback.message.answer(text, reply_markup=markup)
+    text, markup = listing(waiting, len(waiting), None)
+    await screen.show(text, reply_markup=markup)
 
 
-async def on_decide(callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext) -> None:
+async def on_decide(
+    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
+) -> None:
     if callback_data.value not in {
         s.value for s in (Status.ACCEPTED, Status.CONVERTED, Status.MERGED, Status.DECLINED)
     }:
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
     step = Work.merge_target if callback_data.value == Status.MERGED else Work.reason
     await _ask(
-        callback, state, step, proposal_id=callback_data.proposal_id, decision=callback_data.value
+        screen, state, step, proposal_id=callback_data.proposal_id, decision=callback_data.value
     )
 
 
@@ -92,7 +92,11 @@ async def on_merge_target(message: Message, state: FSMContext) -> None:
 
 
 async def on_reason(
-    message: Message, identity: Identity, proposals: ProposalService, state: FSMContext
+    message: Message,
+    identity: Identity,
+    proposals: ProposalService,
+    state: FSMContext,
+    screen: Screen,
 ) -> None:
     data = await state.get_data()
     proposal = await proposals.decide(
@@ -103,7 +107,7 @@ async def on_reason(
         merge_into=data.get("merge_into"),
     )
     await state.clear()
-    await show_card(message, proposals, identity, proposal.id)
+    await show_card(screen, proposals, identity, proposal.id)
 
 
 # -- assigning: department, then due date ---------------------------------------------------------
@@ -141,20 +145,19 @@ async def on_assign(
     identity: Identity,
     proposals: ProposalService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     proposal = await proposals.assignable(identity, callback_data.proposal_id)
     departments = await proposals.departments()
     if not departments:  # an empty roster: nothing to choose from, the name is typed
-        await _ask(callback, state, Work.department, proposal_id=proposal.id)
+        await _ask(screen, state, Work.department, proposal_id=proposal.id)
         return
-    await callback.answer()
     await state.set_state(Work.department)
     await state.update_data({"proposal_id": proposal.id})
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            _department_text(proposal.id),
-            reply_markup=_department_keyboard(proposal.id, departments),
-        )
+    await screen.show(
+        _department_text(proposal.id),
+        reply_markup=_department_keyboard(proposal.id, departments),
+    )
 
 
 async def _find_department(proposals: ProposalService, token: str) -> Department | None:
@@ -164,7 +167,7 @@ async def _find_department(proposals: ProposalService, token: str) -> Department
 
 
 async def _chosen(
-    message: Message,
+    screen: Screen,
     proposals: ProposalService,
     state: FSMContext,
     proposal_id: int,
@@ -186,7 +189,7 @@ async def _chosen(
             text=_("↩️ Choose another"),
             callback_data=ProposalCB(action=ProposalAction.ASSIGN, proposal_id=proposal_id),
         )
-        await message.answer(
+        await screen.show(
             _(
                 "{department} has no handlers in the bot yet: nobody there would be told. "
                 "If you assign it there, the union officers are told instead and must follow "
@@ -210,7 +213,7 @@ async def _chosen(
             ),
         )
     builder.adjust(1, 3)
-    await message.answer(
+    await screen.show(
         _("Proposal #{id} → {department}. By when is the answer due?").format(
             id=proposal_id, department=name
         )
@@ -226,20 +229,23 @@ async def on_department_button(
     identity: Identity,
     proposals: ProposalService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     proposal = await proposals.assignable(identity, callback_data.proposal_id)
     department = await _find_department(proposals, callback_data.value.rstrip("!"))
     if department is None:  # the roster changed since the button was made
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        confirmed = callback_data.value.endswith("!")
-        await _chosen(callback.message, proposals, state, proposal.id, department, confirmed)
+    confirmed = callback_data.value.endswith("!")
+    await _chosen(screen, proposals, state, proposal.id, department, confirmed)
 
 
 async def on_department(
-    message: Message, identity: Identity, proposals: ProposalService, state: FSMContext
+    message: Message,
+    identity: Identity,
+    proposals: ProposalService,
+    state: FSMContext,
+    screen: Screen,
 ) -> None:
     """A typed name counts only if it is exactly a department of the roster."""
     proposal = await proposals.assignable(identity, int(await state.get_value("proposal_id") or 0))
@@ -255,13 +261,13 @@ async def on_department(
     if department is None:  # an empty roster: the name as typed
         await proposals.assign(identity, proposal.id, name)
         await state.clear()
-        await show_card(message, proposals, identity, proposal.id)
+        await show_card(screen, proposals, identity, proposal.id)
         return
-    await _chosen(message, proposals, state, proposal.id, department, confirmed=False)
+    await _chosen(screen, proposals, state, proposal.id, department, confirmed=False)
 
 
 async def _assign(
-    message: Message,
+    screen: Screen,
     identity: Identity,
     proposals: ProposalService,
     state: FSMContext,
@@ -275,7 +281,7 @@ async def _assign(
         await state.clear()  # nothing left to choose for this proposal
         raise
     await state.clear()
-    await show_card(message, proposals, identity, proposal_id)
+    await show_card(screen, proposals, identity, proposal_id)
 
 
 async def on_due_button(
@@ -284,23 +290,24 @@ async def on_due_button(
     identity: Identity,
     proposals: ProposalService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     proposal = await proposals.assignable(identity, callback_data.proposal_id)
     days, _sep, token = callback_data.value.partition("-")
     department = await _find_department(proposals, token)
     if department is None or not days.isdigit() or int(days) > 366:
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        due = proposals.today() + timedelta(days=int(days))
-        await _assign(
-            callback.message, identity, proposals, state, proposal.id, department.name, due
-        )
+    due = proposals.today() + timedelta(days=int(days))
+    await _assign(screen, identity, proposals, state, proposal.id, department.name, due)
 
 
 async def on_due_date(
-    message: Message, identity: Identity, proposals: ProposalService, state: FSMContext
+    message: Message,
+    identity: Identity,
+    proposals: ProposalService,
+    state: FSMContext,
+    screen: Screen,
 ) -> None:
     """A typed due date: the format, a real day, not in the past (the service checks that
     and that the proposal can still be assigned). Nothing changes on a bad one."""
@@ -319,7 +326,7 @@ async def on_due_date(
         )
         return
     await _assign(
-        message,
+        screen,
         identity,
         proposals,
         state,
@@ -330,9 +337,9 @@ async def on_due_date(
 
 
 async def on_answer_button(
-    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext
+    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
 ) -> None:
-    await _ask(callback, state, Work.answer, proposal_id=callback_data.proposal_id)
+    await _ask(screen, state, Work.answer, proposal_id=callback_data.proposal_id)
 
 
 async def on_answer(
@@ -353,9 +360,9 @@ async def on_answer(
 
 
 async def on_ask_button(
-    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext
+    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
 ) -> None:
-    await _ask(callback, state, Work.question, proposal_id=callback_data.proposal_id)
+    await _ask(screen, state, Work.question, proposal_id=callback_data.proposal_id)
 
 
 async def on_question(
@@ -369,9 +376,6 @@ async def on_question(
 
 def create_router() -> Router:
     router = Router(name="proposal_work")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())  # the service checks roles on every step
     router.callback_query.register(on_queue, MenuCB.filter(F.action == MenuAction.PROPOSAL_QUEUE))
     register_actions(
         router,

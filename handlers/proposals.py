@@ -20,10 +20,10 @@ from bot.callbacks import (
     ProposalAction,
     ProposalCB,
 )
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
+from bot.filters import WithoutText
 from handlers.common import ask_for_text, attachment_of, register_actions
 from handlers.proposal_notices import status_name
+from handlers.screen import Screen
 from members.dto import Identity
 from members.roles import Role
 from proposals.model import (
@@ -155,7 +155,7 @@ def card_keyboard(
 
 
 async def show_card(
-    message: Message,
+    screen: Screen,
     proposals: ProposalService,
     identity: Identity,
     proposal_id: int,
@@ -168,15 +168,14 @@ async def show_card(
     attachments = await proposals.attachments(identity, proposal_id)
     markup = card_keyboard(proposal, identity, len(attachments))
     if edit:
-        await message.edit_text(text, reply_markup=markup)
+        await screen.edit(text, reply_markup=markup)
     else:
-        await message.answer(text, reply_markup=markup)
+        await screen.show(text, reply_markup=markup)
 
 
-async def on_menu(callback: CallbackQuery, identity: Identity, proposals: ProposalService) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
+async def on_menu(
+    callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
+) -> None:
     builder = InlineKeyboardBuilder()
     if proposals.may_file(identity, Kind.PROPOSAL):
         builder.button(
@@ -192,15 +191,15 @@ async def on_menu(callback: CallbackQuery, identity: Identity, proposals: Propos
     )
     builder.button(text=_("🗂 My proposals"), callback_data=proposal_cb(ProposalAction.MINE))
     builder.adjust(1)
-    await callback.message.answer(_("Proposals and suggestions"), reply_markup=builder.as_markup())
+    await screen.show(_("Proposals and suggestions"), reply_markup=builder.as_markup())
 
 
 async def on_new(
-    callback: CallbackQuery, callback_data: ProposalCB, proposals: ProposalService
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    proposals: ProposalService,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     builder = InlineKeyboardBuilder()
     for index, category in enumerate(proposals.settings.categories):
         builder.button(
@@ -210,7 +209,7 @@ async def on_new(
             ),
         )
     builder.adjust(2)
-    await callback.message.answer(_("Choose a category:"), reply_markup=builder.as_markup())
+    await screen.show(_("Choose a category:"), reply_markup=builder.as_markup())
 
 
 async def on_category(
@@ -219,6 +218,7 @@ async def on_category(
     identity: Identity,
     proposals: ProposalService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     kind_value, _sep, index = callback_data.value.partition("-")
     categories = proposals.settings.categories
@@ -227,14 +227,12 @@ async def on_category(
         or not index.isdigit()
         or int(index) >= len(categories)
     ):
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
     proposal_id = await proposals.start(identity, Kind(kind_value), categories[int(index)])
-    await callback.answer()
     await state.set_state(Filing.title)
     await state.update_data({"proposal_id": proposal_id})
-    if isinstance(callback.message, Message):
-        await callback.message.answer(_("Please send the title (at most 100 characters)."))
+    await screen.show(_("Please send the title (at most 100 characters)."))
 
 
 def _finish_keyboard(proposal_id: int) -> InlineKeyboardMarkup:
@@ -282,35 +280,20 @@ async def on_body(
     )
 
 
-async def opened_card(
-    callback: CallbackQuery,
-    callback_data: ProposalCB,
-    identity: Identity,
-    proposals: ProposalService,
-) -> tuple[Message, ProposalDTO] | None:
-    """Acknowledge the press and load the proposal as this person may see it."""
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return None
-    return callback.message, await proposals.visible(identity, callback_data.proposal_id)
-
-
 async def on_finish(
     callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
+    screen: Screen,
 ) -> None:
-    opened = await opened_card(callback, callback_data, identity, proposals)
-    if opened is None:
-        return
-    message, proposal = opened
+    proposal = await proposals.visible(identity, callback_data.proposal_id)
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("📨 Submit"), callback_data=proposal_cb(ProposalAction.SUBMIT, proposal.id)
     )
     attachments = len(await proposals.attachments(identity, proposal.id))
-    await message.answer(
+    await screen.show(
         _("Preview:")
         + "\n\n"
         + proposal_card(proposal, 0, proposals.settings.min_cosigners)
@@ -327,22 +310,20 @@ async def on_submit(
     proposals: ProposalService,
     state: FSMContext,
     bot: Bot,
+    screen: Screen,
 ) -> None:
     proposal = await proposals.submit(identity, callback_data.proposal_id)
     await state.clear()
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     if proposal.status is Status.COLLECTING:
         me = await bot.me()
-        await callback.message.answer(
+        await screen.show(
             _(
                 "Submitted. It needs {count} co-signers before review. Share this link with "
                 "colleagues: https://t.me/{bot}?start=p{id}"
             ).format(count=proposals.settings.min_cosigners, bot=me.username, id=proposal.id)
         )
     else:
-        await callback.message.answer(_("Submitted. The union officers will review it."))
+        await screen.show(_("Submitted. The union officers will review it."))
 
 
 async def on_view(
@@ -350,10 +331,9 @@ async def on_view(
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await show_card(callback.message, proposals, identity, callback_data.proposal_id)
+    await show_card(screen, proposals, identity, callback_data.proposal_id)
 
 
 async def on_cosign(
@@ -361,11 +341,11 @@ async def on_cosign(
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
+    screen: Screen,
 ) -> None:
     await proposals.cosign(identity, callback_data.proposal_id)
-    await callback.answer(_("Thank you for co-signing."))
-    if isinstance(callback.message, Message):
-        await show_card(callback.message, proposals, identity, callback_data.proposal_id, edit=True)
+    screen.notify(_("Thank you for co-signing."))
+    await show_card(screen, proposals, identity, callback_data.proposal_id, edit=True)
 
 
 async def on_rate(
@@ -374,29 +354,28 @@ async def on_rate(
     identity: Identity,
     proposals: ProposalService,
     state: FSMContext,
+    screen: Screen,
 ) -> None:
     if callback_data.value not in {r.value for r in Rating}:
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
     await proposals.rate(identity, callback_data.proposal_id, Rating(callback_data.value))
-    await callback.answer(_("Thank you for your rating."))
+    screen.notify(_("Thank you for your rating."))
     await state.set_state(Commenting.text)
     await state.update_data({"proposal_id": callback_data.proposal_id})
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.message.answer(
-            _("Would you like to add a comment? Send it now, or send /skip.")
-        )
+    await screen.edit_buttons(None)
+    await screen.show(_("Would you like to add a comment? Send it now, or send /skip."))
 
 
 async def on_reply_button(
-    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext
+    callback: CallbackQuery,
+    callback_data: ProposalCB,
+    state: FSMContext,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
     await state.set_state(Replying.text)
     await state.update_data({"proposal_id": callback_data.proposal_id})
-    if isinstance(callback.message, Message):
-        await callback.message.answer(_("Please send your reply."))
+    await screen.show(_("Please send your reply."))
 
 
 async def on_reply_text(
@@ -422,9 +401,6 @@ async def on_comment(
 
 def create_router() -> Router:
     router = Router(name="proposals")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.PROPOSALS))
     actions = {
         ProposalAction.NEW: on_new,

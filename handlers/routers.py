@@ -1,11 +1,11 @@
 """The handlers' router tree: the guards every private-chat feature shares, set once here.
 
-    errors · reachability · groups
-    private (private_chat, `screen`)
-        consent · start · menu                      anyone, registered or not
-        officers · member_picker · survey drafts …  RequireRole(OFFICER) on each router
-        registered (RequireRegistration)            every member feature
-        fallback                                    last: what nobody else took
+errors · reachability · groups
+private (private_chat, `screen`)
+    consent · start · menu                      anyone, registered or not
+    officers · member_picker · survey drafts …  RequireRole(OFFICER) on each router
+    registered (RequireRegistration)            every member feature
+    fallback                                    last: what nobody else took
 """
 
 from __future__ import annotations

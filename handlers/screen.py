@@ -35,9 +35,16 @@ class Screen:
     A button's message can be inaccessible (too old, deleted): editing it then sends a new
     message instead, so the person always sees the answer."""
 
-    def __init__(self, bot: Bot, chat_id: int, current: Message | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        current: Message | None = None,
+        callback: CallbackQuery | None = None,
+    ) -> None:
         self.bot, self.chat_id = bot, chat_id
         self._current = current  # the bot's message the pressed button is on, if accessible
+        self._callback = callback  # None once answered
         self._notice: tuple[str | None, bool] = (None, False)
 
     @classmethod
@@ -46,17 +53,13 @@ class Screen:
             return cls(bot, event.chat.id)  # a person's message is never edited
         message = event.message
         chat_id = message.chat.id if message is not None else event.from_user.id
-        return cls(bot, chat_id, message if isinstance(message, Message) else None)
+        return cls(bot, chat_id, message if isinstance(message, Message) else None, event)
 
-    async def show(
-        self, text: str, reply_markup: InlineKeyboardMarkup | None = None
-    ) -> Message:
+    async def show(self, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> Message:
         """A new message below the current one."""
         return await self.bot.send_message(self.chat_id, text, reply_markup=reply_markup)
 
-    async def show_long(
-        self, text: str, reply_markup: InlineKeyboardMarkup | None = None
-    ) -> None:
+    async def show_long(self, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
         """Text of any length, cut at Telegram's limit; the buttons go with the last part."""
         parts = split_text(text)
         for part in parts[:-1]:
@@ -94,7 +97,17 @@ class Screen:
         """The callback's answer: a toast (or an alert) shown when the handler succeeded."""
         self._notice = (text, alert)
 
-    async def answer_callback(self, callback: CallbackQuery) -> None:
+    async def acknowledge(self, text: str) -> None:
+        """Answer the press now, before slow work (results, files): the spinner stops at once.
+        An error after this can no longer show its alert, so only for work that rarely fails."""
+        self.notify(text)
+        await self.answer_callback()
+
+    async def answer_callback(self) -> None:
+        """Answer the press once (the middleware calls this after the handler succeeded)."""
+        callback, self._callback = self._callback, None
+        if callback is None:
+            return
         text, alert = self._notice
         try:
             await callback.answer(text, show_alert=alert or None)
@@ -113,6 +126,5 @@ class ScreenMiddleware(BaseMiddleware):
         screen = Screen.of(data["bot"], event)
         data["screen"] = screen
         result = await handler(event, data)
-        if isinstance(event, CallbackQuery):
-            await screen.answer_callback(event)
+        await screen.answer_callback()
         return result

@@ -9,8 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import MenuAction, MenuCB, NoticeCB
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
+from handlers.screen import Screen
 from members.dto import Identity
 from todo.notices import KIND_LABELS, NoticeKind
 from todo.service import NoticeSettings
@@ -39,12 +38,13 @@ async def on_settings(
 
 
 async def on_settings_button(
-    callback: CallbackQuery, identity: Identity, notice_settings: NoticeSettings
+    callback: CallbackQuery,
+    identity: Identity,
+    notice_settings: NoticeSettings,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        text, markup = settings_view(await notice_settings.choices(identity))
-        await callback.message.answer(text, reply_markup=markup)
+    text, markup = settings_view(await notice_settings.choices(identity))
+    await screen.show(text, reply_markup=markup)
 
 
 async def on_toggle(
@@ -52,27 +52,22 @@ async def on_toggle(
     callback_data: NoticeCB,
     identity: Identity,
     notice_settings: NoticeSettings,
+    screen: Screen,
 ) -> None:
     try:
         kind = NoticeKind(callback_data.kind)
     except ValueError:
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
     muted = await notice_settings.toggle(identity, kind)
     label = _(KIND_LABELS[kind])
-    await callback.answer(
-        (_("Muted: {kind}.") if muted else _("On again: {kind}.")).format(kind=label)
-    )
-    if isinstance(callback.message, Message):
-        text, markup = settings_view(await notice_settings.choices(identity))
-        await callback.message.edit_text(text, reply_markup=markup)
+    screen.notify((_("Muted: {kind}.") if muted else _("On again: {kind}.")).format(kind=label))
+    text, markup = settings_view(await notice_settings.choices(identity))
+    await screen.edit(text, reply_markup=markup)
 
 
 def create_router() -> Router:
     router = Router(name="settings")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())
     router.message.register(on_settings, Command("settings"))
     router.callback_query.register(
         on_settings_button, MenuCB.filter(F.action == MenuAction.SETTINGS)

@@ -24,10 +24,10 @@ from bot.callbacks import (
     SurveyAdminCB,
 )
 from bot.config import Config
-from bot.filters import DocumentWithSuffix, private_chat
-from bot.middlewares import RequireRole
+from bot.filters import DocumentWithSuffix
+from handlers.guards import role_router
+from handlers.screen import Screen
 from members.dto import Identity
-from members.roles import Role
 from storage.uow import Repositories
 from surveys.charts import render_chart
 from surveys.definition import DefinitionError, localized
@@ -77,10 +77,7 @@ async def survey_card(survey: SurveyInfo, repos: Repositories) -> tuple[str, Inl
     return "\n".join(lines), builder.as_markup()
 
 
-async def on_list(callback: CallbackQuery, surveys: SurveyService) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
+async def on_list(callback: CallbackQuery, surveys: SurveyService, screen: Screen) -> None:
     locale = get_i18n().current_locale
     all_surveys = await surveys.list()
     builder = InlineKeyboardBuilder()
@@ -101,7 +98,7 @@ async def on_list(callback: CallbackQuery, surveys: SurveyService) -> None:
             "No surveys yet. Start from a ready-made survey or the Excel template, or send a "
             "survey's workbook (.xlsx) or TOML file here."
         )
-    await callback.message.answer(text, reply_markup=builder.as_markup())
+    await screen.show(text, reply_markup=builder.as_markup())
 
 
 async def on_card(
@@ -109,11 +106,10 @@ async def on_card(
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     repos: Repositories,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        text, markup = await survey_card(await surveys.get(callback_data.survey_id), repos)
-        await callback.message.answer(text, reply_markup=markup)
+    text, markup = await survey_card(await surveys.get(callback_data.survey_id), repos)
+    await screen.show(text, reply_markup=markup)
 
 
 async def on_open(
@@ -121,6 +117,7 @@ async def on_open(
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     identity: Identity,
+    screen: Screen,
 ) -> None:
     survey = await surveys.get(callback_data.survey_id)
     outcome = await surveys.open(
@@ -129,9 +126,9 @@ async def on_open(
         progress_chat_id=identity.telegram_id,
         progress_locale=get_i18n().current_locale,
     )
-    await callback.answer(
+    screen.notify(
         _("Opened. Inviting {count} member(s); progress follows.").format(count=outcome.invited),
-        show_alert=True,
+        alert=True,
     )
 
 
@@ -140,19 +137,19 @@ async def on_close(
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     identity: Identity,
+    screen: Screen,
 ) -> None:
     survey = await surveys.get(callback_data.survey_id)
     await surveys.close(survey.slug, actor=identity)
-    await callback.answer(_("Closed."), show_alert=True)
+    screen.notify(_("Closed."), alert=True)
 
 
 async def _preparing(
-    callback: CallbackQuery, callback_data: SurveyAdminCB, surveys: SurveyService
-) -> tuple[Message | None, SurveyInfo]:
+    screen: Screen, callback_data: SurveyAdminCB, surveys: SurveyService
+) -> SurveyInfo:
     """Acknowledge the press at once (results take a moment) and load the survey."""
-    await callback.answer(_("Preparing the results…"))
-    survey = await surveys.get(callback_data.survey_id)
-    return (callback.message if isinstance(callback.message, Message) else None), survey
+    await screen.acknowledge(_("Preparing the results…"))
+    return await surveys.get(callback_data.survey_id)
 
 
 async def on_results(
@@ -161,14 +158,13 @@ async def on_results(
     surveys: SurveyService,
     repos: Repositories,
     config: Config,
+    screen: Screen,
 ) -> None:
-    message, survey = await _preparing(callback, callback_data, surveys)
-    if message is None:
-        return
+    survey = await _preparing(screen, callback_data, surveys)
     locale = get_i18n().current_locale
     results = await compute_results(repos, survey, small_group=config.surveys.small_group)
     for part in render_results_text(results, survey, locale, _):
-        await message.answer(part)
+        await screen.show(part)
     for question in results.questions:
         if question.chart_counts:
             # Drawing takes a few hundred ms: off the event loop.
@@ -179,10 +175,8 @@ async def on_results(
                 locale,
                 gettext=_,
             )
-            await message.answer_photo(
-                BufferedInputFile(png, f"{survey.slug}-{question.question.id}.png")
-            )
-    await message.answer(
+            await screen.photo(BufferedInputFile(png, f"{survey.slug}-{question.question.id}.png"))
+    await screen.show(
         _("Open an improvement action from a question:"),
         reply_markup=improvement_keyboard(survey),
     )
@@ -209,10 +203,9 @@ async def on_export(
     surveys: SurveyService,
     repos: Repositories,
     config: Config,
+    screen: Screen,
 ) -> None:
-    message, survey = await _preparing(callback, callback_data, surveys)
-    if message is None:
-        return
+    survey = await _preparing(screen, callback_data, surveys)
     buffer = io.BytesIO()
     rows = await export_results(
         repos,
@@ -223,17 +216,21 @@ async def on_export(
         small_group=config.surveys.small_group,
     )
     if not rows:
-        await message.answer(_("Nothing to export yet: no responses."))
+        await screen.show(_("Nothing to export yet: no responses."))
         return
     title = survey.definition.title.get(get_i18n().current_locale)
-    await message.answer_document(
+    await screen.document(
         BufferedInputFile(buffer.getvalue(), f"{survey.slug}.xlsx"),
         caption=_("Results of {title}").format(title=html.quote(title)),
     )
 
 
 async def on_definition_file(
-    message: Message, bot: Bot, surveys: SurveyService, repos: Repositories
+    message: Message,
+    bot: Bot,
+    surveys: SurveyService,
+    repos: Repositories,
+    screen: Screen,
 ) -> None:
     document = message.document
     assert document is not None
@@ -253,15 +250,15 @@ async def on_definition_file(
         problems = "\n".join(html.quote(localized(p, _)) for p in exc.problems[:20])
         await message.answer(_("Nothing was stored. Problems found:") + f"\n<pre>{problems}</pre>")
         return
-    await reply_imported(message, survey, created, repos)
+    await reply_imported(screen, survey, created, repos)
 
 
 async def reply_imported(
-    message: Message, survey: SurveyInfo, created: bool, repos: Repositories
+    screen: Screen, survey: SurveyInfo, created: bool, repos: Repositories
 ) -> None:
     text = _("Survey “{title}” imported.") if created else _("Survey “{title}” updated.")
     card, markup = await survey_card(survey, repos)
-    await message.answer(
+    await screen.show(
         text.format(title=html.quote(survey.definition.title.get(get_i18n().current_locale)))
         + "\n\n"
         + card,
@@ -270,10 +267,7 @@ async def reply_imported(
 
 
 def create_router() -> Router:
-    router = Router(name="survey_admin")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRole(Role.OFFICER))
+    router = role_router("survey_admin")
     router.callback_query.register(on_list, MenuCB.filter(F.action == MenuAction.SURVEY_ADMIN))
     router.callback_query.register(
         on_card, SurveyAdminCB.filter(F.action == SurveyAdminAction.CARD)

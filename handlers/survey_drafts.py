@@ -17,12 +17,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import DraftAction, DraftCB
-from bot.filters import DocumentWithSuffix, WithoutText, private_chat
-from bot.middlewares import RequireRole
+from bot.filters import DocumentWithSuffix, WithoutText
 from handlers.common import ask_for_text, register_actions
+from handlers.guards import role_router
+from handlers.screen import Screen
 from handlers.survey_admin import on_definition_file, reply_imported, survey_card
 from members.dto import Identity
-from members.roles import Role
 from storage.uow import Repositories
 from surveys import library
 from surveys.definition import DefinitionError
@@ -47,23 +47,8 @@ class AnyDocument(Filter):
         return message.document is not None
 
 
-def officers_router(name: str) -> Router:
-    """A router of officers' private-chat screens (checked on every message and press)."""
-    router = Router(name=name)
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRole(Role.OFFICER))
-    return router
-
-
 def locale() -> str:
     return get_i18n().current_locale
-
-
-async def answer(callback: CallbackQuery) -> Message | None:
-    """Acknowledge the press; the message to answer under, if Telegram still has it."""
-    await callback.answer()
-    return callback.message if isinstance(callback.message, Message) else None
 
 
 # -- new survey: template or file -------------------------------------------------------------
@@ -94,17 +79,14 @@ async def on_new_command(message: Message, state: FSMContext) -> None:
     await message.answer(new_survey_text(), reply_markup=new_survey_keyboard())
 
 
-async def on_new(callback: CallbackQuery, state: FSMContext) -> None:
-    message = await answer(callback)
-    if message is not None:
-        await state.clear()
-        await message.answer(new_survey_text(), reply_markup=new_survey_keyboard())
+async def on_new(callback: CallbackQuery, state: FSMContext, screen: Screen) -> None:
+    await state.clear()
+    await screen.show(new_survey_text(), reply_markup=new_survey_keyboard())
 
 
-async def on_templates(callback: CallbackQuery, survey_drafts: SurveyDrafts) -> None:
-    message = await answer(callback)
-    if message is None:
-        return
+async def on_templates(
+    callback: CallbackQuery, survey_drafts: SurveyDrafts, screen: Screen
+) -> None:
     builder = InlineKeyboardBuilder()
     for index, name in enumerate(library.TEMPLATES):
         definition = library.template_definition(name, survey_drafts.timezone)
@@ -113,7 +95,7 @@ async def on_templates(callback: CallbackQuery, survey_drafts: SurveyDrafts) -> 
             callback_data=DraftCB(action=DraftAction.PICK, value=index),
         )
     builder.adjust(1)
-    await message.answer(
+    await screen.show(
         _("Ready-made union surveys. Each becomes a draft you can rename, edit and try first:"),
         reply_markup=builder.as_markup(),
     )
@@ -125,54 +107,51 @@ async def on_pick(
     survey_drafts: SurveyDrafts,
     identity: Identity,
     repos: Repositories,
+    screen: Screen,
 ) -> None:
     if not 0 <= callback_data.value < len(library.TEMPLATES):
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
     survey = await survey_drafts.from_template(
         library.TEMPLATES[callback_data.value], actor=identity
     )
-    message = await answer(callback)
-    if message is not None:
-        title = html.quote(survey.definition.title.get(locale()))
-        card, markup = await survey_card(survey, repos)
-        await message.answer(
-            _("Draft “{title}” created from the template.").format(title=title) + "\n\n" + card,
-            reply_markup=markup,
+    title = html.quote(survey.definition.title.get(locale()))
+    card, markup = await survey_card(survey, repos)
+    await screen.show(
+        _("Draft “{title}” created from the template.").format(title=title) + "\n\n" + card,
+        reply_markup=markup,
+    )
+
+
+async def on_from_file(callback: CallbackQuery, state: FSMContext, screen: Screen) -> None:
+    await state.set_state(DraftStates.file)
+    await screen.show(
+        _(
+            "Send the survey file here: the Excel template filled in (.xlsx, from Excel "
+            "or WPS), or a TOML file. 📄 Template gives you the workbook to fill in."
         )
+    )
 
 
-async def on_from_file(callback: CallbackQuery, state: FSMContext) -> None:
-    message = await answer(callback)
-    if message is not None:
-        await state.set_state(DraftStates.file)
-        await message.answer(
-            _(
-                "Send the survey file here: the Excel template filled in (.xlsx, from Excel "
-                "or WPS), or a TOML file. 📄 Template gives you the workbook to fill in."
-            )
-        )
+async def on_template_file(
+    callback: CallbackQuery, survey_drafts: SurveyDrafts, screen: Screen
+) -> None:
+    await screen.document(
+        BufferedInputFile(survey_drafts.template_workbook(), "survey-template.xlsx"),
+        caption=_(
+            "The survey template: settings on the first sheet, one question per row on "
+            "the second, instructions on the third. Edit the example, then send the file "
+            "back here."
+        ),
+    )
 
 
-async def on_template_file(callback: CallbackQuery, survey_drafts: SurveyDrafts) -> None:
-    message = await answer(callback)
-    if message is not None:
-        await message.answer_document(
-            BufferedInputFile(survey_drafts.template_workbook(), "survey-template.xlsx"),
-            caption=_(
-                "The survey template: settings on the first sheet, one question per row on "
-                "the second, instructions on the third. Edit the example, then send the file "
-                "back here."
-            ),
-        )
-
-
-async def show_problems(message: Message, problems: list[str]) -> None:
+async def show_problems(screen: Screen, problems: list[str]) -> None:
     shown = "\n".join(html.quote(p) for p in problems[:MAX_PROBLEMS_SHOWN])
     more = len(problems) - MAX_PROBLEMS_SHOWN
     if more > 0:
         shown += "\n" + html.quote(_("… and {count} more.").format(count=more))
-    await message.answer(_("Nothing was stored. Problems found:") + f"\n<pre>{shown}</pre>")
+    await screen.show(_("Nothing was stored. Problems found:") + f"\n<pre>{shown}</pre>")
 
 
 async def on_file(
@@ -182,6 +161,7 @@ async def on_file(
     surveys: SurveyService,
     survey_drafts: SurveyDrafts,
     repos: Repositories,
+    screen: Screen,
 ) -> None:
     """A workbook (or, when one was asked for, any file: a wrong one is named as such)."""
     document = message.document
@@ -189,7 +169,7 @@ async def on_file(
     name = document.file_name or "survey.xlsx"
     if name.lower().endswith(".toml"):
         await state.clear()
-        await on_definition_file(message, bot, surveys, repos)
+        await on_definition_file(message, bot, surveys, repos, screen)
         return
     try:
         check_size(document.file_size or 0)  # before downloading anything
@@ -197,13 +177,13 @@ async def on_file(
         await bot.download(document, destination=buffer)
         survey, created = await survey_drafts.import_workbook(buffer.getvalue(), name)
     except WorkbookError as exc:
-        await show_problems(message, exc.render(_))
+        await show_problems(screen, exc.render(_))
         return
     except DefinitionError as exc:  # the update would orphan answers already given
-        await show_problems(message, exc.problems)
+        await show_problems(screen, exc.problems)
         return
     await state.clear()
-    await reply_imported(message, survey, created, repos)
+    await reply_imported(screen, survey, created, repos)
 
 
 async def on_not_a_file(message: Message) -> None:
@@ -214,18 +194,20 @@ async def on_not_a_file(message: Message) -> None:
 
 
 async def on_rename(
-    callback: CallbackQuery, callback_data: DraftCB, state: FSMContext, surveys: SurveyService
+    callback: CallbackQuery,
+    callback_data: DraftCB,
+    state: FSMContext,
+    surveys: SurveyService,
+    screen: Screen,
 ) -> None:
     survey = await surveys.get(callback_data.survey_id)
-    message = await answer(callback)
-    if message is not None:
-        await state.set_state(DraftStates.rename)
-        await state.update_data(survey_id=survey.id)
-        await message.answer(
-            _("Send the new title of “{title}”.").format(
-                title=html.quote(survey.definition.title.get(locale()))
-            )
+    await state.set_state(DraftStates.rename)
+    await state.update_data(survey_id=survey.id)
+    await screen.show(
+        _("Send the new title of “{title}”.").format(
+            title=html.quote(survey.definition.title.get(locale()))
         )
+    )
 
 
 async def on_rename_text(
@@ -249,22 +231,21 @@ async def on_excel(
     callback_data: DraftCB,
     surveys: SurveyService,
     survey_drafts: SurveyDrafts,
+    screen: Screen,
 ) -> None:
     survey = await surveys.get(callback_data.survey_id)
-    message = await answer(callback)
-    if message is not None:
-        content = await survey_drafts.export_definition(survey.slug, "xlsx")
-        await message.answer_document(
-            BufferedInputFile(content, f"{survey.slug}.xlsx"),
-            caption=_(
-                "Edit it in Excel or WPS and send it back here: the draft is updated "
-                "(keep the id on the first sheet)."
-            ),
-        )
+    content = await survey_drafts.export_definition(survey.slug, "xlsx")
+    await screen.document(
+        BufferedInputFile(content, f"{survey.slug}.xlsx"),
+        caption=_(
+            "Edit it in Excel or WPS and send it back here: the draft is updated "
+            "(keep the id on the first sheet)."
+        ),
+    )
 
 
 def create_router() -> Router:
-    router = officers_router("survey_drafts")
+    router = role_router("survey_drafts")
     router.message.register(on_new_command, Command("newsurvey"))
     register_actions(
         router,

@@ -18,9 +18,11 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import DraftAction, DraftCB, ScheduleAction, ScheduleCB
 from bot.filters import WithoutText
 from handlers.common import ask_for_text
+from handlers.guards import role_router
 from handlers.officers import role_names
+from handlers.screen import Screen
 from handlers.survey_admin import survey_card
-from handlers.survey_drafts import DraftStates, answer, locale, officers_router
+from handlers.survey_drafts import DraftStates, locale
 from members.dto import Identity
 from members.roles import Role
 from storage.uow import Repositories
@@ -68,20 +70,18 @@ async def on_schedule(
     state: FSMContext,
     surveys: SurveyService,
     survey_drafts: SurveyDrafts,
+    screen: Screen,
 ) -> None:
     survey = await surveys.get(callback_data.survey_id)
-    message = await answer(callback)
-    if message is None:
-        return
     if survey.status != "draft":
-        await message.answer(_("Only a draft can be changed here."))
+        await screen.show(_("Only a draft can be changed here."))
         return
     await state.set_state(DraftStates.opens)
     await state.set_data({"plan": {"survey_id": survey.id, "audience": []}})
-    await _ask_opens(message, survey, survey_drafts)
+    await _ask_opens(screen, survey, survey_drafts)
 
 
-async def _ask_opens(message: Message, survey: SurveyInfo, drafts: SurveyDrafts) -> None:
+async def _ask_opens(screen: Screen, survey: SurveyInfo, drafts: SurveyDrafts) -> None:
     now = drafts.now()
     builder = InlineKeyboardBuilder()
     for value, text in (
@@ -96,7 +96,7 @@ async def _ask_opens(message: Message, survey: SurveyInfo, drafts: SurveyDrafts)
     _cancel_row(builder, survey.id)
     builder.adjust(1, 2, 1)
     example = schedule.next_monday_morning(now, drafts.timezone)
-    await message.answer(
+    await screen.show(
         _("🗓 When should “{title}” open?\nOr type a time ({zone}), for example {example}.").format(
             title=html.quote(survey.definition.title.get(locale())),
             zone=drafts.timezone.key,
@@ -106,7 +106,7 @@ async def _ask_opens(message: Message, survey: SurveyInfo, drafts: SurveyDrafts)
     )
 
 
-async def _ask_closes(message: Message, survey_id: int, drafts: SurveyDrafts) -> None:
+async def _ask_closes(screen: Screen, survey_id: int, drafts: SurveyDrafts) -> None:
     builder = InlineKeyboardBuilder()
     for days, text in zip(
         schedule.CLOSING_DAYS, (_("In 3 days"), _("In a week"), _("In two weeks")), strict=True
@@ -121,7 +121,7 @@ async def _ask_closes(message: Message, survey_id: int, drafts: SurveyDrafts) ->
     )
     _cancel_row(builder, survey_id)
     builder.adjust(3, 1, 1)
-    await message.answer(
+    await screen.show(
         _(
             "When should it close? (at 18:00 after the days chosen)\n"
             "Or type a time ({zone}), for example 12-14 18:00."
@@ -130,7 +130,7 @@ async def _ask_closes(message: Message, survey_id: int, drafts: SurveyDrafts) ->
     )
 
 
-async def _ask_reminders(message: Message, survey_id: int) -> None:
+async def _ask_reminders(screen: Screen, survey_id: int) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("⏰ 1 day and 3 hours before closing"),
@@ -142,10 +142,10 @@ async def _ask_reminders(message: Message, survey_id: int) -> None:
     )
     _cancel_row(builder, survey_id)
     builder.adjust(1)
-    await message.answer(_("Remind those who have not finished?"), reply_markup=builder.as_markup())
+    await screen.show(_("Remind those who have not finished?"), reply_markup=builder.as_markup())
 
 
-async def _ask_audience(message: Message, survey_id: int) -> None:
+async def _ask_audience(screen: Screen, survey_id: int) -> None:
     builder = InlineKeyboardBuilder()
     for value, text in ((0, _("👥 Everyone")), (1, _("By role")), (2, _("By department"))):
         builder.button(
@@ -156,7 +156,7 @@ async def _ask_audience(message: Message, survey_id: int) -> None:
         )
     _cancel_row(builder, survey_id)
     builder.adjust(1, 2, 1)
-    await message.answer(_("Who should be invited?"), reply_markup=builder.as_markup())
+    await screen.show(_("Who should be invited?"), reply_markup=builder.as_markup())
 
 
 def _choices_keyboard(
@@ -187,7 +187,7 @@ async def _choices(drafts: SurveyDrafts, action: ScheduleAction) -> tuple[list[s
 
 
 async def _summary(
-    message: Message, survey: SurveyInfo, plan: dict[str, Any], drafts: SurveyDrafts
+    screen: Screen, survey: SurveyInfo, plan: dict[str, Any], drafts: SurveyDrafts
 ) -> None:
     opens = _moment(plan.get("opens"))
     closes = _moment(plan.get("closes"))
@@ -222,7 +222,7 @@ async def _summary(
     ):
         builder.button(text=text, callback_data=ScheduleCB(action=action, survey_id=survey.id))
     builder.adjust(1, 2)
-    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+    await screen.show("\n".join(lines), reply_markup=builder.as_markup())
 
 
 def _moment(value: Any) -> datetime | None:
@@ -237,45 +237,39 @@ async def on_schedule_button(
     survey_drafts: SurveyDrafts,
     identity: Identity,
     repos: Repositories,
+    screen: Screen,
 ) -> None:
     data, action = callback_data, callback_data.action
     plan = await _plan(state, data.survey_id)
     if plan is None:
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
     survey = await surveys.get(data.survey_id)
     drafts, tz = survey_drafts, survey_drafts.timezone
     if action is ScheduleAction.CONFIRM:
-        await _confirm(callback, state, survey, plan, drafts, identity, repos)
+        await _confirm(callback, state, survey, plan, drafts, identity, repos, screen)
         return
     if action is ScheduleAction.ROLE or action is ScheduleAction.DEPARTMENT:
         names, labels = await _choices(drafts, action)
         if not 0 <= data.value < len(names):
-            await callback.answer(_("This button is no longer valid."), show_alert=True)
+            screen.notify(_("This button is no longer valid."), alert=True)
             return
         chosen = set(plan["audience"]) ^ {names[data.value]}
         plan["audience"] = sorted(chosen)
         await state.update_data(plan=plan)
-        await callback.answer()
-        if isinstance(callback.message, Message):
-            await callback.message.edit_reply_markup(
-                reply_markup=_choices_keyboard(survey.id, action, names, chosen, labels)
-            )
+        await screen.edit_buttons(_choices_keyboard(survey.id, action, names, chosen, labels))
         return
     if action is ScheduleAction.AUDIENCE_DONE and not plan["audience"]:
-        await callback.answer(_("Choose at least one."), show_alert=True)
-        return
-    message = await answer(callback)
-    if message is None:
+        screen.notify(_("Choose at least one."), alert=True)
         return
     now = drafts.now()
     if action is ScheduleAction.CANCEL:
         await state.clear()
-        await message.answer(_("Scheduling cancelled; nothing was changed."))
+        await screen.show(_("Scheduling cancelled; nothing was changed."))
     elif action is ScheduleAction.RESTART:
         await state.set_state(DraftStates.opens)
         await state.set_data({"plan": {"survey_id": survey.id, "audience": []}})
-        await _ask_opens(message, survey, drafts)
+        await _ask_opens(screen, survey, drafts)
     elif action is ScheduleAction.OPENS:
         presets = {
             0: None,
@@ -286,7 +280,7 @@ async def on_schedule_button(
         plan["opens"] = opens.isoformat() if opens else None
         await state.set_state(DraftStates.closes)
         await state.update_data(plan=plan)
-        await _ask_closes(message, survey.id, drafts)
+        await _ask_closes(screen, survey.id, drafts)
     elif action is ScheduleAction.CLOSES:
         closes = (
             schedule.closing_after(data.value, _moment(plan.get("opens")), now, tz)
@@ -297,37 +291,41 @@ async def on_schedule_button(
         await state.set_state(DraftStates.scheduling)
         await state.update_data(plan=plan)
         if closes:
-            await _ask_reminders(message, survey.id)
+            await _ask_reminders(screen, survey.id)
         else:
-            await _ask_audience(message, survey.id)
+            await _ask_audience(screen, survey.id)
     elif action is ScheduleAction.REMINDERS:
         plan["reminders"] = bool(data.value)
         await state.update_data(plan=plan)
-        await _ask_audience(message, survey.id)
+        await _ask_audience(screen, survey.id)
     elif action is ScheduleAction.AUDIENCE:
         if data.value == 0:
             plan["audience"] = ["all"]
             await state.update_data(plan=plan)
-            await _summary(message, survey, plan, drafts)
+            await _summary(screen, survey, plan, drafts)
             return
         kind = ScheduleAction.ROLE if data.value == 1 else ScheduleAction.DEPARTMENT
         plan["audience"] = []
         await state.update_data(plan=plan)
         names, labels = await _choices(drafts, kind)
         if not names:
-            await message.answer(_("The roster has none yet."))
-            await _ask_audience(message, survey.id)
+            await screen.show(_("The roster has none yet."))
+            await _ask_audience(screen, survey.id)
             return
-        await message.answer(
+        await screen.show(
             _("Tick who should be invited, then tap “Done”."),
             reply_markup=_choices_keyboard(survey.id, kind, names, set(), labels),
         )
     else:  # AUDIENCE_DONE
-        await _summary(message, survey, plan, drafts)
+        await _summary(screen, survey, plan, drafts)
 
 
 async def on_typed_time(
-    message: Message, state: FSMContext, surveys: SurveyService, survey_drafts: SurveyDrafts
+    message: Message,
+    state: FSMContext,
+    surveys: SurveyService,
+    survey_drafts: SurveyDrafts,
+    screen: Screen,
 ) -> None:
     plan = (await state.get_data()).get("plan")
     if not isinstance(plan, dict):
@@ -342,7 +340,7 @@ async def on_typed_time(
         await state.set_state(DraftStates.closes)
         await state.update_data(plan=plan)
         await message.answer(_("Opens {when}.").format(when=_when(moment, drafts)))
-        await _ask_closes(message, plan["survey_id"], drafts)
+        await _ask_closes(screen, plan["survey_id"], drafts)
         return
     opens = _moment(plan.get("opens"))
     if moment <= (opens or drafts.now()):
@@ -352,7 +350,7 @@ async def on_typed_time(
     await state.set_state(DraftStates.scheduling)
     await state.update_data(plan=plan)
     await message.answer(_("Closes {when}.").format(when=_when(moment, drafts)))
-    await _ask_reminders(message, plan["survey_id"])
+    await _ask_reminders(screen, plan["survey_id"])
 
 
 async def _confirm(
@@ -363,6 +361,7 @@ async def _confirm(
     drafts: SurveyDrafts,
     identity: Identity,
     repos: Repositories,
+    screen: Screen,
 ) -> None:
     result = await drafts.schedule(
         survey.id,
@@ -377,9 +376,6 @@ async def _confirm(
         progress_locale=locale(),
     )
     await state.clear()
-    message = await answer(callback)
-    if message is None:
-        return
     if result.opened is not None:
         text = _("Opened. Inviting {count} member(s); progress follows.").format(
             count=result.opened.invited
@@ -391,11 +387,11 @@ async def _confirm(
             when=_when(opens, drafts)
         )
     card, markup = await survey_card(result.survey, repos)
-    await message.answer(text + "\n\n" + card, reply_markup=markup)
+    await screen.show(text + "\n\n" + card, reply_markup=markup)
 
 
 def create_router() -> Router:
-    router = officers_router("survey_schedule")
+    router = role_router("survey_schedule")
     router.callback_query.register(on_schedule, DraftCB.filter(F.action == DraftAction.SCHEDULE))
     router.callback_query.register(on_schedule_button, ScheduleCB.filter())
     waiting = StateFilter(DraftStates.opens, DraftStates.closes)

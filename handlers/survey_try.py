@@ -15,8 +15,10 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import DraftAction, DraftCB, SurveyAction, TrySurveyCB
 from bot.filters import WithoutText
 from handlers.common import ask_for_text
+from handlers.guards import role_router
+from handlers.screen import Screen
 from handlers.survey_admin import survey_card
-from handlers.survey_drafts import DraftStates, answer, officers_router
+from handlers.survey_drafts import DraftStates
 from handlers.surveys import intro_text, render_step
 from storage.uow import Repositories
 from surveys.answering import Step
@@ -31,15 +33,16 @@ def _try_banner() -> str:
 
 
 async def on_try(
-    callback: CallbackQuery, callback_data: DraftCB, state: FSMContext, surveys: SurveyService
+    callback: CallbackQuery,
+    callback_data: DraftCB,
+    state: FSMContext,
+    surveys: SurveyService,
+    screen: Screen,
 ) -> None:
     survey = await surveys.get(callback_data.survey_id)
-    message = await answer(callback)
-    if message is None:
-        return
     await state.set_state(DraftStates.trying)
     await state.set_data({"survey_id": survey.id, "try": {}})
-    await message.answer(
+    await screen.show(
         _try_banner() + "\n\n" + intro_text(survey, "new"),
         reply_markup=_try_keyboard(survey),
     )
@@ -63,7 +66,7 @@ async def _trying(state: FSMContext, surveys: SurveyService, survey_id: int) -> 
 
 
 async def _show_try(
-    message: Message,
+    screen: Screen,
     state: FSMContext,
     survey: SurveyInfo,
     run: TryRun,
@@ -75,9 +78,9 @@ async def _show_try(
     text, markup = render_step(survey, step, list(step.answers), TrySurveyCB)
     text = f"<i>{html.quote(_try_banner())}</i>\n\n{text}"
     if edit:
-        await message.edit_text(text, reply_markup=markup)
+        await screen.edit(text, reply_markup=markup)
     else:
-        await message.answer(text, reply_markup=markup)
+        await screen.show(text, reply_markup=markup)
 
 
 async def on_try_button(
@@ -86,42 +89,38 @@ async def on_try_button(
     state: FSMContext,
     surveys: SurveyService,
     repos: Repositories,
+    screen: Screen,
 ) -> None:
     data, action = callback_data, callback_data.action
     run = await _trying(state, surveys, data.survey_id)
     if run is None:
-        await callback.answer(_("This button is no longer valid."), show_alert=True)
+        screen.notify(_("This button is no longer valid."), alert=True)
         return
     survey = await surveys.get(data.survey_id)
     if action is SurveyAction.SUBMIT:
         if not run.step().is_summary:
-            await callback.answer(_("This button is no longer valid."), show_alert=True)
+            screen.notify(_("This button is no longer valid."), alert=True)
             return
         await state.clear()
-        message = await answer(callback)
-        if message is not None:
-            await message.edit_reply_markup(reply_markup=None)
-            card, markup = await survey_card(survey, repos)
-            await message.answer(
-                _(
-                    "That was the end of the try: members see “Thank you! Your answers have "
-                    "been submitted.” Nothing was stored."
-                )
-                + "\n\n"
-                + card,
-                reply_markup=markup,
+        await screen.edit_buttons(None)
+        card, markup = await survey_card(survey, repos)
+        await screen.show(
+            _(
+                "That was the end of the try: members see “Thank you! Your answers have "
+                "been submitted.” Nothing was stored."
             )
+            + "\n\n"
+            + card,
+            reply_markup=markup,
+        )
         return
     try:
         step = _apply(run, data)
     except StaleStep as stale:
-        await callback.answer(_(stale.message_id), show_alert=True)
-        if isinstance(callback.message, Message):
-            await _show_try(callback.message, state, survey, run, stale.step, edit=False)
+        screen.notify(_(stale.message_id), alert=True)
+        await _show_try(screen, state, survey, run, stale.step, edit=False)
         return
-    message = await answer(callback)
-    if message is not None:
-        await _show_try(message, state, survey, run, step, edit=action is not SurveyAction.START)
+    await _show_try(screen, state, survey, run, step, edit=action is not SurveyAction.START)
 
 
 def _apply(run: TryRun, data: TrySurveyCB) -> Step:
@@ -143,7 +142,9 @@ def _apply(run: TryRun, data: TrySurveyCB) -> Step:
     return run.edit(data.position)
 
 
-async def on_try_text(message: Message, state: FSMContext, surveys: SurveyService) -> None:
+async def on_try_text(
+    message: Message, state: FSMContext, surveys: SurveyService, screen: Screen
+) -> None:
     survey_id = (await state.get_data()).get("survey_id")
     run = await _trying(state, surveys, survey_id) if isinstance(survey_id, int) else None
     if run is None:
@@ -151,11 +152,11 @@ async def on_try_text(message: Message, state: FSMContext, surveys: SurveyServic
         return
     survey = await surveys.get(survey_id)  # type: ignore[arg-type]
     step = run.type_in(message.text or "")
-    await _show_try(message, state, survey, run, step, edit=False)
+    await _show_try(screen, state, survey, run, step, edit=False)
 
 
 def create_router() -> Router:
-    router = officers_router("survey_try")
+    router = role_router("survey_try")
     router.callback_query.register(on_try, DraftCB.filter(F.action == DraftAction.TRY))
     router.callback_query.register(on_try_button, TrySurveyCB.filter())
     router.message.register(ask_for_text, StateFilter(DraftStates.trying), WithoutText())

@@ -16,10 +16,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import MenuAction, MenuCB, SurveyAction, SurveyCB
-from bot.filters import WithoutText, private_chat
-from bot.middlewares import RequireRegistration
+from bot.filters import WithoutText
 from bot.renderers import Rendered
+from common.text import shorten
 from handlers.common import ask_for_text
+from handlers.screen import Screen
 from members.dto import Identity
 from surveys.answering import Step
 from surveys.definition import Question, QuestionType, SurveyDefinition, Text
@@ -264,7 +265,7 @@ def summary_text(survey: SurveyInfo, answers: list[tuple[Question, Any]]) -> str
         lines.append(f"{number}. {html.quote(question.text.get(locale))}")
         lines.append(f"   → {html.quote(stored_text(question, stored, locale))}")
     lines += ["", anonymity_note(survey.anonymous)]
-    return _truncate("\n".join(lines))
+    return shorten("\n".join(lines))
 
 
 def summary_keyboard(
@@ -283,10 +284,6 @@ def summary_keyboard(
     submit = factory(action=SurveyAction.SUBMIT, survey_id=survey.id).pack()
     rows.append([InlineKeyboardButton(text=_("📨 Submit"), callback_data=submit)])
     return InlineKeyboardMarkup(inline_keyboard=rows)  # no builder: no deep copies
-
-
-def _truncate(text: str, limit: int = 4000) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render_step(
@@ -360,9 +357,7 @@ RENDERERS = {
 
 
 async def _show(
-    message: Message,
-    service: SurveyService,
-    identity: Identity,
+    screen: Screen,
     survey: SurveyInfo,
     step: Step,
     state: FSMContext,
@@ -374,43 +369,28 @@ async def _show(
     if raw_state != answering_state(survey.id):
         await state.set_state(answering_state(survey.id))
     if edit:
-        await message.edit_text(text, reply_markup=markup)
+        await screen.edit(text, reply_markup=markup)
     else:
-        await message.answer(text, reply_markup=markup)
+        await screen.show(text, reply_markup=markup)
 
 
 async def _show_current(
-    callback: CallbackQuery,
-    surveys: SurveyService,
-    identity: Identity,
-    stale: StaleQuestion,
-    state: FSMContext,
-    raw_state: str | None,
+    screen: Screen, stale: StaleQuestion, state: FSMContext, raw_state: str | None
 ) -> None:
     """A button of another question was pressed: say so and show the current question."""
-    await callback.answer(_(stale.message_id), show_alert=True)
-    if isinstance(callback.message, Message):
-        await _show(
-            callback.message,
-            surveys,
-            identity,
-            stale.survey,
-            stale.step,
-            state,
-            raw_state,
-            edit=False,
-        )
+    screen.notify(_(stale.message_id), alert=True)
+    await _show(screen, stale.survey, stale.step, state, raw_state, edit=False)
 
 
 async def on_survey_list(
-    callback: CallbackQuery, identity: Identity, surveys: SurveyService
+    callback: CallbackQuery,
+    identity: Identity,
+    surveys: SurveyService,
+    screen: Screen,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     available = await surveys.available(identity)
     if not available:
-        await callback.message.answer(_("There are no open surveys for you right now."))
+        await screen.show(_("There are no open surveys for you right now."))
         return
     locale = _locale()
     marks = {"new": "🆕", "started": "✍️", "done": "✅"}
@@ -421,23 +401,21 @@ async def on_survey_list(
             callback_data=SurveyCB(action=SurveyAction.INTRO, survey_id=survey.id),
         )
     builder.adjust(1)
-    await callback.message.answer(_("Open surveys:"), reply_markup=builder.as_markup())
+    await screen.show(_("Open surveys:"), reply_markup=builder.as_markup())
 
 
 async def on_intro(
-    callback: CallbackQuery, callback_data: SurveyCB, identity: Identity, surveys: SurveyService
+    screen: Screen,
+    callback_data: SurveyCB,
+    identity: Identity,
+    surveys: SurveyService,
 ) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     survey, state = await surveys.status_for(identity, callback_data.survey_id)
-    await callback.message.answer(
-        intro_text(survey, state), reply_markup=intro_keyboard(survey, state)
-    )
+    await screen.show(intro_text(survey, state), reply_markup=intro_keyboard(survey, state))
 
 
 async def on_start(
-    callback: CallbackQuery,
+    screen: Screen,
     callback_data: SurveyCB,
     identity: Identity,
     surveys: SurveyService,
@@ -445,13 +423,11 @@ async def on_start(
     raw_state: str | None = None,
 ) -> None:
     survey, step = await surveys.begin(identity, callback_data.survey_id)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await _show(callback.message, surveys, identity, survey, step, state, raw_state, edit=False)
+    await _show(screen, survey, step, state, raw_state, edit=False)
 
 
 async def on_button(
-    callback: CallbackQuery,
+    screen: Screen,
     callback_data: SurveyCB,
     identity: Identity,
     surveys: SurveyService,
@@ -475,16 +451,14 @@ async def on_button(
         else:
             step = await surveys.edit(identity, data.survey_id, data.position)
     except StaleQuestion as stale:
-        await _show_current(callback, surveys, identity, stale, state, raw_state)
+        await _show_current(screen, stale, state, raw_state)
         return
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        survey = await surveys.get(data.survey_id)  # loaded once per update, then cached
-        await _show(callback.message, surveys, identity, survey, step, state, raw_state, edit=True)
+    survey = await surveys.get(data.survey_id)  # loaded once per update, then cached
+    await _show(screen, survey, step, state, raw_state, edit=True)
 
 
 async def on_submit(
-    callback: CallbackQuery,
+    screen: Screen,
     callback_data: SurveyCB,
     identity: Identity,
     surveys: SurveyService,
@@ -494,16 +468,14 @@ async def on_submit(
     try:
         survey = await surveys.submit(identity, callback_data.survey_id)
     except StaleQuestion as stale:
-        await _show_current(callback, surveys, identity, stale, state, raw_state)
+        await _show_current(screen, stale, state, raw_state)
         return
     await state.clear()  # nothing about this survey stays in the conversation state
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
-        thanks = _("Thank you! Your answers have been submitted.")
-        if survey.anonymous:
-            thanks += "\n" + _("They were stored anonymously.")
-        await callback.message.answer(thanks)
+    await screen.edit_buttons(None)
+    thanks = _("Thank you! Your answers have been submitted.")
+    if survey.anonymous:
+        thanks += "\n" + _("They were stored anonymously.")
+    await screen.show(thanks)
 
 
 async def on_typed(
@@ -511,6 +483,7 @@ async def on_typed(
     identity: Identity,
     surveys: SurveyService,
     state: FSMContext,
+    screen: Screen,
     raw_state: str | None = None,
 ) -> None:
     assert raw_state is not None  # the Answering filter matched
@@ -521,7 +494,7 @@ async def on_typed(
         await state.set_state(None)  # closed or gone: stop routing this person's text to it
         raise
     survey = await surveys.get(survey_id)
-    await _show(message, surveys, identity, survey, step, state, raw_state, edit=False)
+    await _show(screen, survey, step, state, raw_state, edit=False)
 
 
 async def on_survey_button(
@@ -530,24 +503,23 @@ async def on_survey_button(
     identity: Identity,
     surveys: SurveyService,
     state: FSMContext,
+    screen: Screen,
     raw_state: str | None = None,
 ) -> None:
     action = callback_data.action
     if action is SurveyAction.INTRO:
-        await on_intro(callback, callback_data, identity, surveys)
+        await on_intro(screen, callback_data, identity, surveys)
     elif action is SurveyAction.START:
-        await on_start(callback, callback_data, identity, surveys, state, raw_state)
+        await on_start(screen, callback_data, identity, surveys, state, raw_state)
     elif action is SurveyAction.SUBMIT:
-        await on_submit(callback, callback_data, identity, surveys, state, raw_state)
+        await on_submit(screen, callback_data, identity, surveys, state, raw_state)
     else:
-        await on_button(callback, callback_data, identity, surveys, state, raw_state)
+        await on_button(screen, callback_data, identity, surveys, state, raw_state)
 
 
 def create_router() -> Router:
     """Typed answers (and the "please type" hint) while a survey is open."""
     router = Router(name="surveys")
-    router.message.filter(private_chat())
-    router.message.middleware(RequireRegistration())
     router.message.register(ask_for_text, Answering(), WithoutText())
     router.message.register(on_typed, Answering())
     return router
@@ -557,8 +529,6 @@ def create_button_router() -> Router:
     """Survey buttons. Their callback prefixes are the surveys' alone, so the factory places
     this router right after consent: a tap skips the routers of other features."""
     router = Router(name="survey_buttons")
-    router.callback_query.filter(private_chat())
-    router.callback_query.middleware(RequireRegistration())
     router.callback_query.register(on_survey_list, MenuCB.filter(F.action == MenuAction.SURVEYS))
     # One filter for every survey button: the callback data is parsed once, not once per
     # handler tried (each parse builds a pydantic model on the answer path).

@@ -26,11 +26,10 @@ from bot.callbacks import (
     TodoCB,
     TodoQueue,
 )
-from bot.filters import private_chat
-from bot.middlewares import RequireRegistration
 from bot.renderers import Rendered
 from handlers.mailbox_views import box_name
 from handlers.proposal_browse import listing
+from handlers.screen import Screen
 from improvements import notifications as improvements
 from mailboxes import notifications as mailbox_templates
 from mailboxes.service import MailboxService
@@ -91,19 +90,21 @@ def todo_keyboard(todo: Todo) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def show_todo(message: Message, identity: Identity, todo: TodoService) -> None:
+async def show_todo(screen: Screen, identity: Identity, todo: TodoService) -> None:
     items = await todo.todo(identity)
-    await message.answer(todo_text(items), reply_markup=todo_keyboard(items))
+    await screen.show(todo_text(items), reply_markup=todo_keyboard(items))
 
 
-async def on_todo_command(message: Message, identity: Identity, todo: TodoService) -> None:
-    await show_todo(message, identity, todo)
+async def on_todo_command(
+    message: Message, identity: Identity, todo: TodoService, screen: Screen
+) -> None:
+    await show_todo(screen, identity, todo)
 
 
-async def on_todo_button(callback: CallbackQuery, identity: Identity, todo: TodoService) -> None:
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await show_todo(callback.message, identity, todo)
+async def on_todo_button(
+    callback: CallbackQuery, identity: Identity, todo: TodoService, screen: Screen
+) -> None:
+    await show_todo(screen, identity, todo)
 
 
 async def on_queue(
@@ -112,20 +113,18 @@ async def on_queue(
     identity: Identity,
     todo: TodoService,
     mailbox: MailboxService,
+    screen: Screen,
 ) -> None:
     """One queue's items, each a button to its card. Computed again, so a forged button
     shows only what this person's own /todo holds."""
     items = await todo.todo(identity)
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     queue = callback_data.queue
     proposals_of = {TodoQueue.REVIEW: items.to_review, TodoQueue.ASSIGN: items.to_assign}
     proposals_of[TodoQueue.DUE] = items.due
     if queue in proposals_of:
         found = proposals_of[queue] or []
         text, markup = listing(found, len(found), None)
-        await callback.message.answer(text, reply_markup=markup)
+        await screen.show(text, reply_markup=markup)
         return
     builder = InlineKeyboardBuilder()
     if queue is TodoQueue.LETTERS:
@@ -149,9 +148,9 @@ async def on_queue(
             )
         title = _("My improvement actions due:")
     if not builder.buttons:
-        await callback.message.answer(_("Nothing is waiting here any more."))
+        await screen.show(_("Nothing is waiting here any more."))
         return
-    await callback.message.answer(title, reply_markup=builder.as_markup())
+    await screen.show(title, reply_markup=builder.as_markup())
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -228,9 +227,6 @@ RENDERERS = {NOTICE_BATCH: render_batch}
 
 def create_router() -> Router:
     router = Router(name="todo")
-    for observer in (router.message, router.callback_query):
-        observer.filter(private_chat())
-        observer.middleware(RequireRegistration())  # each queue checks roles itself
     router.message.register(on_todo_command, Command("todo"))
     router.callback_query.register(on_todo_button, MenuCB.filter(F.action == MenuAction.TODO))
     router.callback_query.register(on_queue, TodoCB.filter())
