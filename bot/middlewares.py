@@ -13,9 +13,14 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Config
 from common.clock import Clock
+from digest.service import DigestService
+from digest.settings import settings_from as digest_settings
+from improvements.service import ImprovementService
+from improvements.service import settings_from as improvement_settings
 from mailboxes.service import MailboxService
 from mailboxes.settings import MailboxContext
 from members.dto import Identity
+from members.picker import MemberPicker
 from members.roles import Role
 from members.service import MembershipService
 from privacy.service import DataRightsService
@@ -34,7 +39,8 @@ class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
     Handlers get `repos`, the services (`membership`, `surveys`, `survey_drafts`, `proposals`,
-    `mailbox`, `data_rights`, `todo`, `notice_settings`) and `identity` injected.
+    `mailbox`, `data_rights`, `todo`, `notice_settings`, `improvements`, `digest`,
+    `member_picker`) and `identity` injected.
     """
 
     def __init__(
@@ -56,6 +62,8 @@ class DatabaseMiddleware(BaseMiddleware):
         # be a redelivery, so only the others cost a lookup.
         self._highest_update_id: int | None = None
         self._proposal_settings = settings_from(config)
+        self._improvement_settings = improvement_settings(config)
+        self._digest_settings = digest_settings(config)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -100,6 +108,11 @@ class DatabaseMiddleware(BaseMiddleware):
                 notice_settings=NoticeSettings(repos),
                 data_rights=DataRightsService(repos, self._mailbox.sealer, clock=self._clock),
                 identity=identity,
+                improvements=ImprovementService(
+                    repos, self._improvement_settings, clock=self._clock, mailbox=mailbox
+                ),
+                digest=DigestService(repos, self._digest_settings, clock=self._clock),
+                member_picker=MemberPicker(repos),
             )
             try:
                 result = await handler(event, data)

@@ -15,16 +15,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ImprovementAction, ImprovementCB
-from bot.config import Config
 from bot.renderers import Rendered
 from common.errors import N_, DomainError, PermissionDenied
 from digest import notifications as templates
 from digest.period import PeriodError
 from digest.render import render_chart, render_messages, render_workbook
 from digest.service import DigestService, period_or_due
-from digest.settings import settings_from
 from members.dto import Identity
-from storage.uow import Repositories
 
 
 def theme_keyboard(digest_id: int, themes: list[list[Any]]) -> InlineKeyboardMarkup | None:
@@ -47,33 +44,31 @@ async def on_digest(
     message: Message,
     command: CommandObject,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
+    digest: DigestService,
 ) -> None:
     assert identity.member is not None
-    service = DigestService(repos, settings_from(config))
-    audience = await service.audience_of(identity.member.id)
+    audience = await digest.audience_of(identity.member.id)
     if audience is None:
         raise PermissionDenied()
     try:
-        period = period_or_due((command.args or "").strip() or None, service)
+        period = period_or_due((command.args or "").strip() or None, digest)
     except PeriodError:
         raise DomainError(N_("Send the week as 2026-W48, or nothing for the latest.")) from None
     await message.answer(_("Preparing the digest…"))
-    digest = await service.build(period, audience)
+    stored = await digest.build(period, audience)
     locale = get_i18n().current_locale
-    parts = render_messages(digest.data, _, locale)
+    parts = render_messages(stored.data, _, locale)
     for index, part in enumerate(parts):
         markup = None
         if index == len(parts) - 1 and audience.kind == "officers":
-            themes = digest.data["sections"].get("themes", {}).get("themes", [])[:5]
-            markup = theme_keyboard(digest.id, [[i, t["keyword"]] for i, t in enumerate(themes)])
+            themes = stored.data["sections"].get("themes", {}).get("themes", [])[:5]
+            markup = theme_keyboard(stored.id, [[i, t["keyword"]] for i, t in enumerate(themes)])
         await message.answer(part, reply_markup=markup)
-    chart = await asyncio.to_thread(render_chart, digest.data, _)
-    await message.answer_photo(BufferedInputFile(chart, f"digest-{digest.period}.png"))
-    workbook = await asyncio.to_thread(render_workbook, digest.data)
+    chart = await asyncio.to_thread(render_chart, stored.data, _)
+    await message.answer_photo(BufferedInputFile(chart, f"digest-{stored.period}.png"))
+    workbook = await asyncio.to_thread(render_workbook, stored.data)
     await message.answer_document(
-        BufferedInputFile(workbook, f"digest-{digest.period}.xlsx"),
+        BufferedInputFile(workbook, f"digest-{stored.period}.xlsx"),
         caption=_("The details, as a workbook."),
     )
 

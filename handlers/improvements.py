@@ -18,7 +18,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ImprovementAction, ImprovementCB
-from bot.config import Config
 from bot.filters import WithoutText
 from common.errors import N_, DomainError, PermissionDenied
 from handlers.common import ask_for_text
@@ -31,7 +30,7 @@ from handlers.improvement_cards import (
 )
 from handlers.screen import Screen
 from improvements.model import STATUS_LABELS, ActionDTO, Link, LinkKind
-from improvements.service import ActionDraft, ImprovementService, settings_from
+from improvements.service import ActionDraft, ImprovementService
 from mailboxes.service import MailboxService
 from members.dto import Identity
 from members.roles import Role
@@ -81,12 +80,6 @@ def _prompt(step: State) -> str:
     }[step]
 
 
-def service(
-    repos: Repositories, config: Config, mailbox: MailboxService | None = None
-) -> ImprovementService:
-    return ImprovementService(repos, settings_from(config), mailbox=mailbox)
-
-
 async def _show(screen: Screen, action: ActionDTO, identity: Identity) -> None:
     await screen.show(card_text(action), reply_markup=card_keyboard(action, identity))
 
@@ -94,22 +87,20 @@ async def _show(screen: Screen, action: ActionDTO, identity: Identity) -> None:
 # -- opening ------------------------------------------------------------------------------------
 async def _source(
     callback_data: ImprovementCB,
-    repos: Repositories,
-    config: Config,
     identity: Identity,
-    mailbox: MailboxService,
+    repos: Repositories,
+    services: tuple[ProposalService, SurveyService, MailboxService],
 ) -> tuple[Link, str]:
     """The link to store and the text that starts the problem."""
+    proposals, surveys, mailbox = services
     kind = KINDS.get(callback_data.kind)
     locale = get_i18n().current_locale
     if kind is LinkKind.PROPOSAL:
         # Never a draft: a forged button must not show the title of someone's unsent text.
-        proposal = await ProposalService(repos).published(callback_data.ref_id)
+        proposal = await proposals.published(callback_data.ref_id)
         return Link(kind, proposal.id), proposal.title
     if kind is LinkKind.QUESTION:
-        survey = await SurveyService(repos, timezone=config.union.timezone).get(
-            callback_data.ref_id
-        )
+        survey = await surveys.get(callback_data.ref_id)
         position = int(callback_data.ref_key or 0)
         questions = survey.definition.questions
         if not 1 <= position <= len(questions):
@@ -148,14 +139,15 @@ async def on_new(
     callback_data: ImprovementCB,
     identity: Identity,
     repos: Repositories,
-    config: Config,
     state: FSMContext,
+    proposals: ProposalService,
+    surveys: SurveyService,
     mailbox: MailboxService,
     screen: Screen,
 ) -> None:
     if not identity.has(Role.OFFICER):
         raise PermissionDenied()
-    link, source = await _source(callback_data, repos, config, identity, mailbox)
+    link, source = await _source(callback_data, identity, repos, (proposals, surveys, mailbox))
     await state.set_state(Steps.problem)
     await state.update_data({"link": [link.kind.value, link.ref_id, link.ref_key], "answers": {}})
     intro = _("New improvement action.")
@@ -181,18 +173,17 @@ def _due(text: str, today: date) -> date | None:
 async def on_step(
     message: Message,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
     state: FSMContext,
     raw_state: str | None,
     screen: Screen,
+    improvements: ImprovementService,
 ) -> None:
     step = next(s for s in ORDER if s.state == raw_state)
     data = await state.get_data()
     answers = dict(data.get("answers", {}))
     text = (message.text or "").strip()
     if step is Steps.due:
-        today = service(repos, config).today()
+        today = improvements.today()
         due = _due(text, today)  # checked now, not at the end
         if due is not None and due < today:
             raise DomainError(N_("The due date cannot be in the past."))
@@ -203,7 +194,6 @@ async def on_step(
         await state.set_state(ORDER[index + 1])
         await message.answer(_prompt(ORDER[index + 1]))
         return
-    improvements = service(repos, config)
     kind, ref_id, ref_key = data["link"]
     action = await improvements.open(
         identity,
@@ -226,12 +216,10 @@ async def on_step(
 async def on_list(
     event: Message | CallbackQuery,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
     screen: Screen,
+    improvements: ImprovementService,
 ) -> None:
     """/actions and the list button alike."""
-    improvements = service(repos, config)
     actions = await improvements.unfinished(identity)
     today = improvements.today()
     if not actions:
@@ -255,11 +243,10 @@ async def on_view(
     callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
     screen: Screen,
+    improvements: ImprovementService,
 ) -> None:
-    action = await service(repos, config).visible(identity, callback_data.action_id)
+    action = await improvements.visible(identity, callback_data.action_id)
     await _show(screen, action, identity)
 
 
@@ -267,11 +254,9 @@ async def on_move(
     callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
     screen: Screen,
+    improvements: ImprovementService,
 ) -> None:
-    improvements = service(repos, config)
     if callback_data.action is ImprovementAction.START:
         action = await improvements.start(identity, callback_data.action_id)
     else:
@@ -284,12 +269,10 @@ async def on_effect_button(
     callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
     state: FSMContext,
     screen: Screen,
+    improvements: ImprovementService,
 ) -> None:
-    improvements = service(repos, config)
     await improvements.visible(identity, callback_data.action_id)
     evidence = await improvements.measure(callback_data.action_id)
     await state.set_state(Steps.effect)
@@ -301,13 +284,12 @@ async def on_effect_button(
 async def on_effect(
     message: Message,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
     state: FSMContext,
     screen: Screen,
+    improvements: ImprovementService,
 ) -> None:
     action_id = int(await state.get_value("action_id") or 0)
-    action = await service(repos, config).record_effect(identity, action_id, message.text or "")
+    action = await improvements.record_effect(identity, action_id, message.text or "")
     await state.clear()
     await _show(screen, action, identity)
 
@@ -316,12 +298,10 @@ async def on_close(
     callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
-    mailbox: MailboxService,
     screen: Screen,
+    improvements: ImprovementService,
 ) -> None:
-    action, told = await service(repos, config, mailbox).close(identity, callback_data.action_id)
+    action, told = await improvements.close(identity, callback_data.action_id)
     screen.notify(
         _("Closed. {count} member(s) will be told what changed.").format(count=told), alert=True
     )
@@ -345,13 +325,12 @@ async def on_drop_button(
 async def on_reason(
     message: Message,
     identity: Identity,
-    repos: Repositories,
-    config: Config,
     state: FSMContext,
     screen: Screen,
+    improvements: ImprovementService,
 ) -> None:
     action_id = int(await state.get_value("action_id") or 0)
-    action = await service(repos, config).drop(identity, action_id, message.text or "")
+    action = await improvements.drop(identity, action_id, message.text or "")
     await state.clear()
     await _show(screen, action, identity)
 

@@ -15,7 +15,6 @@ from handlers.screen import Screen
 from members.dto import Identity
 from members.picker import DepartmentPage, MemberPicker
 from members.service import MembershipService
-from storage.uow import Repositories
 
 
 def departments_view(departments: list[str]) -> tuple[str, InlineKeyboardMarkup]:
@@ -59,9 +58,9 @@ def members_view(found: DepartmentPage) -> tuple[str, InlineKeyboardMarkup]:
     ), builder.as_markup()
 
 
-async def ask_member(screen: Screen, identity: Identity, repos: Repositories) -> None:
+async def ask_member(screen: Screen, identity: Identity, picker: MemberPicker) -> None:
     """The first screen: the roster's departments as buttons (officers.py calls this)."""
-    text, markup = departments_view(await MemberPicker(repos).departments(identity))
+    text, markup = departments_view(await picker.departments(identity))
     await screen.show(text, reply_markup=markup)
 
 
@@ -69,11 +68,11 @@ async def on_pick(
     callback: CallbackQuery,
     callback_data: MemberPickCB,
     identity: Identity,
-    repos: Repositories,
+    member_picker: MemberPicker,
     membership: MembershipService,
     screen: Screen,
 ) -> None:
-    picker = MemberPicker(repos)
+    picker = member_picker
     if callback_data.member_id:
         # The roles screen belongs to officers.py, which imports this module.
         from handlers.officers import member_card, roles_keyboard

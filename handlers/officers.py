@@ -23,9 +23,9 @@ from handlers.menu import main_menu_for_roles
 from handlers.screen import Screen
 from members import notifications
 from members.dto import Identity, MemberDTO, RosterEntry
+from members.picker import MemberPicker
 from members.roles import Role
 from members.service import MembershipService, is_privileged, roster_from_params
-from storage.uow import Repositories
 
 
 class RoleEditing(StatesGroup):
@@ -154,11 +154,11 @@ async def on_roles_menu(
     callback: CallbackQuery,
     state: FSMContext,
     identity: Identity,
-    repos: Repositories,
+    member_picker: MemberPicker,
     screen: Screen,
 ) -> None:
     await state.set_state(RoleEditing.employee_id)  # a typed employee id still works
-    await ask_member(screen, identity, repos)
+    await ask_member(screen, identity, member_picker)
 
 
 async def on_roles_employee_id(
