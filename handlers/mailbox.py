@@ -46,26 +46,26 @@ from members.dto import Identity
 # -- choosing ---------------------------------------------------------------------------------
 
 
-async def show_boxes(screen: Screen, mailbox: MailboxService) -> None:
+def boxes_view(boxes: list[tuple[str, str]]) -> tuple[str, InlineKeyboardMarkup]:
+    """(key, name) of each mailbox; then the sender's own letters and the receipt code."""
     builder = InlineKeyboardBuilder()
-    for box in mailbox.settings.boxes:
-        builder.button(
-            text=f"✉️ {box_name(mailbox, box.key)}",
-            callback_data=mailbox_cb(MailboxAction.BOX, box=box.key),
-        )
+    for key, name in boxes:
+        builder.button(text=f"✉️ {name}", callback_data=mailbox_cb(MailboxAction.BOX, box=key))
     builder.button(text=_("📂 My letters"), callback_data=mailbox_cb(MailboxAction.MINE))
     builder.button(
         text=_("🔑 I have a receipt code"), callback_data=mailbox_cb(MailboxAction.RECEIPT_FOLLOW)
     )
     builder.adjust(1)
-    await screen.show(
-        _(
-            "<b>Mailbox</b>\nWrite to the principal or the party secretary: report a situation, "
-            "make a suggestion or report misconduct — named, confidential or anonymous.\n"
-            "Which mailbox?"
-        ),
-        reply_markup=builder.as_markup(),
-    )
+    return _(
+        "<b>Mailbox</b>\nWrite to the principal or the party secretary: report a situation, "
+        "make a suggestion or report misconduct — named, confidential or anonymous.\n"
+        "Which mailbox?"
+    ), builder.as_markup()
+
+
+async def show_boxes(screen: Screen, mailbox: MailboxService) -> None:
+    boxes = [(box.key, box_name(mailbox, box.key)) for box in mailbox.settings.boxes]
+    await screen.show(*boxes_view(boxes))
 
 
 async def on_menu(callback: CallbackQuery, mailbox: MailboxService, screen: Screen) -> None:
@@ -83,17 +83,17 @@ async def on_box(
     screen: Screen,
 ) -> None:
     box = mailbox.box(callback_data.box)
+    await screen.show(*types_view(box.key, box_name(mailbox, box.key)))
+
+
+def types_view(box: str, name: str) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     for letter_type, label in TYPE_LABELS.items():
         builder.button(
-            text=_(label),
-            callback_data=mailbox_cb(MailboxAction.TYPE, box=box.key, type=letter_type),
+            text=_(label), callback_data=mailbox_cb(MailboxAction.TYPE, box=box, type=letter_type)
         )
     builder.adjust(1)
-    await screen.show(
-        _("{box}: what would you like to do?").format(box=box_name(mailbox, box.key)),
-        reply_markup=builder.as_markup(),
-    )
+    return _("{box}: what would you like to do?").format(box=name), builder.as_markup()
 
 
 async def on_type(
@@ -104,6 +104,11 @@ async def on_type(
 ) -> None:
     box = mailbox.box(callback_data.box)
     letter_type = parse_choice(LetterType, callback_data.type)
+    await screen.show(*modes_view(box.key, letter_type))
+
+
+def modes_view(box: str, letter_type: LetterType) -> tuple[str, InlineKeyboardMarkup]:
+    """Named, confidential or anonymous, with what each one promises."""
     builder = InlineKeyboardBuilder()
     labels = {
         IdentityMode.NAMED: _("👤 Named"),
@@ -113,13 +118,13 @@ async def on_type(
     for mode, label in labels.items():
         builder.button(
             text=label,
-            callback_data=mailbox_cb(MailboxAction.MODE, box=box.key, type=letter_type, mode=mode),
+            callback_data=mailbox_cb(MailboxAction.MODE, box=box, type=letter_type, mode=mode),
         )
     builder.adjust(3)
     promises = "\n".join(f"• {_(MODE_PROMISES[mode])}" for mode in IdentityMode)
-    await screen.show(
+    return (
         _("How should the recipients know you?\n{promises}").format(promises=promises),
-        reply_markup=builder.as_markup(),
+        builder.as_markup(),
     )
 
 

@@ -36,7 +36,7 @@ from handlers.mailbox_views import (
     send_files,
 )
 from handlers.screen import Screen
-from mailboxes.model import Draft, LetterDTO, LetterStatus
+from mailboxes.model import Draft, InboxPage, LetterDTO, LetterStatus
 from mailboxes.service import MESSAGE_MAX, MailboxService
 from members.dto import Identity
 from members.roles import Role
@@ -88,6 +88,13 @@ async def show_inbox(
         page=page,
     )
     boxes = ", ".join(box_name(mailbox, key) for key in mailbox.recipient_boxes(identity))
+    await screen.show(*inbox_view(inbox, boxes, which, page))
+
+
+def inbox_view(
+    inbox: InboxPage, boxes: str, which: InboxFilter, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of the inbox (`page`: the one asked for): letters, paging, the three filters."""
     builder = InlineKeyboardBuilder()
     for letter in inbox.letters:
         marker = "🆕 " if letter.unread else ""
@@ -112,7 +119,7 @@ async def show_inbox(
     text = _("📥 <b>Inbox</b> — {boxes}\n{count} letters ({which}), page {page}/{pages}").format(
         boxes=boxes, count=inbox.total, which=_filter_name(which), page=inbox.page + 1, pages=pages
     )
-    await screen.show(text, reply_markup=builder.as_markup())
+    return text, builder.as_markup()
 
 
 async def on_command(
@@ -305,18 +312,12 @@ async def on_transfer_button(
 ) -> None:
     letter, _thread = await mailbox.open_letter(identity, callback_data.letter_id)
     if not callback_data.box:
-        builder = InlineKeyboardBuilder()
-        for box in mailbox.settings.boxes:
-            if box.key != letter.box:
-                builder.button(
-                    text=box_name(mailbox, box.key),
-                    callback_data=_cb(InboxAction.TRANSFER, letter.id, box=box.key),
-                )
-        builder.adjust(1)
-        await screen.show(
-            _("Transfer letter #{id} to which mailbox?").format(id=letter.id),
-            reply_markup=builder.as_markup(),
-        )
+        others = [
+            (box.key, box_name(mailbox, box.key))
+            for box in mailbox.settings.boxes
+            if box.key != letter.box
+        ]
+        await screen.show(*transfer_view(letter.id, others))
         return
     mailbox.box(callback_data.box)  # a forged box is refused here
     await state.set_state(Transferring.note)
@@ -327,6 +328,15 @@ async def on_transfer_button(
             "letter moved):"
         ).format(box=box_name(mailbox, callback_data.box))
     )
+
+
+def transfer_view(letter_id: int, boxes: list[tuple[str, str]]) -> tuple[str, InlineKeyboardMarkup]:
+    """(key, name) of the other mailboxes: a letter moves to one of them."""
+    builder = InlineKeyboardBuilder()
+    for key, name in boxes:
+        builder.button(text=name, callback_data=_cb(InboxAction.TRANSFER, letter_id, box=key))
+    builder.adjust(1)
+    return _("Transfer letter #{id} to which mailbox?").format(id=letter_id), builder.as_markup()
 
 
 async def on_transfer_note(

@@ -10,9 +10,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import ProposalAction, ProposalCB
+from common.text import shorten
 from handlers.common import register_actions
 from handlers.proposal_notices import status_name
-from handlers.proposals import proposal_cb, shorten
+from handlers.proposals import proposal_cb
 from handlers.screen import Screen
 from members.dto import Identity
 from proposals.model import ACTION_LABELS, ProposalDTO, Status
@@ -157,7 +158,7 @@ async def on_timeline(
         if entry.note:
             line += f"\n    {html.quote(shorten(entry.note, 300))}"
         lines.append(line)
-    await screen.show(shorten("\n".join(lines), 4000))
+    await screen.show(shorten("\n".join(lines)))
 
 
 async def on_files(

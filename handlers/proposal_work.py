@@ -166,42 +166,35 @@ async def _find_department(proposals: ProposalService, token: str) -> Department
     )
 
 
-async def _chosen(
-    screen: Screen,
-    proposals: ProposalService,
-    state: FSMContext,
-    proposal_id: int,
-    department: Department,
-    confirmed: bool,
-) -> None:
-    """A department is chosen: without handlers, ask first; then ask for the due date."""
-    token = department_token(department.name)
-    name = html.quote(department.name)
-    if not department.handlers and not confirmed:
-        builder = InlineKeyboardBuilder()
-        builder.button(
-            text=_("✅ Assign anyway"),
-            callback_data=ProposalCB(
-                action=ProposalAction.DEPARTMENT, proposal_id=proposal_id, value=token + "!"
-            ),
-        )
-        builder.button(
-            text=_("↩️ Choose another"),
-            callback_data=ProposalCB(action=ProposalAction.ASSIGN, proposal_id=proposal_id),
-        )
-        await screen.show(
-            _(
-                "{department} has no handlers in the bot yet: nobody there would be told. "
-                "If you assign it there, the union officers are told instead and must follow "
-                "it up. Assign anyway?"
-            ).format(department=name),
-            reply_markup=builder.as_markup(),
-        )
-        return
-    await state.set_state(Work.due_date)
-    await state.update_data({"proposal_id": proposal_id, "department": department.name})
-    today = proposals.today()
-    default_days = proposals.settings.answer_days
+def unhandled_department_view(
+    proposal_id: int, department: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A department nobody handles in the bot: assign anyway, or choose another?"""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Assign anyway"),
+        callback_data=ProposalCB(
+            action=ProposalAction.DEPARTMENT,
+            proposal_id=proposal_id,
+            value=department_token(department) + "!",
+        ),
+    )
+    builder.button(
+        text=_("↩️ Choose another"),
+        callback_data=ProposalCB(action=ProposalAction.ASSIGN, proposal_id=proposal_id),
+    )
+    return _(
+        "{department} has no handlers in the bot yet: nobody there would be told. "
+        "If you assign it there, the union officers are told instead and must follow "
+        "it up. Assign anyway?"
+    ).format(department=html.quote(department)), builder.as_markup()
+
+
+def due_date_view(
+    proposal_id: int, department: str, today: date, default_days: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The due date of the answer: the default first, then the other offsets."""
+    token = department_token(department)
     builder = InlineKeyboardBuilder()
     for days in (default_days, *(d for d in DUE_OFFSETS if d != default_days)):
         due = (today + timedelta(days=days)).isoformat()
@@ -213,13 +206,29 @@ async def _chosen(
             ),
         )
     builder.adjust(1, 3)
+    return _("Proposal #{id} → {department}. By when is the answer due?").format(
+        id=proposal_id, department=html.quote(department)
+    ) + "\n" + _prompt(Work.due_date), builder.as_markup()
+
+
+async def _chosen(
+    screen: Screen,
+    proposals: ProposalService,
+    state: FSMContext,
+    proposal_id: int,
+    department: Department,
+    confirmed: bool,
+) -> None:
+    """A department is chosen: without handlers, ask first; then ask for the due date."""
+    if not department.handlers and not confirmed:
+        await screen.show(*unhandled_department_view(proposal_id, department.name))
+        return
+    await state.set_state(Work.due_date)
+    await state.update_data({"proposal_id": proposal_id, "department": department.name})
     await screen.show(
-        _("Proposal #{id} → {department}. By when is the answer due?").format(
-            id=proposal_id, department=name
+        *due_date_view(
+            proposal_id, department.name, proposals.today(), proposals.settings.answer_days
         )
-        + "\n"
-        + _prompt(Work.due_date),
-        reply_markup=builder.as_markup(),
     )
 
 

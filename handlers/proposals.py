@@ -4,6 +4,8 @@ handlers/proposal_notices.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -21,6 +23,7 @@ from bot.callbacks import (
     ProposalCB,
 )
 from bot.filters import WithoutText
+from common.text import shorten
 from handlers.common import ask_for_text, attachment_of, register_actions
 from handlers.proposal_notices import status_name
 from handlers.screen import Screen
@@ -86,10 +89,6 @@ def proposal_card(proposal: ProposalDTO, cosigners: int, min_cosigners: int) -> 
             ),
         ]
     return "\n".join(lines)
-
-
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def proposal_cb(action: ProposalAction, proposal_id: int = 0, value: str = "") -> str:
@@ -173,11 +172,9 @@ async def show_card(
         await screen.show(text, reply_markup=markup)
 
 
-async def on_menu(
-    callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
-) -> None:
+def menu_view(may_file_proposals: bool) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
-    if proposals.may_file(identity, Kind.PROPOSAL):
+    if may_file_proposals:
         builder.button(
             text=_("📝 File a proposal"),
             callback_data=proposal_cb(ProposalAction.NEW, value=Kind.PROPOSAL.value),
@@ -191,7 +188,41 @@ async def on_menu(
     )
     builder.button(text=_("🗂 My proposals"), callback_data=proposal_cb(ProposalAction.MINE))
     builder.adjust(1)
-    await screen.show(_("Proposals and suggestions"), reply_markup=builder.as_markup())
+    return _("Proposals and suggestions"), builder.as_markup()
+
+
+def categories_view(kind: str, categories: Sequence[str]) -> tuple[str, InlineKeyboardMarkup]:
+    """A button carries the category's position, never its name."""
+    builder = InlineKeyboardBuilder()
+    for index, category in enumerate(categories):
+        builder.button(
+            text=category,
+            callback_data=proposal_cb(ProposalAction.CATEGORY, value=f"{kind}-{index}"),
+        )
+    builder.adjust(2)
+    return _("Choose a category:"), builder.as_markup()
+
+
+def preview_view(
+    proposal: ProposalDTO, attachments: int, min_cosigners: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("📨 Submit"), callback_data=proposal_cb(ProposalAction.SUBMIT, proposal.id)
+    )
+    return (
+        _("Preview:")
+        + "\n\n"
+        + proposal_card(proposal, 0, min_cosigners)
+        + "\n"
+        + _("Attachments: {count}").format(count=attachments)
+    ), builder.as_markup()
+
+
+async def on_menu(
+    callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
+) -> None:
+    await screen.show(*menu_view(proposals.may_file(identity, Kind.PROPOSAL)))
 
 
 async def on_new(
@@ -200,16 +231,7 @@ async def on_new(
     proposals: ProposalService,
     screen: Screen,
 ) -> None:
-    builder = InlineKeyboardBuilder()
-    for index, category in enumerate(proposals.settings.categories):
-        builder.button(
-            text=category,
-            callback_data=proposal_cb(
-                ProposalAction.CATEGORY, value=f"{callback_data.value}-{index}"
-            ),
-        )
-    builder.adjust(2)
-    await screen.show(_("Choose a category:"), reply_markup=builder.as_markup())
+    await screen.show(*categories_view(callback_data.value, proposals.settings.categories))
 
 
 async def on_category(
@@ -288,19 +310,8 @@ async def on_finish(
     screen: Screen,
 ) -> None:
     proposal = await proposals.visible(identity, callback_data.proposal_id)
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("📨 Submit"), callback_data=proposal_cb(ProposalAction.SUBMIT, proposal.id)
-    )
     attachments = len(await proposals.attachments(identity, proposal.id))
-    await screen.show(
-        _("Preview:")
-        + "\n\n"
-        + proposal_card(proposal, 0, proposals.settings.min_cosigners)
-        + "\n"
-        + _("Attachments: {count}").format(count=attachments),
-        reply_markup=builder.as_markup(),
-    )
+    await screen.show(*preview_view(proposal, attachments, proposals.settings.min_cosigners))
 
 
 async def on_submit(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -44,8 +45,8 @@ def _weekday(moment: datetime) -> str:
     return names[moment.weekday()]
 
 
-def _when(moment: datetime, drafts: SurveyDrafts) -> str:
-    local = moment.astimezone(drafts.timezone)
+def when_text(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
     return f"{_weekday(local)} {local:%Y-%m-%d %H:%M}"
 
 
@@ -78,11 +79,10 @@ async def on_schedule(
         return
     await state.set_state(DraftStates.opens)
     await state.set_data({"plan": {"survey_id": survey.id, "audience": []}})
-    await _ask_opens(screen, survey, survey_drafts)
+    await screen.show(*opens_view(survey, survey_drafts.now(), survey_drafts.timezone))
 
 
-async def _ask_opens(screen: Screen, survey: SurveyInfo, drafts: SurveyDrafts) -> None:
-    now = drafts.now()
+def opens_view(survey: SurveyInfo, now: datetime, tz: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     for value, text in (
         (0, _("▶️ Now")),
@@ -95,18 +95,17 @@ async def _ask_opens(screen: Screen, survey: SurveyInfo, drafts: SurveyDrafts) -
         )
     _cancel_row(builder, survey.id)
     builder.adjust(1, 2, 1)
-    example = schedule.next_monday_morning(now, drafts.timezone)
-    await screen.show(
-        _("🗓 When should “{title}” open?\nOr type a time ({zone}), for example {example}.").format(
-            title=html.quote(survey.definition.title.get(locale())),
-            zone=drafts.timezone.key,
-            example=f"{example:%Y-%m-%d %H:%M}",
-        ),
-        reply_markup=builder.as_markup(),
-    )
+    example = schedule.next_monday_morning(now, tz)
+    return _(
+        "🗓 When should “{title}” open?\nOr type a time ({zone}), for example {example}."
+    ).format(
+        title=html.quote(survey.definition.title.get(locale())),
+        zone=tz.key,
+        example=f"{example:%Y-%m-%d %H:%M}",
+    ), builder.as_markup()
 
 
-async def _ask_closes(screen: Screen, survey_id: int, drafts: SurveyDrafts) -> None:
+def closes_view(survey_id: int, tz: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     for days, text in zip(
         schedule.CLOSING_DAYS, (_("In 3 days"), _("In a week"), _("In two weeks")), strict=True
@@ -121,16 +120,13 @@ async def _ask_closes(screen: Screen, survey_id: int, drafts: SurveyDrafts) -> N
     )
     _cancel_row(builder, survey_id)
     builder.adjust(3, 1, 1)
-    await screen.show(
-        _(
-            "When should it close? (at 18:00 after the days chosen)\n"
-            "Or type a time ({zone}), for example 12-14 18:00."
-        ).format(zone=drafts.timezone.key),
-        reply_markup=builder.as_markup(),
-    )
+    return _(
+        "When should it close? (at 18:00 after the days chosen)\n"
+        "Or type a time ({zone}), for example 12-14 18:00."
+    ).format(zone=tz.key), builder.as_markup()
 
 
-async def _ask_reminders(screen: Screen, survey_id: int) -> None:
+def reminders_view(survey_id: int) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("⏰ 1 day and 3 hours before closing"),
@@ -142,10 +138,10 @@ async def _ask_reminders(screen: Screen, survey_id: int) -> None:
     )
     _cancel_row(builder, survey_id)
     builder.adjust(1)
-    await screen.show(_("Remind those who have not finished?"), reply_markup=builder.as_markup())
+    return _("Remind those who have not finished?"), builder.as_markup()
 
 
-async def _ask_audience(screen: Screen, survey_id: int) -> None:
+def audience_view(survey_id: int) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     for value, text in ((0, _("👥 Everyone")), (1, _("By role")), (2, _("By department"))):
         builder.button(
@@ -156,7 +152,7 @@ async def _ask_audience(screen: Screen, survey_id: int) -> None:
         )
     _cancel_row(builder, survey_id)
     builder.adjust(1, 2, 1)
-    await screen.show(_("Who should be invited?"), reply_markup=builder.as_markup())
+    return _("Who should be invited?"), builder.as_markup()
 
 
 def _choices_keyboard(
@@ -186,20 +182,20 @@ async def _choices(drafts: SurveyDrafts, action: ScheduleAction) -> tuple[list[s
     return departments, departments
 
 
-async def _summary(
-    screen: Screen, survey: SurveyInfo, plan: dict[str, Any], drafts: SurveyDrafts
-) -> None:
+def summary_view(
+    survey: SurveyInfo, plan: dict[str, Any], count: int, tz: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The plan on one screen before the officer confirms; `count`: members invited."""
     opens = _moment(plan.get("opens"))
     closes = _moment(plan.get("closes"))
     audience = tuple(plan.get("audience") or ["all"])
-    count = await drafts.audience_size(audience)
     names = role_names()
     who = (
         _("everyone")
         if "all" in audience
         else "、".join(names[Role(a)] if a in set(Role) else a for a in audience)
     )
-    when = _("now") if opens is None else _when(opens, drafts)
+    when = _("now") if opens is None else when_text(opens, tz)
     reminders = (
         _("reminders 1 day and 3 hours before closing")
         if plan.get("reminders") and closes
@@ -210,7 +206,7 @@ async def _summary(
         _("Opens {when} to {count} members; {reminders}.").format(
             when=when, count=count, reminders=reminders
         ),
-        _("Closes: {when}").format(when=_when(closes, drafts)) if closes else _("No closing time"),
+        _("Closes: {when}").format(when=when_text(closes, tz)) if closes else _("No closing time"),
         _("Audience: {who}").format(who=html.quote(who)),
     ]
     builder = InlineKeyboardBuilder()
@@ -222,7 +218,14 @@ async def _summary(
     ):
         builder.button(text=text, callback_data=ScheduleCB(action=action, survey_id=survey.id))
     builder.adjust(1, 2)
-    await screen.show("\n".join(lines), reply_markup=builder.as_markup())
+    return "\n".join(lines), builder.as_markup()
+
+
+async def _summary(
+    screen: Screen, survey: SurveyInfo, plan: dict[str, Any], drafts: SurveyDrafts
+) -> None:
+    count = await drafts.audience_size(tuple(plan.get("audience") or ["all"]))
+    await screen.show(*summary_view(survey, plan, count, drafts.timezone))
 
 
 def _moment(value: Any) -> datetime | None:
@@ -269,7 +272,7 @@ async def on_schedule_button(
     elif action is ScheduleAction.RESTART:
         await state.set_state(DraftStates.opens)
         await state.set_data({"plan": {"survey_id": survey.id, "audience": []}})
-        await _ask_opens(screen, survey, drafts)
+        await screen.show(*opens_view(survey, drafts.now(), tz))
     elif action is ScheduleAction.OPENS:
         presets = {
             0: None,
@@ -280,7 +283,7 @@ async def on_schedule_button(
         plan["opens"] = opens.isoformat() if opens else None
         await state.set_state(DraftStates.closes)
         await state.update_data(plan=plan)
-        await _ask_closes(screen, survey.id, drafts)
+        await screen.show(*closes_view(survey.id, tz))
     elif action is ScheduleAction.CLOSES:
         closes = (
             schedule.closing_after(data.value, _moment(plan.get("opens")), now, tz)
@@ -291,13 +294,13 @@ async def on_schedule_button(
         await state.set_state(DraftStates.scheduling)
         await state.update_data(plan=plan)
         if closes:
-            await _ask_reminders(screen, survey.id)
+            await screen.show(*reminders_view(survey.id))
         else:
-            await _ask_audience(screen, survey.id)
+            await screen.show(*audience_view(survey.id))
     elif action is ScheduleAction.REMINDERS:
         plan["reminders"] = bool(data.value)
         await state.update_data(plan=plan)
-        await _ask_audience(screen, survey.id)
+        await screen.show(*audience_view(survey.id))
     elif action is ScheduleAction.AUDIENCE:
         if data.value == 0:
             plan["audience"] = ["all"]
@@ -310,7 +313,7 @@ async def on_schedule_button(
         names, labels = await _choices(drafts, kind)
         if not names:
             await screen.show(_("The roster has none yet."))
-            await _ask_audience(screen, survey.id)
+            await screen.show(*audience_view(survey.id))
             return
         await screen.show(
             _("Tick who should be invited, then tap “Done”."),
@@ -339,8 +342,8 @@ async def on_typed_time(
         plan["opens"] = moment.isoformat()
         await state.set_state(DraftStates.closes)
         await state.update_data(plan=plan)
-        await message.answer(_("Opens {when}.").format(when=_when(moment, drafts)))
-        await _ask_closes(screen, plan["survey_id"], drafts)
+        await message.answer(_("Opens {when}.").format(when=when_text(moment, drafts.timezone)))
+        await screen.show(*closes_view(plan["survey_id"], drafts.timezone))
         return
     opens = _moment(plan.get("opens"))
     if moment <= (opens or drafts.now()):
@@ -349,8 +352,8 @@ async def on_typed_time(
     plan["closes"] = moment.isoformat()
     await state.set_state(DraftStates.scheduling)
     await state.update_data(plan=plan)
-    await message.answer(_("Closes {when}.").format(when=_when(moment, drafts)))
-    await _ask_reminders(screen, plan["survey_id"])
+    await message.answer(_("Closes {when}.").format(when=when_text(moment, drafts.timezone)))
+    await screen.show(*reminders_view(plan["survey_id"]))
 
 
 async def _confirm(
@@ -384,7 +387,7 @@ async def _confirm(
         opens = result.survey.definition.opens_at
         assert opens is not None
         text = _("Scheduled: it opens {when} and the invitations go out then.").format(
-            when=_when(opens, drafts)
+            when=when_text(opens, drafts.timezone)
         )
     card, markup = await survey_card(result.survey, repos)
     await screen.show(text + "\n\n" + card, reply_markup=markup)

@@ -27,6 +27,7 @@ from bot.callbacks import (
     TodoQueue,
 )
 from bot.renderers import Rendered
+from common.text import first_line
 from handlers.mailbox_views import box_name
 from handlers.proposal_browse import listing
 from handlers.screen import Screen
@@ -140,7 +141,7 @@ async def on_queue(
         for action in items.actions[:20]:
             builder.row(
                 InlineKeyboardButton(
-                    text=f"#{action.id} {_short(action.problem)} · {action.due_on.isoformat()}",
+                    text=f"#{action.id} {first_line(action.problem)} · {action.due_on.isoformat()}",
                     callback_data=ImprovementCB(
                         action=ImprovementAction.VIEW, action_id=action.id
                     ).pack(),
@@ -153,14 +154,9 @@ async def on_queue(
     await screen.show(title, reply_markup=builder.as_markup())
 
 
-def _short(text: str, limit: int = 40) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else "…"
-    return first if len(first) <= limit else first[: limit - 1] + "…"
-
-
 # -- the merged work notice -----------------------------------------------------------------------
 def _proposal_item(params: Mapping[str, Any]) -> tuple[str, str]:
-    return f"#{params['proposal_id']} {_short(str(params.get('title') or ''))}", ProposalCB(
+    return f"#{params['proposal_id']} {first_line(str(params.get('title') or ''))}", ProposalCB(
         action=ProposalAction.VIEW, proposal_id=int(params["proposal_id"])
     ).pack()
 
@@ -172,7 +168,7 @@ def _letter_item(params: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _action_item(params: Mapping[str, Any]) -> tuple[str, str]:
-    return f"#{params['action_id']} {_short(str(params.get('problem') or ''))}", ImprovementCB(
+    return f"#{params['action_id']} {first_line(str(params.get('problem') or ''))}", ImprovementCB(
         action=ImprovementAction.VIEW, action_id=int(params["action_id"])
     ).pack()
 
