@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import ConsentCB, DataCB
-from handlers.menu import show_menu
+from handlers.menu import menu_view
 from handlers.screen import Screen
 from handlers.start import consent_keyboard, privacy_notice
 from members.dto import Identity
@@ -70,7 +70,7 @@ async def on_answer(
     await state.set_state(None)
     if identity.member:
         await screen.show(_("Thank you. Your consent has been recorded."))
-        await show_menu(screen, identity)
+        await screen.show(*menu_view(identity))
 
 
 def create_router() -> Router:

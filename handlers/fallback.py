@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import show_menu
+from handlers.menu import menu_view
 from handlers.screen import Screen
 from members.dto import Identity
 
@@ -21,7 +21,7 @@ async def on_unknown_message(message: Message, identity: Identity, screen: Scree
         await message.answer(_("Welcome! Send /start to register."))
         return
     await message.answer(_("I did not understand that. Please use the menu."))
-    await show_menu(screen, identity)
+    await screen.show(*menu_view(identity))
 
 
 def create_router() -> Router:

@@ -27,13 +27,12 @@ from bot.callbacks import (
 from bot.config import Config
 from bot.filters import WithoutText
 from common.errors import N_, DomainError
-from handlers.common import ask_for_text, register_actions
+from handlers.common import ask_for_text, register_actions, send_files
 from handlers.mailbox_views import (
     add_part,
     box_name,
     letter_summary,
     letter_text,
-    send_files,
 )
 from handlers.screen import Screen
 from mailboxes.model import Draft, InboxPage, LetterDTO, LetterStatus

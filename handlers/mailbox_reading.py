@@ -14,14 +14,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import MailboxAction, MailboxCB
 from bot.config import Config
 from common.errors import N_, DomainError
-from handlers.common import register_actions
+from handlers.common import register_actions, send_files
 from handlers.mailbox_views import (
     InAnonymousSession,
     add_part,
     letter_summary,
     letter_text,
     mailbox_cb,
-    send_files,
 )
 from handlers.screen import Screen
 from mailboxes.memory import AnonymousSession, AnonymousStore, Stage

@@ -19,7 +19,6 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import MailboxAction, MailboxCB
 from common.errors import N_, DomainError
 from handlers.common import attachment_of
-from handlers.screen import Screen
 from mailboxes.memory import AnonymousStore, Stage
 from mailboxes.model import (
     MODE_LABELS,
@@ -166,11 +165,3 @@ def add_part(message: Message, draft: Draft, limit: int) -> str:
         raise DomainError(N_("Only text, photos and documents can be added. Please send one."))
     draft.add_text(message.text, limit)
     return _("Received ({length} characters so far).").format(length=len(draft.text))
-
-
-async def send_files(screen: Screen, files: list[Attachment]) -> None:
-    for attachment in files:
-        if attachment.kind == "photo":
-            await screen.photo(attachment.telegram_file_id)
-        else:
-            await screen.document(attachment.telegram_file_id)

@@ -85,15 +85,15 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def show_menu(screen: Screen, identity: Identity) -> None:
-    await screen.show(menu_text(identity), main_menu(identity))
+def menu_view(identity: Identity) -> tuple[str, InlineKeyboardMarkup]:
+    return menu_text(identity), main_menu(identity)
 
 
 async def on_menu_command(message: Message, identity: Identity, screen: Screen) -> None:
     if not identity.is_registered:
         await message.answer(_("Please register first: send /start."))
         return
-    await show_menu(screen, identity)
+    await screen.show(*menu_view(identity))
 
 
 async def on_help(message: Message) -> None:
@@ -133,7 +133,7 @@ async def on_language_chosen(
             _("Language set to {language}.").format(language=LANGUAGE_NAMES[callback_data.locale])
         )
         if identity.is_registered:
-            await show_menu(screen, identity)
+            await screen.show(*menu_view(identity))
 
 
 def create_router() -> Router:

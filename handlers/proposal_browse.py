@@ -11,7 +11,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import ProposalAction, ProposalCB
 from common.text import shorten
-from handlers.common import register_actions
+from handlers.common import register_actions, send_files
 from handlers.proposal_notices import status_name
 from handlers.proposals import proposal_cb
 from handlers.screen import Screen
@@ -168,11 +168,7 @@ async def on_files(
     proposals: ProposalService,
     screen: Screen,
 ) -> None:
-    for attachment in await proposals.attachments(identity, callback_data.proposal_id):
-        if attachment.kind == "photo":
-            await screen.photo(attachment.telegram_file_id)
-        else:
-            await screen.document(attachment.telegram_file_id)
+    await send_files(screen, await proposals.attachments(identity, callback_data.proposal_id))
 
 
 def create_router() -> Router:

@@ -15,7 +15,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import ConsentCB
 from bot.filters import WithoutText
 from handlers.common import ask_for_text
-from handlers.menu import main_menu, menu_text, show_menu
+from handlers.menu import menu_view
 from handlers.proposals import show_card
 from handlers.screen import Screen
 from members.dto import Identity
@@ -78,7 +78,7 @@ async def on_start(
             return
         if args:
             await message.answer(_("You are already registered."))
-        await show_menu(screen, identity)
+        await screen.show(*menu_view(identity))
         return
     if await membership.has_pending_request(identity.telegram_id):
         await message.answer(_("Your registration request is waiting for an officer's decision."))
@@ -166,7 +166,7 @@ async def _finish(screen: Screen, result: RegistrationResult, state: FSMContext)
                     department=html.quote(result.member.department or "—"),
                 )
             )
-        await screen.show(menu_text(identity), main_menu(identity))
+        await screen.show(*menu_view(identity))
         return
     if result.status == "throttled":
         await screen.show(

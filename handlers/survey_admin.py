@@ -43,9 +43,12 @@ def status_name(status: str) -> str:
     return {"draft": _("draft"), "open": _("open"), "closed": _("closed")}[status]
 
 
-async def survey_card(survey: SurveyInfo, repos: Repositories) -> tuple[str, InlineKeyboardMarkup]:
+def survey_card(
+    survey: SurveyInfo, participation: tuple[int, int]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The survey as officers see it; `participation`: (invited, finished)."""
     locale = get_i18n().current_locale
-    invited, finished = await repos.surveys.participation(survey.id)
+    invited, finished = participation
     definition = survey.definition
     lines = [
         f"<b>{html.quote(definition.title.get(locale))}</b> ({html.quote(survey.slug)})",
@@ -108,8 +111,8 @@ async def on_card(
     repos: Repositories,
     screen: Screen,
 ) -> None:
-    text, markup = await survey_card(await surveys.get(callback_data.survey_id), repos)
-    await screen.show(text, reply_markup=markup)
+    survey = await surveys.get(callback_data.survey_id)
+    await screen.show(*survey_card(survey, await repos.surveys.participation(survey.id)))
 
 
 async def on_open(
@@ -257,7 +260,7 @@ async def reply_imported(
     screen: Screen, survey: SurveyInfo, created: bool, repos: Repositories
 ) -> None:
     text = _("Survey “{title}” imported.") if created else _("Survey “{title}” updated.")
-    card, markup = await survey_card(survey, repos)
+    card, markup = survey_card(survey, await repos.surveys.participation(survey.id))
     await screen.show(
         text.format(title=html.quote(survey.definition.title.get(get_i18n().current_locale)))
         + "\n\n"

@@ -116,7 +116,7 @@ async def on_pick(
         library.TEMPLATES[callback_data.value], actor=identity
     )
     title = html.quote(survey.definition.title.get(locale()))
-    card, markup = await survey_card(survey, repos)
+    card, markup = survey_card(survey, await repos.surveys.participation(survey.id))
     await screen.show(
         _("Draft “{title}” created from the template.").format(title=title) + "\n\n" + card,
         reply_markup=markup,
@@ -222,7 +222,7 @@ async def on_rename_text(
     if not isinstance(survey_id, int):
         return
     survey = await survey_drafts.rename(survey_id, message.text or "", actor=identity)
-    card, markup = await survey_card(survey, repos)
+    card, markup = survey_card(survey, await repos.surveys.participation(survey.id))
     await message.answer(_("Renamed.") + "\n\n" + card, reply_markup=markup)
 
 

@@ -389,7 +389,7 @@ async def _confirm(
         text = _("Scheduled: it opens {when} and the invitations go out then.").format(
             when=when_text(opens, drafts.timezone)
         )
-    card, markup = await survey_card(result.survey, repos)
+    card, markup = survey_card(result.survey, await repos.surveys.participation(result.survey.id))
     await screen.show(text + "\n\n" + card, reply_markup=markup)
 
 

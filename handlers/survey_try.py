@@ -103,7 +103,7 @@ async def on_try_button(
             return
         await state.clear()
         await screen.edit_buttons(None)
-        card, markup = await survey_card(survey, repos)
+        card, markup = survey_card(survey, await repos.surveys.participation(survey.id))
         await screen.show(
             _(
                 "That was the end of the try: members see “Thank you! Your answers have "
