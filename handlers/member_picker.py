@@ -58,12 +58,6 @@ def members_view(found: DepartmentPage) -> tuple[str, InlineKeyboardMarkup]:
     ), builder.as_markup()
 
 
-async def ask_member(screen: Screen, identity: Identity, picker: MemberPicker) -> None:
-    """The first screen: the roster's departments as buttons (officers.py calls this)."""
-    text, markup = departments_view(await picker.departments(identity))
-    await screen.show(text, reply_markup=markup)
-
-
 async def on_pick(
     callback: CallbackQuery,
     callback_data: MemberPickCB,

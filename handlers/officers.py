@@ -18,7 +18,7 @@ from bot.filters import WithoutText
 from bot.renderers import Rendered
 from handlers.common import ask_for_text
 from handlers.guards import role_router
-from handlers.member_picker import ask_member
+from handlers.member_picker import departments_view
 from handlers.menu import main_menu_for_roles
 from handlers.screen import Screen
 from members import notifications
@@ -158,7 +158,7 @@ async def on_roles_menu(
     screen: Screen,
 ) -> None:
     await state.set_state(RoleEditing.employee_id)  # a typed employee id still works
-    await ask_member(screen, identity, member_picker)
+    await screen.show(*departments_view(await member_picker.departments(identity)))
 
 
 async def on_roles_employee_id(
