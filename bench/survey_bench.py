@@ -327,7 +327,7 @@ async def run_unionvoice(
     )
     database = create_database(config.database.url)
     bot = Bot("42:TEST", session=RecordingSession())
-    dispatcher = create_dispatcher(config, database, bot, i18n=create_i18n("zh"))
+    dispatcher = create_dispatcher(config, database, i18n=create_i18n("zh"))
     gc.collect()
     seconds = await run_updates(dispatcher, bot, updates, concurrency, latencies)
 
@@ -551,7 +551,7 @@ async def worker(
     )
     database = create_database(url)
     bot = Bot("42:TEST", session=RecordingSession())
-    dispatcher = create_dispatcher(config, database, bot, i18n=create_i18n("zh"))
+    dispatcher = create_dispatcher(config, database, i18n=create_i18n("zh"))
     async with database.engine.connect():  # warm the pool before the clock starts
         pass
     print("ready", flush=True)

@@ -107,7 +107,7 @@ async def run_bot(
         await migrate.upgrade(database.engine)
         bot = create_bot(config)
         i18n = create_i18n(config.union.default_locale)
-        dispatcher = create_dispatcher(config, database, bot, i18n=i18n, redis=redis)
+        dispatcher = create_dispatcher(config, database, i18n=i18n, redis=redis)
         warn_about_readable_files(config)  # the key file exists by now
         me = await _check_telegram(bot, config)
         await set_commands(bot, i18n, config.union.default_locale)

@@ -7,10 +7,10 @@ import asyncio
 import csv
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.cli_data import (
     cmd_mailbox_export,
@@ -211,7 +211,7 @@ SANDBOX_FALLBACK_HINT = (
 )
 
 
-async def cmd_run(config: Config, args: argparse.Namespace) -> int:
+async def cmd_run(config: Config, _args: argparse.Namespace) -> int:
     if config.telegram.token is None:
         from sandbox.run import SandboxOptions
 
@@ -252,7 +252,7 @@ async def _run_sandbox(config: Config, options: object) -> int:
     return EXIT_OK
 
 
-async def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> int:
+async def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
     async def done(database: Database) -> int:
         from storage import migrate
 
@@ -406,7 +406,7 @@ async def _fetch_bot_username(config: Config) -> str:
     return me.username
 
 
-async def cmd_outbox_status(config: Config, args: argparse.Namespace) -> int:
+async def cmd_outbox_status(config: Config, _args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
         from storage.uow import unit_of_work
 
@@ -426,7 +426,9 @@ async def cmd_outbox_status(config: Config, args: argparse.Namespace) -> int:
     return await with_database(config, work)
 
 
-_COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
+_COMMANDS: dict[
+    tuple[str, str | None], Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]
+] = {
     ("run", None): cmd_run,
     ("sandbox", None): cmd_sandbox,
     ("db", "upgrade"): cmd_db_upgrade,

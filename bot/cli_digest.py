@@ -13,10 +13,11 @@ from bot.config import Config
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from digest.period import Period
     from storage.uow import Repositories
 
 
-def _digest_period(config: Config, text: str | None) -> object:
+def _digest_period(config: Config, text: str | None) -> Period:
     from digest.period import Period, latest_due
     from digest.settings import settings_from
 
@@ -88,7 +89,7 @@ async def cmd_digest_preview(config: Config, args: argparse.Namespace) -> int:
                 data = json.loads(stored[1])
                 note = "as stored (sent)"
             else:
-                data = await service.compute(period, audience)  # type: ignore[arg-type]
+                data = await service.compute(period, audience)
                 note = "computed now, not stored"
         for part in render_messages(data, english(None), None):
             print(html.unescape(re.sub(r"</?[bi]>", "", part)))

@@ -14,14 +14,16 @@ from bot.config import Config
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from storage.uow import Repositories
     from surveys.drafts import SurveyDrafts
+    from surveys.service import SurveyService
 
 
-def _survey_service(config: Config, repos: object) -> object:
+def _survey_service(config: Config, repos: Repositories) -> SurveyService:
     from surveys.service import SurveyService
 
     return SurveyService(
-        repos,  # type: ignore[arg-type]
+        repos,
         timezone=config.union.timezone,
         small_group=config.surveys.small_group,
     )
@@ -67,12 +69,12 @@ async def cmd_survey_import(config: Config, args: argparse.Namespace) -> int:
     return await with_database(config, work)
 
 
-def _drafts(config: Config, repos: object) -> SurveyDrafts:
+def _drafts(config: Config, repos: Repositories) -> SurveyDrafts:
     from surveys.drafts import SurveyDrafts
 
     return SurveyDrafts(
-        _survey_service(config, repos),  # type: ignore[arg-type]
-        repos,  # type: ignore[arg-type]
+        _survey_service(config, repos),
+        repos,
         timezone=config.union.timezone,
     )
 
@@ -114,7 +116,7 @@ async def cmd_survey_export_definition(config: Config, args: argparse.Namespace)
     return await with_database(config, work)
 
 
-async def cmd_survey_list(config: Config, args: argparse.Namespace) -> int:
+async def cmd_survey_list(config: Config, _args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
         from storage.uow import unit_of_work
 

@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 SUPPORTED_LOCALES = ("zh", "en")
@@ -367,8 +368,8 @@ class Config(_Section):
         return self.telegram.token.get_secret_value()
 
 
-def _describe(error: Mapping[str, object]) -> str:
-    location = [str(part) for part in error["loc"]]  # type: ignore[union-attr]
+def _describe(error: ErrorDetails) -> str:
+    location = [str(part) for part in error["loc"]]
     if len(location) >= 2:
         where = f"[{location[0]}] {'.'.join(location[1:])}"
     else:

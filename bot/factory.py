@@ -55,7 +55,6 @@ def create_bot(config: Config, session: AiohttpSession | None = None) -> Bot:
 def create_dispatcher(
     config: Config,
     database: Database,
-    bot: Bot,
     *,
     clock: Clock = system_clock,
     i18n: I18n | None = None,

@@ -39,4 +39,4 @@ class DocumentWithSuffix(Filter):
 
     async def __call__(self, message: Message) -> bool:
         name = message.document.file_name if message.document else None
-        return bool(name) and name.lower().endswith(self._suffixes)  # type: ignore[union-attr]
+        return bool(name and name.lower().endswith(self._suffixes))

@@ -73,7 +73,11 @@ class LocaleMiddleware(I18nMiddleware):
 
     FSM_KEY = "locale"
 
-    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+    async def get_locale(  # aiogram's I18nMiddleware fixes the signature
+        self,
+        event: TelegramObject,  # noqa: ARG002
+        data: dict[str, Any],
+    ) -> str:
         identity: Identity | None = data.get("identity")
         if identity is not None and identity.member is not None and identity.member.locale:
             return identity.member.locale

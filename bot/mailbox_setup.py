@@ -29,7 +29,7 @@ def mailbox_settings(config: Config) -> MailboxSettings:
         boxes=tuple(
             Box(
                 key=box.key,
-                names=dict(box.name),
+                names={locale: name for locale, name in box.name.items()},
                 roles=frozenset(Role(r) for r in box.roles),
                 telegram_ids=frozenset(box.telegram_ids),
             )

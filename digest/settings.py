@@ -49,20 +49,20 @@ class DigestSettings:
 
 def settings_from(config: object) -> DigestSettings:
     """DigestSettings from bot.config.Config (duck-typed: no import of the bot layer)."""
-    digest = config.digest  # type: ignore[attr-defined]
+    digest = config.digest  # type: ignore[attr-defined]  # duck-typed Config
     hour, minute = (int(part) for part in digest.time.split(":"))
     return DigestSettings(
         weekday=WEEKDAYS.index(digest.weekday) + 1,
         at=time(hour, minute),
-        timezone=digest.timezone or config.union.timezone,  # type: ignore[attr-defined]
+        timezone=digest.timezone or config.union.timezone,  # type: ignore[attr-defined]  # duck-typed Config
         whole_union_roles=tuple(digest.roles),
-        small_group=config.surveys.small_group,  # type: ignore[attr-defined]
+        small_group=config.surveys.small_group,  # type: ignore[attr-defined]  # duck-typed Config
         themes=digest.themes,
         quotes=digest.quotes,
         theme_text_limit=digest.theme_text_limit,
         boxes=tuple(
             DigestBox(box.key, dict(box.name), tuple(box.roles), tuple(box.telegram_ids))
-            for box in config.mailbox.boxes  # type: ignore[attr-defined]
+            for box in config.mailbox.boxes  # type: ignore[attr-defined]  # duck-typed Config
         ),
-        mailbox_reply_days=config.mailbox.reply_days,  # type: ignore[attr-defined]
+        mailbox_reply_days=config.mailbox.reply_days,  # type: ignore[attr-defined]  # duck-typed Config
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from aiogram import F, Router
@@ -11,6 +11,9 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.screen import Screen
+
+# A callback handler: aiogram passes each one the arguments its signature names.
+CallbackHandler = Callable[..., Awaitable[Any]]
 
 
 async def ask_for_text(message: Message) -> None:
@@ -48,7 +51,7 @@ async def send_files(screen: Screen, files: Iterable[SentFile]) -> None:
 def register_actions(
     router: Router,
     factory: type[CallbackData],
-    actions: Mapping[Any, Callable[..., Any]],
+    actions: Mapping[Any, CallbackHandler],
 ) -> None:
     """One callback handler per `action` value of a callback data factory."""
     for action, handler in actions.items():

@@ -45,13 +45,13 @@ async def on_outdated_message(message: Message) -> None:
     await message.answer(privacy_notice(), reply_markup=consent_keyboard())
 
 
-async def on_outdated_callback(callback: CallbackQuery, screen: Screen) -> None:
+async def on_outdated_callback(_callback: CallbackQuery, screen: Screen) -> None:
     screen.notify(_ask_again(), alert=True)
     await screen.show(privacy_notice(), consent_keyboard())
 
 
 async def on_answer(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ConsentCB,
     identity: Identity,
     data_rights: DataRightsService,
@@ -82,5 +82,5 @@ def create_router() -> Router:
 
 
 class _Registered(Filter):
-    async def __call__(self, event: Any, identity: Identity | None) -> bool:
+    async def __call__(self, event: Any, identity: Identity | None) -> bool:  # noqa: ARG002 (aiogram)
         return identity is not None and identity.member is not None

@@ -11,7 +11,7 @@ from handlers.screen import Screen
 from members.dto import Identity
 
 
-async def on_stale_button(callback: CallbackQuery, screen: Screen) -> None:
+async def on_stale_button(_callback: CallbackQuery, screen: Screen) -> None:
     # Forged or outdated callback data lands here: say so, change nothing.
     screen.notify(_("This button is no longer valid."), alert=True)
 

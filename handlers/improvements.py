@@ -20,7 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import ImprovementAction, ImprovementCB
 from bot.filters import WithoutText
 from common.errors import N_, DomainError, PermissionDenied
-from handlers.common import ask_for_text
+from handlers.common import CallbackHandler, ask_for_text, register_actions
 from handlers.improvement_cards import (
     RENDERERS,
     card_keyboard,
@@ -135,7 +135,7 @@ def _may_read_digest(audience: str, identity: Identity, mailbox: MailboxService)
 
 
 async def on_new(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
     repos: Repositories,
@@ -214,7 +214,7 @@ async def on_step(
 
 # -- working on it ------------------------------------------------------------------------------
 async def on_list(
-    event: Message | CallbackQuery,
+    _event: Message | CallbackQuery,
     identity: Identity,
     screen: Screen,
     improvements: ImprovementService,
@@ -240,7 +240,7 @@ async def on_list(
 
 
 async def on_view(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
     screen: Screen,
@@ -251,7 +251,7 @@ async def on_view(
 
 
 async def on_move(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
     screen: Screen,
@@ -266,7 +266,7 @@ async def on_move(
 
 
 async def on_effect_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
     state: FSMContext,
@@ -295,7 +295,7 @@ async def on_effect(
 
 
 async def on_close(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
     screen: Screen,
@@ -309,7 +309,7 @@ async def on_close(
 
 
 async def on_drop_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ImprovementCB,
     identity: Identity,
     state: FSMContext,
@@ -341,7 +341,7 @@ def create_router() -> Router:
     router.callback_query.register(
         on_list, ImprovementCB.filter(F.action == ImprovementAction.LIST)
     )
-    for action, handler in {
+    actions: dict[ImprovementAction, CallbackHandler] = {
         ImprovementAction.NEW: on_new,
         ImprovementAction.VIEW: on_view,
         ImprovementAction.START: on_move,
@@ -349,8 +349,8 @@ def create_router() -> Router:
         ImprovementAction.EFFECT: on_effect_button,
         ImprovementAction.CLOSE: on_close,
         ImprovementAction.DROP: on_drop_button,
-    }.items():
-        router.callback_query.register(handler, ImprovementCB.filter(F.action == action))
+    }
+    register_actions(router, ImprovementCB, actions)
     for step in [*ORDER, Steps.effect, Steps.reason]:
         router.message.register(ask_for_text, step, WithoutText())
     for step in ORDER:

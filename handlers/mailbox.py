@@ -14,7 +14,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
@@ -22,7 +22,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
 from common.errors import N_, DomainError
 from handlers import mailbox_reading
-from handlers.common import register_actions
+from handlers.common import CallbackHandler, register_actions
 from handlers.mailbox_views import (
     InAnonymousSession,
     Writing,
@@ -68,16 +68,16 @@ async def show_boxes(screen: Screen, mailbox: MailboxService) -> None:
     await screen.show(*boxes_view(boxes))
 
 
-async def on_menu(callback: CallbackQuery, mailbox: MailboxService, screen: Screen) -> None:
+async def on_menu(_callback: CallbackQuery, mailbox: MailboxService, screen: Screen) -> None:
     await show_boxes(screen, mailbox)
 
 
-async def on_command(message: Message, mailbox: MailboxService, screen: Screen) -> None:
+async def on_command(_message: Message, mailbox: MailboxService, screen: Screen) -> None:
     await show_boxes(screen, mailbox)
 
 
 async def on_box(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: MailboxCB,
     mailbox: MailboxService,
     screen: Screen,
@@ -97,7 +97,7 @@ def types_view(box: str, name: str) -> tuple[str, InlineKeyboardMarkup]:
 
 
 async def on_type(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: MailboxCB,
     mailbox: MailboxService,
     screen: Screen,
@@ -186,13 +186,16 @@ async def on_letter_part(message: Message, state: FSMContext) -> None:
 
 
 async def on_anonymous_part(
-    message: Message, anonymous: AnonymousSession, anonymous_sessions: AnonymousStore
+    message: Message,
+    event_from_user: User,
+    anonymous: AnonymousSession,
+    anonymous_sessions: AnonymousStore,
 ) -> None:
     reply = add_part(message, anonymous.draft, LETTER_MAX)  # checked against the whole draft
     part = Draft()
     add_part(message, part, LETTER_MAX)
     # Only the new part is kept: an append, so nothing added meanwhile is overwritten.
-    await anonymous_sessions.append(message.from_user.id, part)  # type: ignore[union-attr]
+    await anonymous_sessions.append(event_from_user.id, part)
     await message.answer(reply, reply_markup=_writing_keyboard())
 
 
@@ -287,7 +290,7 @@ def create_router() -> Router:
     router = Router(name="mailbox")
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.MAILBOX))
     router.message.register(on_command, Command("mailbox"))
-    actions = {
+    actions: dict[MailboxAction, CallbackHandler] = {
         MailboxAction.BOX: on_box,
         MailboxAction.TYPE: on_type,
         MailboxAction.MODE: on_mode,

@@ -27,7 +27,7 @@ from bot.callbacks import (
 from bot.config import Config
 from bot.filters import WithoutText
 from common.errors import N_, DomainError
-from handlers.common import ask_for_text, register_actions, send_files
+from handlers.common import CallbackHandler, ask_for_text, register_actions, send_files
 from handlers.mailbox_views import (
     add_part,
     box_name,
@@ -54,7 +54,7 @@ class Transferring(StatesGroup):
 
 
 def _cb(action: InboxAction, letter_id: int = 0, **fields: object) -> str:
-    return InboxCB(action=action, letter_id=letter_id, **fields).pack()  # type: ignore[arg-type]
+    return InboxCB(action=action, letter_id=letter_id, **fields).pack()
 
 
 FILTER_LABELS = {
@@ -122,19 +122,19 @@ def inbox_view(
 
 
 async def on_command(
-    message: Message, identity: Identity, mailbox: MailboxService, screen: Screen
+    _message: Message, identity: Identity, mailbox: MailboxService, screen: Screen
 ) -> None:
     await show_inbox(screen, identity, mailbox)
 
 
 async def on_menu(
-    callback: CallbackQuery, identity: Identity, mailbox: MailboxService, screen: Screen
+    _callback: CallbackQuery, identity: Identity, mailbox: MailboxService, screen: Screen
 ) -> None:
     await show_inbox(screen, identity, mailbox)
 
 
 async def on_list(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: InboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -171,7 +171,7 @@ def _letter_keyboard(letter: LetterDTO, files: bool, identity: Identity) -> Inli
 
 
 async def on_open(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: InboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -185,7 +185,7 @@ async def on_open(
 
 
 async def on_files(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: InboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -224,7 +224,7 @@ async def _ask(
 
 
 async def on_reply_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: InboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -259,7 +259,7 @@ async def on_answer_part(message: Message, state: FSMContext) -> None:
 
 
 async def on_send(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: InboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -281,7 +281,7 @@ async def on_send(
 
 
 async def on_handle_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: InboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -302,7 +302,7 @@ async def on_outcome(
 
 
 async def on_transfer_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: InboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -355,7 +355,7 @@ def create_router() -> Router:
     router = Router(name="mailbox_inbox")
     router.message.register(on_command, Command("inbox"))
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.INBOX))
-    actions = {
+    actions: dict[InboxAction, CallbackHandler] = {
         InboxAction.LIST: on_list,
         InboxAction.OPEN: on_open,
         InboxAction.FILES: on_files,

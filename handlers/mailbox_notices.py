@@ -66,7 +66,7 @@ def render_sender_news(params: Mapping[str, Any]) -> Rendered:
     return text[:1].upper() + text[1:], builder.as_markup()
 
 
-def render_confidential_news(params: Mapping[str, Any]) -> Rendered:
+def render_confidential_news(_params: Mapping[str, Any]) -> Rendered:
     # Names no letter, box or kind: the row in the outbox says only "there was news".
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📂 My letters"), callback_data=MailboxCB(action=MailboxAction.MINE))

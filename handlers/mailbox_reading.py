@@ -7,14 +7,14 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import MailboxAction, MailboxCB
 from bot.config import Config
 from common.errors import N_, DomainError
-from handlers.common import register_actions, send_files
+from handlers.common import CallbackHandler, register_actions, send_files
 from handlers.mailbox_views import (
     InAnonymousSession,
     add_part,
@@ -75,7 +75,7 @@ async def _show_own(
 
 
 async def on_mine(
-    callback: CallbackQuery, identity: Identity, mailbox: MailboxService, screen: Screen
+    _callback: CallbackQuery, identity: Identity, mailbox: MailboxService, screen: Screen
 ) -> None:
     letters = await mailbox.sent_letters(identity)
     if not letters:
@@ -99,7 +99,7 @@ async def on_mine(
 
 
 async def on_open(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: MailboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -143,12 +143,12 @@ async def on_follow_up(
     reply = add_part(message, draft, MESSAGE_MAX)
     assert anonymous.letter_id is not None
     await mailbox.follow_up(identity, anonymous.letter_id, draft)  # ownership checked again
-    await anonymous_sessions.end(message.from_user.id)  # type: ignore[union-attr]
+    await anonymous_sessions.end(identity.telegram_id)
     await message.answer(_("Added to your letter. {detail}").format(detail=reply))
 
 
 async def on_rate(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: MailboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -159,7 +159,7 @@ async def on_rate(
 
 
 async def on_files(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: MailboxCB,
     identity: Identity,
     mailbox: MailboxService,
@@ -182,8 +182,7 @@ async def on_receipt_command(
     screen: Screen,
 ) -> None:
     if not command.args:
-        user_id = message.from_user.id  # type: ignore[union-attr]
-        await anonymous_sessions.start(user_id, AnonymousSession(Stage.CODE))
+        await anonymous_sessions.start(identity.telegram_id, AnonymousSession(Stage.CODE))
         await message.answer(_("Send your receipt code (20 digits)."))
         return
     await _open_with_code(
@@ -205,7 +204,7 @@ async def on_receipt_code(
 
 
 async def _open_with_code(
-    message: Message,
+    _message: Message,
     screen: Screen,
     code: str,
     identity: Identity,
@@ -213,9 +212,8 @@ async def _open_with_code(
     config: Config,
     sessions: AnonymousStore,
 ) -> None:
-    user_id = message.from_user.id  # type: ignore[union-attr]
     letter_id = await mailbox.open_receipt(identity, code)
-    await sessions.start(user_id, AnonymousSession(Stage.READING, letter_id=letter_id))
+    await sessions.start(identity.telegram_id, AnonymousSession(Stage.READING, letter_id=letter_id))
     letter, thread = await mailbox.receipt_letter(letter_id)
     await _show_own(screen, mailbox, config, letter, thread, receipt=True)
 
@@ -252,6 +250,7 @@ async def on_receipt_button(
 
 async def on_receipt_follow_up(
     message: Message,
+    event_from_user: User,
     mailbox: MailboxService,
     anonymous: AnonymousSession,
     anonymous_sessions: AnonymousStore,
@@ -261,14 +260,14 @@ async def on_receipt_follow_up(
     assert anonymous.letter_id is not None
     await mailbox.follow_up_anonymous(anonymous.letter_id, draft)
     anonymous.stage = Stage.READING
-    await anonymous_sessions.save(message.from_user.id, anonymous)  # type: ignore[union-attr]
+    await anonymous_sessions.save(event_from_user.id, anonymous)
     await message.answer(_("Added to your letter. {detail}").format(detail=reply))
 
 
 def register(router: Router) -> None:
     """The reading handlers, on the mailbox's router (same filters and guards)."""
     router.message.register(on_receipt_command, Command("receipt"))
-    actions = {
+    actions: dict[MailboxAction, CallbackHandler] = {
         MailboxAction.MINE: on_mine,
         MailboxAction.OPEN: on_open,
         MailboxAction.FOLLOW: on_follow,

@@ -59,7 +59,7 @@ def members_view(found: DepartmentPage) -> tuple[str, InlineKeyboardMarkup]:
 
 
 async def on_pick(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: MemberPickCB,
     identity: Identity,
     member_picker: MemberPicker,

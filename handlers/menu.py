@@ -100,7 +100,7 @@ async def on_help(message: Message) -> None:
     await message.answer(help_text())
 
 
-async def on_help_button(callback: CallbackQuery, screen: Screen) -> None:
+async def on_help_button(_callback: CallbackQuery, screen: Screen) -> None:
     await screen.show(help_text())
 
 
@@ -108,12 +108,12 @@ async def on_lang(message: Message) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
 
 
-async def on_lang_button(callback: CallbackQuery, screen: Screen) -> None:
+async def on_lang_button(_callback: CallbackQuery, screen: Screen) -> None:
     await screen.show(_("Choose your language:"), language_keyboard())
 
 
 async def on_language_chosen(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: LanguageCB,
     identity: Identity,
     membership: MembershipService,

@@ -15,11 +15,11 @@ from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import DataAction, DataCB, MenuAction, MenuCB
 from bot.renderers import Rendered
-from handlers.common import register_actions
+from handlers.common import CallbackHandler, register_actions
 from handlers.guards import role_router
 from handlers.screen import Screen
 from members.dto import Identity
-from privacy.service import ERASURE_REQUESTED, DataRightsService
+from privacy.service import ERASURE_REQUESTED, DataRightsService, ExportFormat
 from storage.database import Database
 
 
@@ -94,31 +94,31 @@ async def show_mydata(screen: Screen, identity: Identity, data_rights: DataRight
 
 
 async def on_mydata(
-    message: Message, identity: Identity, data_rights: DataRightsService, screen: Screen
+    _message: Message, identity: Identity, data_rights: DataRightsService, screen: Screen
 ) -> None:
     await show_mydata(screen, identity, data_rights)
 
 
 async def on_menu(
-    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService, screen: Screen
+    _callback: CallbackQuery, identity: Identity, data_rights: DataRightsService, screen: Screen
 ):
     if identity.member is not None:
         await show_mydata(screen, identity, data_rights)
 
 
 async def on_download(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: DataCB,
     identity: Identity,
     data_rights: DataRightsService,
     screen: Screen,
 ) -> None:
-    fmt = "json" if callback_data.action is DataAction.JSON else "xlsx"
+    fmt: ExportFormat = "json" if callback_data.action is DataAction.JSON else "xlsx"
     filename, content = await data_rights.export(identity, fmt)
     await screen.document(BufferedInputFile(content, filename))
 
 
-async def on_erase(callback: CallbackQuery, screen: Screen) -> None:
+async def on_erase(_callback: CallbackQuery, screen: Screen) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Yes, ask to delete"), callback_data=DataCB(action=DataAction.REQUEST))
     builder.button(text=_("No"), callback_data=DataCB(action=DataAction.CANCEL))
@@ -136,7 +136,7 @@ async def on_erase(callback: CallbackQuery, screen: Screen) -> None:
 
 
 async def on_request(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     identity: Identity,
     data_rights: DataRightsService,
     screen: Screen,
@@ -151,7 +151,7 @@ async def on_request(
 
 
 async def on_cancel(
-    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService, screen: Screen
+    _callback: CallbackQuery, identity: Identity, data_rights: DataRightsService, screen: Screen
 ) -> None:
     cancelled = await data_rights.cancel_erasure(identity)
     screen.notify(
@@ -180,7 +180,7 @@ async def show_pending(screen: Screen, identity: Identity, data_rights: DataRigh
 
 
 async def on_pending_command(
-    message: Message,
+    _message: Message,
     identity: Identity,
     data_rights: DataRightsService,
     screen: Screen,
@@ -189,12 +189,12 @@ async def on_pending_command(
 
 
 async def on_pending(
-    callback: CallbackQuery, identity: Identity, data_rights: DataRightsService, screen: Screen
+    _callback: CallbackQuery, identity: Identity, data_rights: DataRightsService, screen: Screen
 ):
     await show_pending(screen, identity, data_rights)
 
 
-async def on_confirm(callback: CallbackQuery, callback_data: DataCB, screen: Screen) -> None:
+async def on_confirm(_callback: CallbackQuery, callback_data: DataCB, screen: Screen) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("Erase now"),
@@ -207,7 +207,7 @@ async def on_confirm(callback: CallbackQuery, callback_data: DataCB, screen: Scr
 
 
 async def on_erase_now(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: DataCB,
     identity: Identity,
     data_rights: DataRightsService,
@@ -225,7 +225,7 @@ def create_router() -> Router:
     router.message.register(on_mydata, Command("mydata"))
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.MINE))
     officers.message.register(on_pending_command, Command("datarequests"))
-    member_actions = {
+    member_actions: dict[DataAction, CallbackHandler] = {
         DataAction.JSON: on_download,
         DataAction.XLSX: on_download,
         DataAction.ERASE: on_erase,
@@ -233,7 +233,7 @@ def create_router() -> Router:
         DataAction.CANCEL: on_cancel,
     }
     register_actions(router, DataCB, member_actions)
-    officer_actions = {
+    officer_actions: dict[DataAction, CallbackHandler] = {
         DataAction.PENDING: on_pending,
         DataAction.CONFIRM: on_confirm,
         DataAction.ERASE_NOW: on_erase_now,

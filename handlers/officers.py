@@ -113,7 +113,7 @@ def roles_keyboard(member: MemberDTO, manageable: tuple[Role, ...]) -> InlineKey
 
 
 async def on_approvals(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     identity: Identity,
     membership: MembershipService,
     screen: Screen,
@@ -133,7 +133,7 @@ async def on_approvals(
 
 
 async def on_decision(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ApprovalCB,
     identity: Identity,
     membership: MembershipService,
@@ -151,7 +151,7 @@ async def on_decision(
 
 
 async def on_roles_menu(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     state: FSMContext,
     identity: Identity,
     member_picker: MemberPicker,
@@ -164,7 +164,7 @@ async def on_roles_menu(
 async def on_roles_employee_id(
     message: Message, state: FSMContext, identity: Identity, membership: MembershipService
 ) -> None:
-    member = await membership.find_member(identity, message.text)
+    member = await membership.find_member(identity, message.text or "")
     await state.set_state(None)
     await message.answer(
         member_card(member),
@@ -173,7 +173,7 @@ async def on_roles_employee_id(
 
 
 async def on_role_toggle(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: RoleCB,
     identity: Identity,
     membership: MembershipService,
@@ -203,7 +203,7 @@ def render_registration_approved(params: Mapping[str, Any]) -> Rendered:
     return text, main_menu_for_roles(roles)
 
 
-def render_registration_rejected(params: Mapping[str, Any]) -> Rendered:
+def render_registration_rejected(_params: Mapping[str, Any]) -> Rendered:
     return (
         _(
             "Your registration request was not approved. If you think this is a mistake, "

@@ -33,7 +33,7 @@ def _board_value(page: int, status: str, category: str) -> str:
 
 
 async def on_board(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     proposals: ProposalService,
     screen: Screen,
@@ -88,7 +88,7 @@ async def on_board(
 
 
 async def on_mine(
-    callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
+    _callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
 ) -> None:
     mine = await proposals.mine(identity)
     text, markup = listing(mine, len(mine), None)
@@ -139,7 +139,7 @@ def listing(
 
 
 async def on_timeline(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -162,7 +162,7 @@ async def on_timeline(
 
 
 async def on_files(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,

@@ -60,7 +60,7 @@ async def _ask(screen: Screen, state: FSMContext, step: State, **data: object) -
 
 
 async def on_queue(
-    callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
+    _callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
 ) -> None:
     waiting = await proposals.queue(identity)
     text, markup = listing(waiting, len(waiting), None)
@@ -68,7 +68,7 @@ async def on_queue(
 
 
 async def on_decide(
-    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
+    _callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
 ) -> None:
     if callback_data.value not in {
         s.value for s in (Status.ACCEPTED, Status.CONVERTED, Status.MERGED, Status.DECLINED)
@@ -140,7 +140,7 @@ def _department_text(proposal_id: int) -> str:
 
 
 async def on_assign(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -233,7 +233,7 @@ async def _chosen(
 
 
 async def on_department_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -294,7 +294,7 @@ async def _assign(
 
 
 async def on_due_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -346,7 +346,7 @@ async def on_due_date(
 
 
 async def on_answer_button(
-    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
+    _callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
 ) -> None:
     await _ask(screen, state, Work.answer, proposal_id=callback_data.proposal_id)
 
@@ -369,7 +369,7 @@ async def on_answer(
 
 
 async def on_ask_button(
-    callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
+    _callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
 ) -> None:
     await _ask(screen, state, Work.question, proposal_id=callback_data.proposal_id)
 

@@ -24,7 +24,7 @@ from bot.callbacks import (
 )
 from bot.filters import WithoutText
 from common.text import shorten
-from handlers.common import ask_for_text, attachment_of, register_actions
+from handlers.common import CallbackHandler, ask_for_text, attachment_of, register_actions
 from handlers.proposal_notices import status_name
 from handlers.screen import Screen
 from members.dto import Identity
@@ -220,13 +220,13 @@ def preview_view(
 
 
 async def on_menu(
-    callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
+    _callback: CallbackQuery, identity: Identity, proposals: ProposalService, screen: Screen
 ) -> None:
     await screen.show(*menu_view(proposals.may_file(identity, Kind.PROPOSAL)))
 
 
 async def on_new(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     proposals: ProposalService,
     screen: Screen,
@@ -235,7 +235,7 @@ async def on_new(
 
 
 async def on_category(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -303,7 +303,7 @@ async def on_body(
 
 
 async def on_finish(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -315,7 +315,7 @@ async def on_finish(
 
 
 async def on_submit(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -338,7 +338,7 @@ async def on_submit(
 
 
 async def on_view(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -348,7 +348,7 @@ async def on_view(
 
 
 async def on_cosign(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -360,7 +360,7 @@ async def on_cosign(
 
 
 async def on_rate(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     identity: Identity,
     proposals: ProposalService,
@@ -379,7 +379,7 @@ async def on_rate(
 
 
 async def on_reply_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ProposalCB,
     state: FSMContext,
     screen: Screen,
@@ -413,7 +413,7 @@ async def on_comment(
 def create_router() -> Router:
     router = Router(name="proposals")
     router.callback_query.register(on_menu, MenuCB.filter(F.action == MenuAction.PROPOSALS))
-    actions = {
+    actions: dict[ProposalAction, CallbackHandler] = {
         ProposalAction.NEW: on_new,
         ProposalAction.CATEGORY: on_category,
         ProposalAction.FINISH: on_finish,

@@ -38,7 +38,7 @@ async def on_settings(
 
 
 async def on_settings_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     identity: Identity,
     notice_settings: NoticeSettings,
     screen: Screen,
@@ -48,7 +48,7 @@ async def on_settings_button(
 
 
 async def on_toggle(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: NoticeCB,
     identity: Identity,
     notice_settings: NoticeSettings,

@@ -83,18 +83,15 @@ async def on_start(
     if await membership.has_pending_request(identity.telegram_id):
         await message.answer(_("Your registration request is waiting for an officer's decision."))
         return
-    invite = (
-        command.args[len(INVITE_PREFIX) :]
-        if (command.args or "").startswith(INVITE_PREFIX)
-        else None
-    )
+    args = command.args or ""
+    invite = args[len(INVITE_PREFIX) :] if args.startswith(INVITE_PREFIX) else None
     await state.set_state(Registration.consent)
     await state.update_data({INVITE_KEY: invite})
     await message.answer(privacy_notice(), reply_markup=consent_keyboard())
 
 
 async def on_consent(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: ConsentCB,
     state: FSMContext,
     membership: MembershipService,

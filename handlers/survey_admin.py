@@ -80,7 +80,7 @@ def survey_card(
     return "\n".join(lines), builder.as_markup()
 
 
-async def on_list(callback: CallbackQuery, surveys: SurveyService, screen: Screen) -> None:
+async def on_list(_callback: CallbackQuery, surveys: SurveyService, screen: Screen) -> None:
     locale = get_i18n().current_locale
     all_surveys = await surveys.list()
     builder = InlineKeyboardBuilder()
@@ -105,7 +105,7 @@ async def on_list(callback: CallbackQuery, surveys: SurveyService, screen: Scree
 
 
 async def on_card(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     repos: Repositories,
@@ -116,7 +116,7 @@ async def on_card(
 
 
 async def on_open(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     identity: Identity,
@@ -136,7 +136,7 @@ async def on_open(
 
 
 async def on_close(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     identity: Identity,
@@ -156,7 +156,7 @@ async def _preparing(
 
 
 async def on_results(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     repos: Repositories,
@@ -201,7 +201,7 @@ def improvement_keyboard(survey: SurveyInfo) -> InlineKeyboardMarkup:
 
 
 async def on_export(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: SurveyAdminCB,
     surveys: SurveyService,
     repos: Repositories,

@@ -79,13 +79,13 @@ async def on_new_command(message: Message, state: FSMContext) -> None:
     await message.answer(new_survey_text(), reply_markup=new_survey_keyboard())
 
 
-async def on_new(callback: CallbackQuery, state: FSMContext, screen: Screen) -> None:
+async def on_new(_callback: CallbackQuery, state: FSMContext, screen: Screen) -> None:
     await state.clear()
     await screen.show(new_survey_text(), reply_markup=new_survey_keyboard())
 
 
 async def on_templates(
-    callback: CallbackQuery, survey_drafts: SurveyDrafts, screen: Screen
+    _callback: CallbackQuery, survey_drafts: SurveyDrafts, screen: Screen
 ) -> None:
     builder = InlineKeyboardBuilder()
     for index, name in enumerate(library.TEMPLATES):
@@ -102,7 +102,7 @@ async def on_templates(
 
 
 async def on_pick(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: DraftCB,
     survey_drafts: SurveyDrafts,
     identity: Identity,
@@ -123,7 +123,7 @@ async def on_pick(
     )
 
 
-async def on_from_file(callback: CallbackQuery, state: FSMContext, screen: Screen) -> None:
+async def on_from_file(_callback: CallbackQuery, state: FSMContext, screen: Screen) -> None:
     await state.set_state(DraftStates.file)
     await screen.show(
         _(
@@ -134,7 +134,7 @@ async def on_from_file(callback: CallbackQuery, state: FSMContext, screen: Scree
 
 
 async def on_template_file(
-    callback: CallbackQuery, survey_drafts: SurveyDrafts, screen: Screen
+    _callback: CallbackQuery, survey_drafts: SurveyDrafts, screen: Screen
 ) -> None:
     await screen.document(
         BufferedInputFile(survey_drafts.template_workbook(), "survey-template.xlsx"),
@@ -194,7 +194,7 @@ async def on_not_a_file(message: Message) -> None:
 
 
 async def on_rename(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: DraftCB,
     state: FSMContext,
     surveys: SurveyService,
@@ -227,7 +227,7 @@ async def on_rename_text(
 
 
 async def on_excel(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: DraftCB,
     surveys: SurveyService,
     survey_drafts: SurveyDrafts,

@@ -66,7 +66,7 @@ async def _plan(state: FSMContext, survey_id: int) -> dict[str, Any] | None:
 
 
 async def on_schedule(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: DraftCB,
     state: FSMContext,
     surveys: SurveyService,
@@ -326,7 +326,6 @@ async def on_schedule_button(
 async def on_typed_time(
     message: Message,
     state: FSMContext,
-    surveys: SurveyService,
     survey_drafts: SurveyDrafts,
     screen: Screen,
 ) -> None:
@@ -357,7 +356,7 @@ async def on_typed_time(
 
 
 async def _confirm(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     state: FSMContext,
     survey: SurveyInfo,
     plan: dict[str, Any],

@@ -33,7 +33,7 @@ def _try_banner() -> str:
 
 
 async def on_try(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: DraftCB,
     state: FSMContext,
     surveys: SurveyService,
@@ -84,7 +84,7 @@ async def _show_try(
 
 
 async def on_try_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: TrySurveyCB,
     state: FSMContext,
     surveys: SurveyService,
@@ -147,10 +147,10 @@ async def on_try_text(
 ) -> None:
     survey_id = (await state.get_data()).get("survey_id")
     run = await _trying(state, surveys, survey_id) if isinstance(survey_id, int) else None
-    if run is None:
+    if run is None or not isinstance(survey_id, int):  # the second test only narrows the type
         await state.clear()
         return
-    survey = await surveys.get(survey_id)  # type: ignore[arg-type]
+    survey = await surveys.get(survey_id)
     step = run.type_in(message.text or "")
     await _show_try(screen, state, survey, run, step, edit=False)
 

@@ -43,7 +43,8 @@ def answering_state(survey_id: int) -> str:
 
 
 class Answering(Filter):
-    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
+    # aiogram passes the event first, then the data the signature names.
+    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:  # noqa: ARG002
         return raw_state is not None and raw_state.startswith(ANSWERING)
 
 
@@ -383,7 +384,7 @@ async def _show_current(
 
 
 async def on_survey_list(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     identity: Identity,
     surveys: SurveyService,
     screen: Screen,
@@ -498,7 +499,7 @@ async def on_typed(
 
 
 async def on_survey_button(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: SurveyCB,
     identity: Identity,
     surveys: SurveyService,

@@ -97,19 +97,19 @@ async def show_todo(screen: Screen, identity: Identity, todo: TodoService) -> No
 
 
 async def on_todo_command(
-    message: Message, identity: Identity, todo: TodoService, screen: Screen
+    _message: Message, identity: Identity, todo: TodoService, screen: Screen
 ) -> None:
     await show_todo(screen, identity, todo)
 
 
 async def on_todo_button(
-    callback: CallbackQuery, identity: Identity, todo: TodoService, screen: Screen
+    _callback: CallbackQuery, identity: Identity, todo: TodoService, screen: Screen
 ) -> None:
     await show_todo(screen, identity, todo)
 
 
 async def on_queue(
-    callback: CallbackQuery,
+    _callback: CallbackQuery,
     callback_data: TodoCB,
     identity: Identity,
     todo: TodoService,

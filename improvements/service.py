@@ -27,11 +27,11 @@ from improvements.model import (
     Link,
     LinkKind,
 )
+from improvements.ports import ImprovementRepos
 from mailboxes.service import MailboxService
 from members.dto import Identity
 from members.roles import Role
 from outbox.model import Notification
-from storage.uow import Repositories
 from surveys.definition import QuestionType
 from surveys.results import nps_score
 
@@ -60,7 +60,7 @@ class ImprovementSettings:
 class ImprovementService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: ImprovementRepos,
         settings: ImprovementSettings | None = None,
         *,
         clock: Clock = system_clock,
@@ -209,7 +209,7 @@ class ImprovementService:
             raise _now(action)
         if evidence is None:
             evidence = await self.measure(action_id)
-        await self._actions.update(action_id, effect=_text(effect), evidence=evidence)
+        await self._actions.record_effect(action_id, _text(effect), evidence)
         if action.status is not ActionStatus.CHECKING:
             await self._actions.transition(
                 action_id, MOVES[ActionStatus.CHECKING], ActionStatus.CHECKING
@@ -284,8 +284,8 @@ class ImprovementService:
         )
         for member_id, chat_id, locale in await self._repos.proposals.recipients(sorted(members)):
             told += await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"improvement:{action.id}:closed:{keyed('closed', action.id, member_id)}",
+                Notification.build(
+                    ("improvement", action.id, "closed", keyed("closed", action.id, member_id)),
                     chat_id=chat_id,
                     locale=locale,
                     template=templates.IMPROVEMENT_DONE,
@@ -359,8 +359,8 @@ class ImprovementService:
         assert action.due_on is not None
         return int(
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"improvement:{action.id}:{key}:{action.due_on.isoformat()}:{chat_id}",
+                Notification.build(
+                    ("improvement", action.id, key, action.due_on.isoformat(), chat_id),
                     chat_id=chat_id,
                     locale=locale,
                     template=template,
@@ -439,9 +439,9 @@ def _now(action: ActionDTO) -> ActionMoved:
 
 def settings_from(config: object) -> ImprovementSettings:
     """ImprovementSettings from bot.config.Config (duck-typed: no import of the bot layer)."""
-    digest = config.digest  # type: ignore[attr-defined]
+    digest = config.digest  # type: ignore[attr-defined]  # duck-typed Config
     return ImprovementSettings(
         reminder_days=tuple(sorted(digest.action_reminder_days, reverse=True)),
         escalate_after_days=digest.action_escalate_after_days,
-        timezone=config.union.timezone,  # type: ignore[attr-defined]
+        timezone=config.union.timezone,  # type: ignore[attr-defined]  # duck-typed Config
     )

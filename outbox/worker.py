@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from common.ports import UnitOfWorkFactory
 from outbox.budget import SendBudget
 from outbox.model import ClaimedMessage, Outcome, SendResult, Status
 from outbox.pacing import Pacer
-from storage.database import Database
-from storage.uow import Repositories
+from outbox.ports import SenderRepos
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class SenderSettings:
 class OutboxWorker:
     def __init__(
         self,
-        database: Database,
+        units: UnitOfWorkFactory[SenderRepos],  # storage.database.Database
         transport: Transport,
         settings: SenderSettings | None = None,
         *,
@@ -59,7 +59,7 @@ class OutboxWorker:
         wakeup: asyncio.Event | None = None,
         budget: SendBudget | None = None,
     ) -> None:
-        self._database = database
+        self._units = units
         self._budget = budget  # shared with other instances; None: this one sends alone
         self._transport = transport
         self.settings = settings or SenderSettings()
@@ -80,8 +80,7 @@ class OutboxWorker:
     async def recover(self) -> int:
         lease = self.settings.claim_lease
         before = None if lease is None else _utcnow() - timedelta(seconds=lease)
-        async with self._database.sessions() as session:
-            repos = Repositories(session)
+        async with self._units.unit_of_work() as repos:
             count = await repos.outbox.recover(claimed_before=before)
             await repos.commit()
         if count:
@@ -95,8 +94,7 @@ class OutboxWorker:
             return
         self._next_lease_check = self._monotonic() + lease / 3
         try:
-            async with self._database.sessions() as session:
-                repos = Repositories(session)
+            async with self._units.unit_of_work() as repos:
                 await repos.outbox.touch(sorted(self._held), _utcnow())
                 await repos.commit()
             await self.recover()
@@ -132,8 +130,7 @@ class OutboxWorker:
             return 0
         # About one second of work: claimed rows wait in memory for their slot.
         limit = int(self.settings.rate_per_second) + 1
-        async with self._database.sessions() as session:
-            repos = Repositories(session)
+        async with self._units.unit_of_work() as repos:
             messages = await repos.outbox.claim(
                 limit, _utcnow(), chat_gap=self.settings.chat_interval
             )
@@ -217,8 +214,7 @@ class OutboxWorker:
 
     async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
         now = _utcnow()
-        async with self._database.sessions() as session:
-            repos = Repositories(session)
+        async with self._units.unit_of_work() as repos:
             outbox = repos.outbox
             if result.outcome is Outcome.SENT:
                 await outbox.mark_sent(
@@ -261,8 +257,7 @@ class OutboxWorker:
         self._held.discard(message.id)
 
     async def _requeue(self, message: ClaimedMessage, after: float = 0.0) -> None:
-        async with self._database.sessions() as session:
-            repos = Repositories(session)
+        async with self._units.unit_of_work() as repos:
             await repos.outbox.reschedule(
                 message.id,
                 _utcnow() + timedelta(seconds=after),
@@ -285,8 +280,8 @@ class OutboxWorker:
                 waiter.cancel()
 
     async def _has_queued(self) -> bool:
-        async with self._database.sessions() as session:
-            counts = await Repositories(session).outbox.counts()
+        async with self._units.unit_of_work() as repos:
+            counts = await repos.outbox.counts()
         return bool(counts[Status.QUEUED] or counts[Status.SENDING])
 
     async def _wait_for_tasks(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.uow import Repositories
+from privacy.ports import RetentionRepos
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class RetentionPolicy:
 
 
 async def run_retention(
-    repos: Repositories, policy: RetentionPolicy, now: datetime, *, dry_run: bool = False
+    repos: RetentionRepos, policy: RetentionPolicy, now: datetime, *, dry_run: bool = False
 ) -> dict[str, int]:
     """Rows purged (or, with dry_run, that would be) per kind of data."""
     retention = repos.retention

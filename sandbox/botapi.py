@@ -142,6 +142,7 @@ class SandboxBotAPI:
         self, chat_id: int, name: str, mime_type: str, content: bytes, language: str | None = None
     ) -> int:
         stored = self._store_file(name, mime_type, content)
+        media: dict[str, Any]
         if mime_type in ("image/jpeg", "image/png"):  # what Telegram clients send as photos
             media = {"photo": [self._photo_size(stored)]}
             view: dict[str, Any] = {"photo": self.file_url(stored)}
@@ -236,13 +237,13 @@ class SandboxBotAPI:
         return web.Response(body=stored.content, content_type=stored.mime_type)
 
     # -- methods ---------------------------------------------------------------------------------
-    async def _true(self, params: dict[str, Any]) -> Any:
+    async def _true(self, _params: dict[str, Any]) -> Any:
         return True
 
-    async def _empty_list(self, params: dict[str, Any]) -> Any:
+    async def _empty_list(self, _params: dict[str, Any]) -> Any:
         return []
 
-    async def _get_me(self, params: dict[str, Any]) -> Any:
+    async def _get_me(self, _params: dict[str, Any]) -> Any:
         return self.me
 
     async def _get_chat(self, params: dict[str, Any]) -> Any:
@@ -435,7 +436,9 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         if isinstance(value, web.FileField):
             files[key] = _Upload(value.filename, value.content_type, value.file.read())
         else:
-            params[key] = _decode(key, value)
+            # aiohttp gives a part without a text content type as bytes.
+            text = value if isinstance(value, str) else bytes(value).decode()
+            params[key] = _decode(key, text)
     # aiogram sends an upload as `document=attach://<name>` plus a part called <name>.
     for key, value in list(params.items()):
         if isinstance(value, str) and value.startswith("attach://"):

@@ -60,7 +60,7 @@ def create_app(
     return app
 
 
-async def _index(request: web.Request) -> web.StreamResponse:
+async def _index(_request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 
@@ -196,7 +196,7 @@ async def _file(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def _chinese_font(request: web.Request) -> web.StreamResponse:
+async def _chinese_font(_request: web.Request) -> web.StreamResponse:
     """The Chinese font the charts use, for browsers on machines without one (a bare Linux)."""
     from pylopdf_fonts_zh_cn import sans_path
 
@@ -204,5 +204,6 @@ async def _chinese_font(request: web.Request) -> web.StreamResponse:
 
 
 async def _close_sockets(app: web.Application) -> None:
-    for socket in list(app[_SOCKETS]):
+    sockets = app[_SOCKETS]
+    for socket in list(sockets):
         await socket.close()

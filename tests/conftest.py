@@ -152,7 +152,7 @@ def make_driver(config: Config, database: Database, i18n: I18n) -> BotDriver:
     if config.fsm.redis_url is not None:
         redis = Redis.from_url(config.fsm.redis_url)
         _redis_clients.append(redis)
-    dispatcher = create_dispatcher(config, database, bot, i18n=i18n, redis=redis)
+    dispatcher = create_dispatcher(config, database, i18n=i18n, redis=redis)
     transport = TelegramTransport(bot, i18n, create_renderers())
     outbox = OutboxWorker(database, transport, UNPACED)
     return BotDriver(dispatcher, bot, session, outbox)

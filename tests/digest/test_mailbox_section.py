@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.mailbox_setup import mailbox_settings
+from digest.model import MailboxFigures
 from digest.render import render_messages
 from digest.sections.base import Audience
 from digest.service import DigestService, english
@@ -20,7 +21,6 @@ from mailboxes.model import Draft, IdentityMode, LetterType, MessageKind
 from mailboxes.sealing import Sealer
 from mailboxes.service import MailboxService
 from mailboxes.settings import MailboxContext, MailboxGuards
-from storage.repos.digests import MailboxFigures
 from storage.uow import Repositories
 from tests.conftest import make_config
 from tests.digest.world import TELEGRAM, make_world

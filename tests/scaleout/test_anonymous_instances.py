@@ -66,7 +66,7 @@ class Instance:
         self.redis = Redis.from_url(config.fsm.redis_url)
         session = RecordingSession()
         bot = Bot(token="42:TEST", session=session)
-        dispatcher = create_dispatcher(config, self.database, bot, i18n=i18n, redis=self.redis)
+        dispatcher = create_dispatcher(config, self.database, i18n=i18n, redis=self.redis)
         transport = TelegramTransport(bot, i18n, create_renderers())
         outbox = OutboxWorker(self.database, transport, UNPACED)
         self.driver = BotDriver(dispatcher, bot, session, outbox)
