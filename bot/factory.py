@@ -21,17 +21,15 @@ from bot.middlewares import DatabaseMiddleware
 from bot.renderers import Renderers
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
-from handlers import (
-    digest,
-    improvements,
-    mailbox_notices,
-    mydata,
-    officers,
-    proposal_notices,
-    surveys,
-    todo,
-)
+from handlers.digest import notices as digest_notices
+from handlers.improvements import notices as improvement_notices
+from handlers.mailbox import notices as mailbox_notices
+from handlers.members import notices as member_notices
+from handlers.privacy import notices as privacy_notices
+from handlers.proposals import notices as proposal_notices
 from handlers.routers import create_routers
+from handlers.surveys import notices as survey_notices
+from handlers.todo import notices as todo_notices
 from mailboxes.settings import MailboxContext
 from outbox.budget import DatabaseSendBudget, RedisSendBudget, SendBudget
 from outbox.worker import OutboxWorker, SenderSettings
@@ -103,14 +101,14 @@ def create_dispatcher(
 def create_renderers() -> Renderers:
     """Every template the outbox can send, rendered by the feature that owns it."""
     renderers = Renderers()
-    renderers.register(officers.RENDERERS)
-    renderers.register(surveys.RENDERERS)
+    renderers.register(member_notices.RENDERERS)
+    renderers.register(survey_notices.RENDERERS)
     renderers.register(proposal_notices.RENDERERS)
     renderers.register(mailbox_notices.RENDERERS)
-    renderers.register(mydata.RENDERERS)
-    renderers.register(digest.RENDERERS)
-    renderers.register(improvements.RENDERERS)
-    renderers.register(todo.RENDERERS)
+    renderers.register(privacy_notices.RENDERERS)
+    renderers.register(digest_notices.RENDERERS)
+    renderers.register(improvement_notices.RENDERERS)
+    renderers.register(todo_notices.RENDERERS)
     return renderers
 
 

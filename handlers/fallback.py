@@ -6,8 +6,8 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import menu_view
 from handlers.screen import Screen
+from handlers.ui import menu_view
 from members.dto import Identity
 
 

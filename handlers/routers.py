@@ -14,33 +14,24 @@ from aiogram import Router
 
 from bot.filters import private_chat
 from bot.middlewares import RequireRegistration
-from handlers import (
-    consent,
-    digest,
-    errors,
-    fallback,
-    groups,
-    improvements,
-    mailbox,
-    mailbox_inbox,
-    member_picker,
-    menu,
-    mydata,
-    officers,
-    proposal_browse,
-    proposal_work,
-    proposals,
-    reachability,
-    settings,
-    start,
-    survey_admin,
-    survey_drafts,
-    survey_schedule,
-    survey_try,
-    surveys,
-    todo,
-)
+from handlers import errors, fallback, groups, reachability
+from handlers.digest import command as digest
+from handlers.improvements import working as improvements
+from handlers.mailbox import inbox as mailbox_inbox
+from handlers.mailbox import writing as mailbox
+from handlers.members import consent, menu, officers, settings, start
+from handlers.members import picker as member_picker
+from handlers.privacy import mydata
+from handlers.proposals import browse as proposal_browse
+from handlers.proposals import filing as proposals
+from handlers.proposals import work as proposal_work
 from handlers.screen import ScreenMiddleware
+from handlers.surveys import admin as survey_admin
+from handlers.surveys import answering as surveys
+from handlers.surveys import drafts as survey_drafts
+from handlers.surveys import schedule as survey_schedule
+from handlers.surveys import trying as survey_try
+from handlers.todo import queues as todo
 
 
 def private_router(name: str, *children: Router) -> Router:
