@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import ImprovementCB
 from common.errors import N_, DomainError, PermissionDenied
 from handlers.improvements.states import FIELDS, KINDS, ORDER, Steps
-from handlers.improvements.views import _prompt, card_keyboard, card_text
+from handlers.improvements.views import card_keyboard, card_text, step_prompt
 from handlers.screen import Screen
 from improvements.model import ActionDTO, Link, LinkKind
 from improvements.service import ActionDraft, ImprovementService
@@ -26,7 +26,7 @@ from storage.uow import Repositories
 from surveys.service import SurveyService
 
 
-async def _show(screen: Screen, action: ActionDTO, identity: Identity) -> None:
+async def show_action(screen: Screen, action: ActionDTO, identity: Identity) -> None:
     await screen.show(card_text(action), reply_markup=card_keyboard(action, identity))
 
 
@@ -99,7 +99,7 @@ async def on_new(
     intro = _("New improvement action.")
     if source:
         intro += "\n" + _("From: {source}").format(source=html.escape(source[:200]))
-    await screen.show(intro + "\n\n" + _prompt(Steps.problem))
+    await screen.show(intro + "\n\n" + step_prompt(Steps.problem))
 
 
 def _due(text: str, today: date) -> date | None:
@@ -138,7 +138,7 @@ async def on_step(
     if index + 1 < len(ORDER):
         await state.update_data({"answers": answers})
         await state.set_state(ORDER[index + 1])
-        await message.answer(_prompt(ORDER[index + 1]))
+        await message.answer(step_prompt(ORDER[index + 1]))
         return
     kind, ref_id, ref_key = data["link"]
     action = await improvements.open(
@@ -155,4 +155,4 @@ async def on_step(
     )
     await state.clear()
     await message.answer(_("Improvement action #{id} opened.").format(id=action.id))
-    await _show(screen, action, identity)
+    await show_action(screen, action, identity)

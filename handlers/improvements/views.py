@@ -105,7 +105,7 @@ def card_keyboard(action: ActionDTO, identity: Identity) -> InlineKeyboardMarkup
     return builder.as_markup()
 
 
-def _prompt(step: State) -> str:
+def step_prompt(step: State) -> str:
     return {
         Steps.problem: _("Step 1/6. Send the problem (问题)."),
         Steps.cause: _("Step 2/6. Send the cause analysis (原因分析)."),

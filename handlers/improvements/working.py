@@ -15,9 +15,9 @@ from bot.callbacks import ImprovementAction, ImprovementCB
 from bot.filters import WithoutText
 from common.errors import PermissionDenied
 from handlers.common import CallbackHandler, ask_for_text, register_actions
-from handlers.improvements.opening import _show, on_new, on_step
+from handlers.improvements.opening import on_new, on_step, show_action
 from handlers.improvements.states import ORDER, Steps
-from handlers.improvements.views import _prompt, cb, evidence_lines
+from handlers.improvements.views import cb, evidence_lines, step_prompt
 from handlers.screen import Screen
 from improvements.model import STATUS_LABELS
 from improvements.service import ImprovementService
@@ -60,7 +60,7 @@ async def on_view(
     improvements: ImprovementService,
 ) -> None:
     action = await improvements.visible(identity, callback_data.action_id)
-    await _show(screen, action, identity)
+    await show_action(screen, action, identity)
 
 
 async def on_move(
@@ -75,7 +75,7 @@ async def on_move(
     else:
         action = await improvements.to_checking(identity, callback_data.action_id)
     screen.notify(_("Status: {status}").format(status=_(STATUS_LABELS[action.status])))
-    await _show(screen, action, identity)
+    await show_action(screen, action, identity)
 
 
 async def on_effect_button(
@@ -91,7 +91,7 @@ async def on_effect_button(
     await state.set_state(Steps.effect)
     await state.update_data({"action_id": callback_data.action_id})
     lines = evidence_lines(evidence) or [_("No linked survey question to measure.")]
-    await screen.show("\n".join([*lines, "", _prompt(Steps.effect)]))
+    await screen.show("\n".join([*lines, "", step_prompt(Steps.effect)]))
 
 
 async def on_effect(
@@ -104,7 +104,7 @@ async def on_effect(
     action_id = int(await state.get_value("action_id") or 0)
     action = await improvements.record_effect(identity, action_id, message.text or "")
     await state.clear()
-    await _show(screen, action, identity)
+    await show_action(screen, action, identity)
 
 
 async def on_close(
@@ -118,7 +118,7 @@ async def on_close(
     screen.notify(
         _("Closed. {count} member(s) will be told what changed.").format(count=told), alert=True
     )
-    await _show(screen, action, identity)
+    await show_action(screen, action, identity)
 
 
 async def on_drop_button(
@@ -132,7 +132,7 @@ async def on_drop_button(
         raise PermissionDenied()
     await state.set_state(Steps.reason)
     await state.update_data({"action_id": callback_data.action_id})
-    await screen.show(_prompt(Steps.reason))
+    await screen.show(step_prompt(Steps.reason))
 
 
 async def on_reason(
@@ -145,7 +145,7 @@ async def on_reason(
     action_id = int(await state.get_value("action_id") or 0)
     action = await improvements.drop(identity, action_id, message.text or "")
     await state.clear()
-    await _show(screen, action, identity)
+    await show_action(screen, action, identity)
 
 
 def create_router() -> Router:

@@ -21,7 +21,7 @@ from mailboxes.service import MailboxService
 from members.dto import Identity
 
 
-async def _ask(
+async def ask_about_letter(
     screen: Screen,
     letter_id: int,
     identity: Identity,
@@ -49,7 +49,9 @@ async def on_handle_button(
     screen: Screen,
 ) -> None:
     prompt = _("What was the outcome? Send one message; the sender will read it and rate it.")
-    await _ask(screen, callback_data.letter_id, identity, mailbox, state, Handling.outcome, prompt)
+    await ask_about_letter(
+        screen, callback_data.letter_id, identity, mailbox, state, Handling.outcome, prompt
+    )
 
 
 async def on_outcome(

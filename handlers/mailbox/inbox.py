@@ -26,13 +26,13 @@ from common.errors import N_, DomainError
 from handlers.common import CallbackHandler, ask_for_text, register_actions, send_files
 from handlers.mailbox.drafts import add_part
 from handlers.mailbox.handling import (
-    _ask,
+    ask_about_letter,
     on_handle_button,
     on_outcome,
     on_transfer_button,
     on_transfer_note,
 )
-from handlers.mailbox.inbox_views import _letter_keyboard, _send_keyboard, inbox_view
+from handlers.mailbox.inbox_views import inbox_view, letter_keyboard, send_keyboard
 from handlers.mailbox.states import Answering, Handling, Transferring
 from handlers.mailbox.views import box_name, letter_text
 from handlers.screen import Screen
@@ -98,7 +98,7 @@ async def on_open(
     letter, thread = await mailbox.open_letter(identity, callback_data.letter_id)
     files = bool(letter.attachments or any(m.attachments for m in thread))
     text = letter_text(mailbox, letter, thread, config.union.tz, for_recipient=True)
-    await screen.show_long(text, _letter_keyboard(letter, files, identity))
+    await screen.show_long(text, letter_keyboard(letter, files, identity))
 
 
 async def on_files(
@@ -126,7 +126,7 @@ async def on_reply_button(
         if question
         else _("Write your reply (text, photos or documents), then tap Send.")
     )
-    await _ask(
+    await ask_about_letter(
         screen,
         callback_data.letter_id,
         identity,
@@ -144,7 +144,7 @@ async def on_answer_part(message: Message, state: FSMContext) -> None:
     draft = Draft.from_dict(data.get("draft") or {})
     reply = add_part(message, draft, MESSAGE_MAX)
     await state.update_data(draft=draft.to_dict())
-    await message.answer(reply, reply_markup=_send_keyboard(int(data["letter_id"])))
+    await message.answer(reply, reply_markup=send_keyboard(int(data["letter_id"])))
 
 
 async def on_send(

@@ -69,7 +69,7 @@ def inbox_view(
     return text, builder.as_markup()
 
 
-def _letter_keyboard(letter: LetterDTO, files: bool, identity: Identity) -> InlineKeyboardMarkup:
+def letter_keyboard(letter: LetterDTO, files: bool, identity: Identity) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if letter.status is not LetterStatus.HANDLED:
         builder.button(text=_("💬 Reply"), callback_data=_cb(InboxAction.REPLY, letter.id))
@@ -90,7 +90,7 @@ def _letter_keyboard(letter: LetterDTO, files: bool, identity: Identity) -> Inli
     return builder.as_markup()
 
 
-def _send_keyboard(letter_id: int) -> InlineKeyboardMarkup:
+def send_keyboard(letter_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📨 Send"), callback_data=_cb(InboxAction.SEND, letter_id))
     return builder.as_markup()

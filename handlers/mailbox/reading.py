@@ -17,7 +17,7 @@ from common.errors import N_, DomainError
 from handlers.common import CallbackHandler, register_actions, send_files
 from handlers.mailbox.drafts import add_part
 from handlers.mailbox.states import InAnonymousSession
-from handlers.mailbox.views import _reader_keyboard, letter_summary, letter_text, mailbox_cb
+from handlers.mailbox.views import letter_summary, letter_text, mailbox_cb, reader_keyboard
 from handlers.screen import Screen
 from mailboxes.memory import AnonymousSession, AnonymousStore, Stage
 from mailboxes.model import Draft, LetterDTO, LetterStatus, ThreadMessage
@@ -35,7 +35,7 @@ async def _show_own(
     receipt: bool,
 ) -> None:
     text = letter_text(mailbox, letter, thread, config.union.tz, for_recipient=False)
-    await screen.show_long(text, _reader_keyboard(letter, thread, receipt=receipt))
+    await screen.show_long(text, reader_keyboard(letter, thread, receipt=receipt))
 
 
 async def on_mine(

@@ -170,14 +170,14 @@ def modes_view(box: str, letter_type: LetterType) -> tuple[str, InlineKeyboardMa
     )
 
 
-def _writing_keyboard() -> InlineKeyboardMarkup:
+def writing_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("👀 Preview"), callback_data=mailbox_cb(MailboxAction.PREVIEW))
     builder.button(text=_("🗑 Discard"), callback_data=mailbox_cb(MailboxAction.DISCARD))
     return builder.as_markup()
 
 
-def _reader_keyboard(
+def reader_keyboard(
     letter: LetterDTO, thread: list[ThreadMessage], *, receipt: bool
 ) -> InlineKeyboardMarkup:
     follow, rate, files = (

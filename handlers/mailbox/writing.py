@@ -26,12 +26,12 @@ from handlers.mailbox import reading
 from handlers.mailbox.drafts import add_part, parse_choice
 from handlers.mailbox.states import InAnonymousSession, Writing
 from handlers.mailbox.views import (
-    _writing_keyboard,
     box_name,
     boxes_view,
     mailbox_cb,
     modes_view,
     types_view,
+    writing_keyboard,
 )
 from handlers.screen import Screen
 from mailboxes.memory import AnonymousSession, AnonymousStore, Stage
@@ -109,7 +109,7 @@ async def on_mode(
             "Write your letter: send text (several messages are fine, up to {limit} "
             "characters), photos or documents. Then tap Preview."
         ).format(limit=LETTER_MAX),
-        reply_markup=_writing_keyboard(),
+        reply_markup=writing_keyboard(),
     )
 
 
@@ -118,7 +118,7 @@ async def on_letter_part(message: Message, state: FSMContext) -> None:
     draft = Draft.from_dict(data.get("draft") or {})
     reply = add_part(message, draft, LETTER_MAX)
     await state.update_data(draft=draft.to_dict())
-    await message.answer(reply, reply_markup=_writing_keyboard())
+    await message.answer(reply, reply_markup=writing_keyboard())
 
 
 async def on_anonymous_part(
@@ -132,7 +132,7 @@ async def on_anonymous_part(
     add_part(message, part, LETTER_MAX)
     # Only the new part is kept: an append, so nothing added meanwhile is overwritten.
     await anonymous_sessions.append(event_from_user.id, part)
-    await message.answer(reply, reply_markup=_writing_keyboard())
+    await message.answer(reply, reply_markup=writing_keyboard())
 
 
 async def _pending_letter(

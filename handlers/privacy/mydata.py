@@ -12,7 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import DataAction, DataCB, MenuAction, MenuCB
 from handlers.common import CallbackHandler, register_actions
 from handlers.guards import role_router
-from handlers.privacy.views import _keyboard, _overview
+from handlers.privacy.views import mydata_keyboard, overview
 from handlers.screen import Screen
 from members.dto import Identity
 from privacy.service import DataRightsService, ExportFormat
@@ -22,7 +22,7 @@ from storage.database import Database
 async def show_mydata(screen: Screen, identity: Identity, data_rights: DataRightsService):
     assert identity.member is not None
     data = await data_rights.collect(identity.member)
-    await screen.show(_overview(data), reply_markup=_keyboard())
+    await screen.show(overview(data), reply_markup=mydata_keyboard())
 
 
 async def on_mydata(

@@ -12,7 +12,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import DataAction, DataCB
 
 
-def _overview(data: dict[str, Any]) -> str:
+def overview(data: dict[str, Any]) -> str:
     profile = data["profile"] or {}
     surveys = data["surveys"]
     named_answers = sum(1 for s in surveys if not s["anonymous"] and s["answers"])
@@ -55,7 +55,7 @@ def _overview(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _keyboard() -> InlineKeyboardMarkup:
+def mydata_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("⬇️ Download JSON"), callback_data=DataCB(action=DataAction.JSON))
     builder.button(text=_("⬇️ Download XLSX"), callback_data=DataCB(action=DataAction.XLSX))

@@ -16,12 +16,12 @@ from bot.callbacks import ProposalCB
 from handlers.proposals.cards import show_card
 from handlers.proposals.states import Work
 from handlers.proposals.work_views import (
-    _department_keyboard,
-    _department_text,
-    _prompt,
+    department_keyboard,
+    department_text,
     department_token,
     due_date_view,
     unhandled_department_view,
+    work_prompt,
 )
 from handlers.screen import Screen
 from members.dto import Identity
@@ -30,10 +30,10 @@ from proposals.service import Department, ProposalMoved, ProposalService
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-async def _ask(screen: Screen, state: FSMContext, step: State, **data: object) -> None:
+async def ask_step(screen: Screen, state: FSMContext, step: State, **data: object) -> None:
     await state.set_state(step)
     await state.update_data(data)
-    await screen.show(_prompt(step))
+    await screen.show(work_prompt(step))
 
 
 async def on_assign(
@@ -47,13 +47,13 @@ async def on_assign(
     proposal = await proposals.assignable(identity, callback_data.proposal_id)
     departments = await proposals.departments()
     if not departments:  # an empty roster: nothing to choose from, the name is typed
-        await _ask(screen, state, Work.department, proposal_id=proposal.id)
+        await ask_step(screen, state, Work.department, proposal_id=proposal.id)
         return
     await state.set_state(Work.department)
     await state.update_data({"proposal_id": proposal.id})
     await screen.show(
-        _department_text(proposal.id),
-        reply_markup=_department_keyboard(proposal.id, departments),
+        department_text(proposal.id),
+        reply_markup=department_keyboard(proposal.id, departments),
     )
 
 
@@ -116,7 +116,7 @@ async def on_department(
     if department is None and departments:
         await message.answer(
             _("There is no department of that name: choose one from the list."),
-            reply_markup=_department_keyboard(proposal.id, departments),
+            reply_markup=department_keyboard(proposal.id, departments),
         )
         return
     if department is None:  # an empty roster: the name as typed
@@ -175,14 +175,14 @@ async def on_due_date(
     data = await state.get_data()
     text = (message.text or "").strip()
     if not ISO_DATE.fullmatch(text):
-        await message.answer(_prompt(Work.due_date))
+        await message.answer(work_prompt(Work.due_date))
         return
     try:
         due = date.fromisoformat(text)
     except ValueError:
         await message.answer(
             _("There is no such day as {date}. {prompt}").format(
-                date=html.quote(text), prompt=_prompt(Work.due_date)
+                date=html.quote(text), prompt=work_prompt(Work.due_date)
             )
         )
         return

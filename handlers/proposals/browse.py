@@ -13,7 +13,7 @@ from bot.callbacks import ProposalAction, ProposalCB
 from common.text import shorten
 from handlers.common import register_actions, send_files
 from handlers.proposals.notices import status_name
-from handlers.proposals.views import BOARD_FILTERS, PER_PAGE, _board_value, listing, proposal_cb
+from handlers.proposals.views import BOARD_FILTERS, PER_PAGE, board_value, listing, proposal_cb
 from handlers.screen import Screen
 from members.dto import Identity
 from proposals.model import ACTION_LABELS, Status
@@ -52,7 +52,7 @@ async def on_board(
                 text=("🔎 " if value == (status_value if status else "") else "")
                 + (status_name(value) if value else _("all")),
                 callback_data=proposal_cb(
-                    ProposalAction.BOARD, value=_board_value(0, value, category_text)
+                    ProposalAction.BOARD, value=board_value(0, value, category_text)
                 ),
             )
             for value, _status in BOARD_FILTERS
@@ -65,7 +65,7 @@ async def on_board(
                 text=("🔎 " if str(index) == category_text else "") + "#" + name,
                 callback_data=proposal_cb(
                     ProposalAction.BOARD,
-                    value=_board_value(0, status_value if status else "", str(index)),
+                    value=board_value(0, status_value if status else "", str(index)),
                 ),
             )
             for index, name in enumerate(categories)

@@ -19,7 +19,7 @@ from bot.filters import WithoutText
 from handlers.common import CallbackHandler, ask_for_text, attachment_of, register_actions
 from handlers.proposals.cards import show_card
 from handlers.proposals.states import Commenting, Filing, Replying
-from handlers.proposals.views import _finish_keyboard, categories_view, menu_view, preview_view
+from handlers.proposals.views import categories_view, finish_keyboard, menu_view, preview_view
 from handlers.screen import Screen
 from members.dto import Identity
 from proposals.model import Kind, Rating, Status
@@ -75,7 +75,7 @@ async def on_title(
             "Now send the text. You may send several messages, photos and "
             "documents. When you are done, tap the button."
         ),
-        reply_markup=_finish_keyboard(proposal_id),
+        reply_markup=finish_keyboard(proposal_id),
     )
 
 
@@ -88,7 +88,7 @@ async def on_body(
         await proposals.attach(identity, proposal_id, *attachment)
         if message.caption:
             await proposals.add_text(identity, proposal_id, message.caption)
-        await message.answer(_("Attached."), reply_markup=_finish_keyboard(proposal_id))
+        await message.answer(_("Attached."), reply_markup=finish_keyboard(proposal_id))
         return
     if message.text is None:
         await message.answer(_("Please send text, a photo or a document."))
@@ -96,7 +96,7 @@ async def on_body(
     length = await proposals.add_text(identity, proposal_id, message.text)
     await message.answer(
         _("Received ({length} characters so far).").format(length=length),
-        reply_markup=_finish_keyboard(proposal_id),
+        reply_markup=finish_keyboard(proposal_id),
     )
 
 

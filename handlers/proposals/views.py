@@ -173,7 +173,7 @@ def preview_view(
     ), builder.as_markup()
 
 
-def _finish_keyboard(proposal_id: int) -> InlineKeyboardMarkup:
+def finish_keyboard(proposal_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("✅ Done, show the preview"),
@@ -191,7 +191,7 @@ BOARD_FILTERS = (
 )
 
 
-def _board_value(page: int, status: str, category: str) -> str:
+def board_value(page: int, status: str, category: str) -> str:
     return f"{page}.{status}.{category}"  # ":" separates callback fields, so "." here
 
 
@@ -219,7 +219,7 @@ def listing(
                 InlineKeyboardButton(
                     text="⬅️",
                     callback_data=proposal_cb(
-                        ProposalAction.BOARD, value=_board_value(page - 1, *filters)
+                        ProposalAction.BOARD, value=board_value(page - 1, *filters)
                     ),
                 )
             )
@@ -228,7 +228,7 @@ def listing(
                 InlineKeyboardButton(
                     text="➡️",
                     callback_data=proposal_cb(
-                        ProposalAction.BOARD, value=_board_value(page + 1, *filters)
+                        ProposalAction.BOARD, value=board_value(page + 1, *filters)
                     ),
                 )
             )

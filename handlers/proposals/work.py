@@ -13,7 +13,7 @@ from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
 from bot.filters import WithoutText
 from handlers.common import ask_for_text, attachment_of, register_actions
 from handlers.proposals.assigning import (
-    _ask,
+    ask_step,
     on_assign,
     on_department,
     on_department_button,
@@ -23,7 +23,7 @@ from handlers.proposals.assigning import (
 from handlers.proposals.cards import show_card
 from handlers.proposals.states import Work
 from handlers.proposals.views import listing
-from handlers.proposals.work_views import _prompt
+from handlers.proposals.work_views import work_prompt
 from handlers.screen import Screen
 from members.dto import Identity
 from proposals.model import Status
@@ -47,7 +47,7 @@ async def on_decide(
         screen.notify(_("This button is no longer valid."), alert=True)
         return
     step = Work.merge_target if callback_data.value == Status.MERGED else Work.reason
-    await _ask(
+    await ask_step(
         screen, state, step, proposal_id=callback_data.proposal_id, decision=callback_data.value
     )
 
@@ -55,11 +55,11 @@ async def on_decide(
 async def on_merge_target(message: Message, state: FSMContext) -> None:
     target = (message.text or "").strip().lstrip("#")
     if not target.isdigit():
-        await message.answer(_prompt(Work.merge_target))
+        await message.answer(work_prompt(Work.merge_target))
         return
     await state.update_data({"merge_into": int(target)})
     await state.set_state(Work.reason)
-    await message.answer(_prompt(Work.reason))
+    await message.answer(work_prompt(Work.reason))
 
 
 async def on_reason(
@@ -84,7 +84,7 @@ async def on_reason(
 async def on_answer_button(
     _callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
 ) -> None:
-    await _ask(screen, state, Work.answer, proposal_id=callback_data.proposal_id)
+    await ask_step(screen, state, Work.answer, proposal_id=callback_data.proposal_id)
 
 
 async def on_answer(
@@ -107,7 +107,7 @@ async def on_answer(
 async def on_ask_button(
     _callback: CallbackQuery, callback_data: ProposalCB, state: FSMContext, screen: Screen
 ) -> None:
-    await _ask(screen, state, Work.question, proposal_id=callback_data.proposal_id)
+    await ask_step(screen, state, Work.question, proposal_id=callback_data.proposal_id)
 
 
 async def on_question(

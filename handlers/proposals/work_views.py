@@ -18,7 +18,7 @@ from proposals.service import Department
 DUE_OFFSETS = (7, 14, 30)  # days from today, besides the configured default
 
 
-def _prompt(step: State) -> str:
+def work_prompt(step: State) -> str:
     texts = {
         Work.merge_target: _("Send the number of the proposal to merge this one into."),
         Work.reason: _("Send the reason; the proposer will see it."),
@@ -38,7 +38,7 @@ def department_token(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:10]
 
 
-def _department_keyboard(proposal_id: int, departments: list[Department]) -> InlineKeyboardMarkup:
+def department_keyboard(proposal_id: int, departments: list[Department]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for department in departments:
         mark = "✅ " if department.handlers else ""
@@ -54,7 +54,7 @@ def _department_keyboard(proposal_id: int, departments: list[Department]) -> Inl
     return builder.as_markup()
 
 
-def _department_text(proposal_id: int) -> str:
+def department_text(proposal_id: int) -> str:
     return _(
         "Choose the handling department for proposal #{id}. ✅ marks departments with "
         "handlers in the bot, who are told at once. You may also send the name."
@@ -103,4 +103,4 @@ def due_date_view(
     builder.adjust(1, 3)
     return _("Proposal #{id} → {department}. By when is the answer due?").format(
         id=proposal_id, department=html.quote(department)
-    ) + "\n" + _prompt(Work.due_date), builder.as_markup()
+    ) + "\n" + work_prompt(Work.due_date), builder.as_markup()

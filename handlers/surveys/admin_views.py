@@ -103,11 +103,11 @@ def new_survey_text() -> str:
     )
 
 
-def _try_banner() -> str:
+def try_banner() -> str:
     return _("👀 Trying the draft: what members will see. Nothing is stored.")
 
 
-def _try_keyboard(survey: SurveyInfo) -> InlineKeyboardMarkup:
+def try_keyboard(survey: SurveyInfo) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("▶️ Start"),

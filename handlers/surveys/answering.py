@@ -14,7 +14,7 @@ from handlers.common import ask_for_text
 from handlers.screen import Screen
 from handlers.surveys.states import ANSWERING, Answering, answering_state
 from handlers.surveys.summary_views import intro_keyboard, intro_text, render_step
-from handlers.surveys.views import _locale
+from handlers.surveys.views import current_locale
 from members.dto import Identity
 from surveys.answering import Step
 from surveys.service import (
@@ -61,7 +61,7 @@ async def on_survey_list(
     if not available:
         await screen.show(_("There are no open surveys for you right now."))
         return
-    locale = _locale()
+    locale = current_locale()
     marks = {"new": "🆕", "started": "✍️", "done": "✅"}
     builder = InlineKeyboardBuilder()
     for survey, state in available:

@@ -11,13 +11,13 @@ from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callbacks import SurveyAction, SurveyCB
 from bot.renderers import Rendered
-from handlers.surveys.views import _locale, anonymity_note
+from handlers.surveys.views import anonymity_note, current_locale
 from surveys.definition import Text
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
 
 
 def render_invitation(params: Mapping[str, Any], *, reminder: bool = False) -> Rendered:
-    locale = _locale()
+    locale = current_locale()
     title = Text(params["title"]).get(locale)
     lines = [
         _("⏰ Reminder: you have not finished this survey yet.")

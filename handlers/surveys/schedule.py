@@ -19,10 +19,10 @@ from handlers.guards import role_router
 from handlers.screen import Screen
 from handlers.surveys.admin_views import locale, survey_card
 from handlers.surveys.schedule_views import (
-    _choices_keyboard,
-    _moment,
     audience_view,
+    choices_keyboard,
     closes_view,
+    moment_of,
     opens_view,
     reminders_view,
     summary_view,
@@ -106,7 +106,7 @@ async def on_schedule_button(
         chosen = set(plan["audience"]) ^ {names[data.value]}
         plan["audience"] = sorted(chosen)
         await state.update_data(plan=plan)
-        await screen.edit_buttons(_choices_keyboard(survey.id, action, names, chosen, labels))
+        await screen.edit_buttons(choices_keyboard(survey.id, action, names, chosen, labels))
         return
     if action is ScheduleAction.AUDIENCE_DONE and not plan["audience"]:
         screen.notify(_("Choose at least one."), alert=True)
@@ -132,7 +132,7 @@ async def on_schedule_button(
         await screen.show(*closes_view(survey.id, tz))
     elif action is ScheduleAction.CLOSES:
         closes = (
-            schedule.closing_after(data.value, _moment(plan.get("opens")), now, tz)
+            schedule.closing_after(data.value, moment_of(plan.get("opens")), now, tz)
             if data.value in schedule.CLOSING_DAYS
             else None
         )
@@ -163,7 +163,7 @@ async def on_schedule_button(
             return
         await screen.show(
             _("Tick who should be invited, then tap “Done”."),
-            reply_markup=_choices_keyboard(survey.id, kind, names, set(), labels),
+            reply_markup=choices_keyboard(survey.id, kind, names, set(), labels),
         )
     else:  # AUDIENCE_DONE
         await _summary(screen, survey, plan, drafts)
@@ -190,7 +190,7 @@ async def on_typed_time(
         await message.answer(_("Opens {when}.").format(when=when_text(moment, drafts.timezone)))
         await screen.show(*closes_view(plan["survey_id"], drafts.timezone))
         return
-    opens = _moment(plan.get("opens"))
+    opens = moment_of(plan.get("opens"))
     if moment <= (opens or drafts.now()):
         await message.answer(_("The survey must close after it opens."))
         return
@@ -214,8 +214,8 @@ async def _confirm(
     result = await drafts.schedule(
         survey.id,
         schedule.Schedule(
-            opens_at=_moment(plan.get("opens")),
-            closes_at=_moment(plan.get("closes")),
+            opens_at=moment_of(plan.get("opens")),
+            closes_at=moment_of(plan.get("closes")),
             reminders=bool(plan.get("reminders")),
             audience=tuple(plan.get("audience") or ["all"]),
         ),

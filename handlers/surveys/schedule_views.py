@@ -117,7 +117,7 @@ def audience_view(survey_id: int) -> tuple[str, InlineKeyboardMarkup]:
     return _("Who should be invited?"), builder.as_markup()
 
 
-def _choices_keyboard(
+def choices_keyboard(
     survey_id: int, action: ScheduleAction, names: list[str], chosen: set[str], labels: list[str]
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
@@ -139,8 +139,8 @@ def summary_view(
     survey: SurveyInfo, plan: dict[str, Any], count: int, tz: ZoneInfo
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The plan on one screen before the officer confirms; `count`: members invited."""
-    opens = _moment(plan.get("opens"))
-    closes = _moment(plan.get("closes"))
+    opens = moment_of(plan.get("opens"))
+    closes = moment_of(plan.get("closes"))
     audience = tuple(plan.get("audience") or ["all"])
     names = role_names()
     who = (
@@ -174,5 +174,5 @@ def summary_view(
     return "\n".join(lines), builder.as_markup()
 
 
-def _moment(value: Any) -> datetime | None:
+def moment_of(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None

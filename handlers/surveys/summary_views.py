@@ -12,8 +12,8 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callbacks import SurveyAction, SurveyCB
 from common.text import shorten
 from handlers.surveys.views import (
-    _locale,
     anonymity_note,
+    current_locale,
     question_keyboard,
     question_text,
     stored_text,
@@ -26,7 +26,7 @@ from surveys.service import (
 
 
 def summary_text(survey: SurveyInfo, answers: list[tuple[Question, Any]]) -> str:
-    locale = _locale()
+    locale = current_locale()
     lines = [
         f"<b>{html.quote(survey.definition.title.get(locale))}</b>",
         _("Please check your answers:"),
@@ -73,7 +73,7 @@ def render_step(
 
 
 def intro_text(survey: SurveyInfo, state: str) -> str:
-    locale = _locale()
+    locale = current_locale()
     definition = survey.definition
     lines = [f"<b>{html.quote(definition.title.get(locale))}</b>"]
     if definition.description:

@@ -16,7 +16,7 @@ from bot.filters import WithoutText
 from handlers.common import ask_for_text
 from handlers.guards import role_router
 from handlers.screen import Screen
-from handlers.surveys.admin_views import _try_banner, _try_keyboard, survey_card
+from handlers.surveys.admin_views import survey_card, try_banner, try_keyboard
 from handlers.surveys.states import DraftStates
 from handlers.surveys.summary_views import intro_text, render_step
 from storage.uow import Repositories
@@ -36,8 +36,8 @@ async def on_try(
     await state.set_state(DraftStates.trying)
     await state.set_data({"survey_id": survey.id, "try": {}})
     await screen.show(
-        _try_banner() + "\n\n" + intro_text(survey, "new"),
-        reply_markup=_try_keyboard(survey),
+        try_banner() + "\n\n" + intro_text(survey, "new"),
+        reply_markup=try_keyboard(survey),
     )
 
 
@@ -60,7 +60,7 @@ async def _show_try(
 ) -> None:
     await state.update_data({"try": run.to_json()})
     text, markup = render_step(survey, step, list(step.answers), TrySurveyCB)
-    text = f"<i>{html.quote(_try_banner())}</i>\n\n{text}"
+    text = f"<i>{html.quote(try_banner())}</i>\n\n{text}"
     if edit:
         await screen.edit(text, reply_markup=markup)
     else:

@@ -19,7 +19,7 @@ from surveys.service import (
 )
 
 
-def _locale() -> str:
+def current_locale() -> str:
     return get_i18n().current_locale
 
 
@@ -90,7 +90,7 @@ def _plain(value: float | None) -> str:
 def question_text(survey: SurveyInfo, step: Step) -> str:
     question = step.question
     assert question is not None
-    locale = _locale()
+    locale = current_locale()
     lines = [
         f"<b>{html.quote(survey.definition.title.get(locale))}</b> · {step.position}/{step.total}",
         "",
@@ -129,7 +129,7 @@ def question_keyboard(
         survey.id,
         step.question.id,
         step.position,
-        _locale(),
+        current_locale(),
         tuple(step.pending),
         step.awaiting_other,
         step.total,
@@ -149,7 +149,7 @@ def _question_keyboard(
 ) -> InlineKeyboardMarkup:
     question = step.question
     assert question is not None
-    locale = _locale()
+    locale = current_locale()
 
     def cb(action: SurveyAction, value: int = 0) -> str:
         return factory(
