@@ -19,36 +19,17 @@ from bot.middlewares import DatabaseMiddleware, ServicesMiddleware
 from bot.services import Services
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
-from handlers import (
-    consent,
-    digest,
-    errors,
-    fallback,
-    groups,
-    improvements,
-    mailbox,
-    mailbox_inbox,
-    mailbox_notices,
-    member_picker,
-    menu,
-    mydata,
-    officers,
-    proposal_browse,
-    proposal_notices,
-    proposal_work,
-    proposals,
-    reachability,
-    settings,
-    start,
-    survey_admin,
-    survey_drafts,
-    survey_schedule,
-    survey_try,
-    surveys,
-    todo,
-)
 from handlers.i18n import LocaleMiddleware, create_i18n
 from handlers.renderers import Renderers
+from handlers.digest import notices as digest_notices
+from handlers.improvements import notices as improvement_notices
+from handlers.mailbox import notices as mailbox_notices
+from handlers.members import notices as member_notices
+from handlers.privacy import notices as privacy_notices
+from handlers.proposals import notices as proposal_notices
+from handlers.routers import create_routers
+from handlers.surveys import notices as survey_notices
+from handlers.todo import notices as todo_notices
 from outbox.budget import DatabaseSendBudget, RedisSendBudget, SendBudget
 from outbox.worker import OutboxWorker
 from storage.database import Database
@@ -120,47 +101,21 @@ def create_dispatcher(
         if name != "update":
             observer.middleware(inject)
     LocaleMiddleware(i18n).setup(dispatcher)
-    dispatcher.include_routers(
-        errors.create_router(),
-        reachability.create_router(),
-        groups.create_router(),
-        consent.create_router(),  # before everything a registered member can do
-        surveys.create_button_router(),  # the answer path: nothing else takes these buttons
-        start.create_router(),
-        officers.create_router(),
-        member_picker.create_router(),
-        menu.create_router(),
-        mydata.create_router(),
-        surveys.create_router(),
-        survey_drafts.create_router(),  # before survey_admin: a file asked for may be TOML
-        survey_try.create_router(),
-        survey_schedule.create_router(),
-        survey_admin.create_router(),
-        proposals.create_router(),
-        proposal_browse.create_router(),
-        proposal_work.create_router(),
-        mailbox_inbox.create_router(),
-        mailbox.create_router(),
-        digest.create_router(),
-        improvements.create_router(),
-        todo.create_router(),
-        settings.create_router(),
-        fallback.create_router(),  # last: catches what nobody else took
-    )
+    dispatcher.include_routers(*create_routers())
     return dispatcher
 
 
 def create_renderers() -> Renderers:
     """Every template the outbox can send, rendered by the feature that owns it."""
     renderers = Renderers()
-    renderers.register(officers.RENDERERS)
-    renderers.register(surveys.RENDERERS)
+    renderers.register(member_notices.RENDERERS)
+    renderers.register(survey_notices.RENDERERS)
     renderers.register(proposal_notices.RENDERERS)
     renderers.register(mailbox_notices.RENDERERS)
-    renderers.register(mydata.RENDERERS)
-    renderers.register(digest.RENDERERS)
-    renderers.register(improvements.RENDERERS)
-    renderers.register(todo.RENDERERS)
+    renderers.register(privacy_notices.RENDERERS)
+    renderers.register(digest_notices.RENDERERS)
+    renderers.register(improvement_notices.RENDERERS)
+    renderers.register(todo_notices.RENDERERS)
     return renderers
 
 

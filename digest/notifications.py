@@ -1,4 +1,4 @@
-"""Templates of digest messages (rendered by handlers/digest.py). The text is rendered in the
+"""Templates of digest messages (rendered in handlers/digest/). The text is rendered in the
 recipient's language when queued, so the outbox sends what was stored."""
 
 from __future__ import annotations

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+
+from handlers.screen import Screen
 
 # A callback handler: aiogram passes each one the arguments its signature names.
 CallbackHandler = Callable[..., Awaitable[Any]]
@@ -26,6 +28,24 @@ def attachment_of(message: Message) -> tuple[str, str, str | None] | None:
     if message.document:
         return "document", message.document.file_id, message.document.file_name
     return None
+
+
+class SentFile(Protocol):
+    """A file the bot has seen before: Telegram sends it again by its id."""
+
+    @property
+    def kind(self) -> str: ...  # "photo" or "document"
+
+    @property
+    def telegram_file_id(self) -> str: ...
+
+
+async def send_files(screen: Screen, files: Iterable[SentFile]) -> None:
+    for attachment in files:
+        if attachment.kind == "photo":
+            await screen.photo(attachment.telegram_file_id)
+        else:
+            await screen.document(attachment.telegram_file_id)
 
 
 def register_actions(

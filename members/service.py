@@ -32,7 +32,7 @@ from members.roster import RosterRow
 from outbox.model import Notification
 
 # Bump when the privacy notice shown at registration changes materially.
-# Bump when the privacy notice changes: members are then asked again (handlers/consent.py).
+# Bump when the privacy notice changes: members are then asked again (handlers/members/consent.py).
 CONSENT_VERSION = 2
 INVITE_PREFIX = "inv_"
 EMPLOYEE_ID_MAX, NAME_MAX = 32, 64
