@@ -19,14 +19,14 @@ from bot.middlewares import DatabaseMiddleware, ServicesMiddleware
 from bot.services import Services
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
-from handlers.i18n import LocaleMiddleware, create_i18n
-from handlers.renderers import Renderers
 from handlers.digest import notices as digest_notices
+from handlers.i18n import LocaleMiddleware, create_i18n
 from handlers.improvements import notices as improvement_notices
 from handlers.mailbox import notices as mailbox_notices
 from handlers.members import notices as member_notices
 from handlers.privacy import notices as privacy_notices
 from handlers.proposals import notices as proposal_notices
+from handlers.renderers import Renderers
 from handlers.routers import create_routers
 from handlers.surveys import notices as survey_notices
 from handlers.todo import notices as todo_notices

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.filters import private_chat
-from handlers.guards import RequireRegistration
 from handlers import errors, fallback, groups, reachability
 from handlers.digest import command as digest
+from handlers.filters import private_chat
+from handlers.guards import RequireRegistration
 from handlers.improvements import working as improvements
 from handlers.mailbox import inbox as mailbox_inbox
 from handlers.mailbox import writing as mailbox

@@ -7,8 +7,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import MenuAction, MenuCB
 from common.text import MESSAGE_LIMIT
+from handlers.callbacks import MenuAction, MenuCB
 from members.dto import Identity
 from members.roles import Role, effective_roles
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from handlers.renderers import Rendered
 from digest import notifications as templates
 from handlers.digest.views import theme_keyboard
+from handlers.renderers import Rendered
 
 
 def _render_text(params: Mapping[str, Any]) -> Rendered:

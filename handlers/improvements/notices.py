@@ -12,8 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import ImprovementAction
-from handlers.renderers import Rendered
 from handlers.improvements.views import cb
+from handlers.renderers import Rendered
 from improvements import notifications as templates
 
 

@@ -11,8 +11,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.callbacks import ImprovementCB
 from common.errors import N_, DomainError, PermissionDenied
+from handlers.callbacks import ImprovementCB
 from handlers.improvements.states import FIELDS, KINDS, ORDER, Steps
 from handlers.improvements.views import card_keyboard, card_text, step_prompt
 from handlers.screen import Screen

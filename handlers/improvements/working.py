@@ -11,10 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import ImprovementAction, ImprovementCB
-from handlers.filters import WithoutText
 from common.errors import PermissionDenied
+from handlers.callbacks import ImprovementAction, ImprovementCB
 from handlers.common import CallbackHandler, ask_for_text, register_actions
+from handlers.filters import WithoutText
 from handlers.improvements.opening import on_new, on_step, show_action
 from handlers.improvements.states import ORDER, Steps
 from handlers.improvements.views import cb, evidence_lines, step_prompt

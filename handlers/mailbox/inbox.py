@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from common.errors import N_, DomainError
 from handlers.callbacks import (
     InboxAction,
     InboxCB,
@@ -20,9 +21,8 @@ from handlers.callbacks import (
     MenuAction,
     MenuCB,
 )
-from handlers.filters import WithoutText
-from common.errors import N_, DomainError
 from handlers.common import CallbackHandler, ask_for_text, register_actions, send_files
+from handlers.filters import WithoutText
 from handlers.mailbox.drafts import add_part
 from handlers.mailbox.handling import (
     ask_about_letter,

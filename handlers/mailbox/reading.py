@@ -11,8 +11,8 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import MailboxAction, MailboxCB
 from common.errors import N_, DomainError
+from handlers.callbacks import MailboxAction, MailboxCB
 from handlers.common import CallbackHandler, register_actions, send_files
 from handlers.mailbox.drafts import add_part
 from handlers.mailbox.states import InAnonymousSession

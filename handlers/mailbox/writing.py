@@ -19,8 +19,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
 from common.errors import N_, DomainError
+from handlers.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
 from handlers.common import CallbackHandler, register_actions
 from handlers.mailbox import reading
 from handlers.mailbox.drafts import add_part, parse_choice

@@ -8,8 +8,8 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.renderers import Rendered
 from handlers.members.views import approval_keyboard, approval_text
+from handlers.renderers import Rendered
 from handlers.ui import main_menu_for_roles
 from members import notifications
 from members.roles import Role

@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import ApprovalCB, MenuAction, MenuCB, RoleCB
-from handlers.filters import WithoutText
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText
 from handlers.guards import role_router
 from handlers.members.states import RoleEditing
 from handlers.members.views import (

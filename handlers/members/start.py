@@ -11,8 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
 from handlers.callbacks import ConsentCB
-from handlers.filters import WithoutText
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText
 from handlers.members.states import Registration
 from handlers.members.views import consent_keyboard, privacy_notice
 from handlers.proposals.cards import show_card

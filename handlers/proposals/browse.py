@@ -9,8 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import ProposalAction, ProposalCB
 from common.text import shorten
+from handlers.callbacks import ProposalAction, ProposalCB
 from handlers.common import register_actions, send_files
 from handlers.proposals.notices import status_name
 from handlers.proposals.views import BOARD_FILTERS, PER_PAGE, board_value, listing, proposal_cb

@@ -15,8 +15,8 @@ from handlers.callbacks import (
     ProposalAction,
     ProposalCB,
 )
-from handlers.filters import WithoutText
 from handlers.common import CallbackHandler, ask_for_text, attachment_of, register_actions
+from handlers.filters import WithoutText
 from handlers.proposals.cards import show_card
 from handlers.proposals.states import Commenting, Filing, Replying
 from handlers.proposals.views import categories_view, finish_keyboard, menu_view, preview_view

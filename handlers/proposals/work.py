@@ -10,8 +10,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
-from handlers.filters import WithoutText
 from handlers.common import ask_for_text, attachment_of, register_actions
+from handlers.filters import WithoutText
 from handlers.proposals.assigning import (
     ask_step,
     on_assign,

@@ -9,8 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import MenuAction, MenuCB, SurveyAction, SurveyCB
-from handlers.filters import WithoutText
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText
 from handlers.screen import Screen
 from handlers.surveys.states import ANSWERING, Answering, answering_state
 from handlers.surveys.summary_views import intro_keyboard, intro_text, render_step

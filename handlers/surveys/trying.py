@@ -12,8 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
 from handlers.callbacks import DraftAction, DraftCB, SurveyAction, TrySurveyCB
-from handlers.filters import WithoutText
 from handlers.common import ask_for_text
+from handlers.filters import WithoutText
 from handlers.guards import role_router
 from handlers.screen import Screen
 from handlers.surveys.admin_views import survey_card, try_banner, try_keyboard

@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from common.text import first_line
 from handlers.callbacks import (
     ImprovementAction,
     ImprovementCB,
@@ -20,7 +21,6 @@ from handlers.callbacks import (
     ProposalCB,
 )
 from handlers.renderers import Rendered
-from common.text import first_line
 from handlers.todo.views import ITEMS_SHOWN
 from improvements import notifications as improvements
 from mailboxes import notifications as mailbox_templates

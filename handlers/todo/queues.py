@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from common.text import first_line
 from handlers.callbacks import (
     ImprovementAction,
     ImprovementCB,
@@ -20,7 +21,6 @@ from handlers.callbacks import (
     TodoCB,
     TodoQueue,
 )
-from common.text import first_line
 from handlers.mailbox.views import box_name
 from handlers.proposals.views import listing
 from handlers.screen import Screen

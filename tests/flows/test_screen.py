@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import Chat, InaccessibleMessage, Update
 
-from bot.callbacks import LanguageCB, MenuAction, MenuCB, ProposalAction, ProposalCB
+from handlers.callbacks import LanguageCB, MenuAction, MenuCB, ProposalAction, ProposalCB
 from tests.conftest import register, seed_roster
 from tests.harness import BotDriver, Outcome, TgUser
 

@@ -10,7 +10,7 @@ import pytest
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot.callbacks import InboxFilter, ProposalCB, ScheduleCB, SurveyCB
+from handlers.callbacks import InboxFilter, ProposalCB, ScheduleCB, SurveyCB
 from handlers.mailbox.inbox_views import inbox_view, transfer_view
 from handlers.mailbox.views import boxes_view
 from handlers.members.views import language_keyboard, privacy_notice
