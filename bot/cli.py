@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: the argument tree of every console command in one place; the
+# work of each lives in bot/cli_*.py.
 """`unionvoice` command line. Commands that never talk to Telegram do not import aiogram."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: one aggregate, the improvement action: each status move beside
+# its guard and its notices.
 """Improvement actions (诊改): an officer opens one from a digest theme, a survey question, a
 proposal or a letter; the owner carries out the measures; the effect is recorded with
 evidence; closing tells every member whose words are linked to it ("you said, we did").

@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: one aggregate, the letter, in its three identity modes: the
+# mode checks must sit beside every action that could leak a sender.
 """Mailbox service: sending letters in three identity modes, the recipients' inbox and work,
 the sender's side (own letters, receipt codes), SLA reminders.
 

@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: registration, approvals and roles share the takeover rules
+# (docs/privacy.md); split, the rules would be checked in two places.
 """Membership: who someone is, registration, approvals, invites, roles, the roster."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: one aggregate, the proposal: each status move beside its
+# guard, co-signing and the notices it sends.
 """Proposals (提案) and suggestions: filing, co-signing, review, assignment, answers, rating,
 due dates and escalation. Every transition is recorded in the timeline and told to the
 proposer and co-signers through the outbox."""

@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: the Bot API methods the bot calls (send, edit, answer, files,
+# media), one table Telegram defines.
 """A local Bot API endpoint: the real bot long-polls it as it would api.telegram.org.
 
 The bot is configured with `[telegram] api_base` pointing here, so aiogram's own HTTP session,

@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: the survey definition schema and its validation, one rule per
+# question type, with the error messages members see.
 """Survey definitions: TOML → validated, immutable objects. See docs/surveys.md."""
 
 from __future__ import annotations

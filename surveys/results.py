@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: one computation per question type (choice, scale, NPS, text,
+# matrix) with the k-anonymity rule applied in one pass.
 """Survey results: response rate, per-question counts and figures, departments (small groups
 merged or hidden), free texts; and a compact HTML summary for Telegram.
 

@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: one aggregate, the survey: its open/close/answer moves share
+# the audience and closing-time checks.
 """Surveys: import, open/close, invitations and reminders, answering and submission."""
 
 from __future__ import annotations

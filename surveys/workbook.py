@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: reading and writing the Excel workbook format together, so the
+# two directions cannot drift apart.
 """Surveys as an Excel/WPS workbook: the template, import, and export of a definition.
 
 The first sheet holds the settings (key, value), the second one question per row. An import

@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: every digest figure's query, side by side, so each section
+# reads the same period and audience filters.
 """Everything the weekly digest reads, aggregated by the database (GROUP BY rows, never every
 answer), plus the stored digests and the exactly-once delivery rows.
 

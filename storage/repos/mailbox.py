@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: the letters' SQL for all three identity modes, so the
+# anonymous-mode columns are written in one file.
 """Letters, their threads, attachments and the recipients' audit log.
 
 `get`, `inbox` and `thread` never select the sender columns (tag, seal, receipt hash): the

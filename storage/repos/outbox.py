@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: the outbox's whole state machine in SQL (enqueue, claim,
+# lease, record, requeue, prune), so every status move and its guard read together.
 """The outbox table: enqueue idempotently, claim atomically, record what Telegram said."""
 
 from __future__ import annotations

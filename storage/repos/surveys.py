@@ -1,3 +1,5 @@
+# Longer than 400 lines on purpose: the survey tables' SQL: definitions, drafts, responses and the
+# answer path's compiled statements share one lane.
 """Surveys, participation, drafts and responses. Participation and responses are written by
 different statements and share nothing that joins them (see docs/privacy.md)."""
 
