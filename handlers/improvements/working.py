@@ -5,7 +5,7 @@ along, records its effect with the measured evidence, and closes it (members are
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -165,9 +165,9 @@ def create_router() -> Router:
     }
     register_actions(router, ImprovementCB, actions)
     for step in [*ORDER, Steps.effect, Steps.reason]:
-        router.message.register(ask_for_text, step, WithoutText())
+        router.message.register(ask_for_text, StateFilter(step), WithoutText())
     for step in ORDER:
-        router.message.register(on_step, step)
-    router.message.register(on_effect, Steps.effect)
-    router.message.register(on_reason, Steps.reason)
+        router.message.register(on_step, StateFilter(step))
+    router.message.register(on_effect, StateFilter(Steps.effect))
+    router.message.register(on_reason, StateFilter(Steps.reason))
     return router

@@ -8,7 +8,7 @@ letter of another box answers exactly like one that does not exist.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -179,9 +179,9 @@ def create_router() -> Router:
         InboxAction.TRANSFER: on_transfer_button,
     }
     register_actions(router, InboxCB, actions)
-    router.message.register(on_answer_part, Answering.text)
-    router.message.register(ask_for_text, Handling.outcome, WithoutText())
-    router.message.register(on_outcome, Handling.outcome)
-    router.message.register(ask_for_text, Transferring.note, WithoutText())
-    router.message.register(on_transfer_note, Transferring.note)
+    router.message.register(on_answer_part, StateFilter(Answering.text))
+    router.message.register(ask_for_text, StateFilter(Handling.outcome), WithoutText())
+    router.message.register(on_outcome, StateFilter(Handling.outcome))
+    router.message.register(ask_for_text, StateFilter(Transferring.note), WithoutText())
+    router.message.register(on_transfer_note, StateFilter(Transferring.note))
     return router

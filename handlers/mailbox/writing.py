@@ -12,7 +12,7 @@ moment. The same holds for answering back on one's own named or confidential let
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
@@ -235,7 +235,7 @@ def create_router() -> Router:
         MailboxAction.DISCARD: on_discard,
     }
     register_actions(router, MailboxCB, actions)
-    router.message.register(on_letter_part, Writing.letter)
+    router.message.register(on_letter_part, StateFilter(Writing.letter))
     router.message.register(on_anonymous_part, InAnonymousSession(Stage.WRITING))
     reading.register(router)
     return router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -106,6 +107,6 @@ def create_router() -> Router:
     router.callback_query.register(on_decision, ApprovalCB.filter())
     router.callback_query.register(on_roles_menu, MenuCB.filter(F.action == MenuAction.ROLES))
     router.callback_query.register(on_role_toggle, RoleCB.filter())
-    router.message.register(ask_for_text, RoleEditing.employee_id, WithoutText())
-    router.message.register(on_roles_employee_id, RoleEditing.employee_id)
+    router.message.register(ask_for_text, StateFilter(RoleEditing.employee_id), WithoutText())
+    router.message.register(on_roles_employee_id, StateFilter(RoleEditing.employee_id))
     return router

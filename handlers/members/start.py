@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -159,10 +159,11 @@ async def _finish(screen: Screen, result: RegistrationResult, state: FSMContext)
 def create_router() -> Router:
     router = Router(name="start")
     router.message.register(on_start, CommandStart())
-    router.callback_query.register(on_consent, ConsentCB.filter(), Registration.consent)
-    router.message.register(on_consent_text, Registration.consent)
-    router.message.register(ask_for_text, Registration.employee_id, WithoutText())
-    router.message.register(ask_for_text, Registration.name, WithoutText())
-    router.message.register(on_employee_id, Registration.employee_id)
-    router.message.register(on_name, Registration.name)
+    consenting = StateFilter(Registration.consent)
+    router.callback_query.register(on_consent, ConsentCB.filter(), consenting)
+    router.message.register(on_consent_text, consenting)
+    router.message.register(ask_for_text, StateFilter(Registration.employee_id), WithoutText())
+    router.message.register(ask_for_text, StateFilter(Registration.name), WithoutText())
+    router.message.register(on_employee_id, StateFilter(Registration.employee_id))
+    router.message.register(on_name, StateFilter(Registration.name))
     return router

@@ -5,6 +5,7 @@ handlers/proposals/notices.py."""
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -222,11 +223,11 @@ def create_router() -> Router:
         ProposalAction.REPLY: on_reply_button,
     }
     register_actions(router, ProposalCB, actions)
-    router.message.register(ask_for_text, Filing.title, WithoutText())
-    router.message.register(on_title, Filing.title)
-    router.message.register(on_body, Filing.body)
-    router.message.register(ask_for_text, Commenting.text, WithoutText())
-    router.message.register(on_comment, Commenting.text)
-    router.message.register(ask_for_text, Replying.text, WithoutText())
-    router.message.register(on_reply_text, Replying.text)
+    router.message.register(ask_for_text, StateFilter(Filing.title), WithoutText())
+    router.message.register(on_title, StateFilter(Filing.title))
+    router.message.register(on_body, StateFilter(Filing.body))
+    router.message.register(ask_for_text, StateFilter(Commenting.text), WithoutText())
+    router.message.register(on_comment, StateFilter(Commenting.text))
+    router.message.register(ask_for_text, StateFilter(Replying.text), WithoutText())
+    router.message.register(on_reply_text, StateFilter(Replying.text))
     return router

@@ -5,6 +5,7 @@ chosen from buttons (typed ones are checked against the same lists)."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -141,7 +142,7 @@ def create_router() -> Router:
         (Work.due_date, on_due_date),
         (Work.question, on_question),
     ):
-        router.message.register(ask_for_text, step, WithoutText())
-        router.message.register(handler, step)
-    router.message.register(on_answer, Work.answer)
+        router.message.register(ask_for_text, StateFilter(step), WithoutText())
+        router.message.register(handler, StateFilter(step))
+    router.message.register(on_answer, StateFilter(Work.answer))
     return router
