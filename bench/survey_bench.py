@@ -41,8 +41,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from bot.config import parse_config
 from bot.factory import create_dispatcher
 from bot.services import Services
-from handlers.callbacks import SurveyAction, SurveyCB
 from handlers.i18n import create_i18n
+from handlers.survey_callbacks import SurveyAction, SurveyCB
 from members.roster import RosterRow
 from members.service import CONSENT_VERSION
 from storage import migrate

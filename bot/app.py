@@ -110,9 +110,7 @@ async def run_bot(
         bot = create_bot(config)
         i18n = create_i18n(config.union.default_locale)
         services = Services(config, redis=redis)  # the composition root, once per process
-        dispatcher = create_dispatcher(
-            config, database, i18n=i18n, redis=redis, services=services
-        )
+        dispatcher = create_dispatcher(config, database, i18n=i18n, redis=redis, services=services)
         warn_about_readable_files(config)  # the key file exists by now
         me = await _check_telegram(bot, config)
         await set_commands(bot, i18n, config.union.default_locale)

@@ -9,9 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from common.errors import N_, DomainError
-from handlers.callbacks import (
-    InboxCB,
-)
+from handlers.callbacks import InboxCB
 from handlers.mailbox.inbox_views import transfer_view
 from handlers.mailbox.states import Handling, Transferring
 from handlers.mailbox.views import box_name

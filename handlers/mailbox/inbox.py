@@ -14,13 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from common.errors import N_, DomainError
-from handlers.callbacks import (
-    InboxAction,
-    InboxCB,
-    InboxFilter,
-    MenuAction,
-    MenuCB,
-)
+from handlers.callbacks import InboxAction, InboxCB, InboxFilter, MenuAction, MenuCB
 from handlers.common import CallbackHandler, ask_for_text, register_actions, send_files
 from handlers.filters import WithoutText
 from handlers.mailbox.drafts import add_part

@@ -6,13 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import (
-    ImprovementAction,
-    ImprovementCB,
-    InboxAction,
-    InboxCB,
-    InboxFilter,
-)
+from handlers.callbacks import ImprovementAction, ImprovementCB, InboxAction, InboxCB, InboxFilter
 from handlers.mailbox.views import letter_summary
 from mailboxes.model import InboxPage, LetterDTO, LetterStatus
 from members.dto import Identity

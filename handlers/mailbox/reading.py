@@ -142,9 +142,7 @@ async def on_receipt_command(
         await anonymous_sessions.start(identity.telegram_id, AnonymousSession(Stage.CODE))
         await message.answer(_("Send your receipt code (20 digits)."))
         return
-    await _open_with_code(
-        message, screen, command.args, identity, mailbox, anonymous_sessions
-    )
+    await _open_with_code(message, screen, command.args, identity, mailbox, anonymous_sessions)
 
 
 async def on_receipt_code(

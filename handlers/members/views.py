@@ -8,14 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import (
-    ApprovalCB,
-    ConsentCB,
-    LanguageCB,
-    MemberPickCB,
-    NoticeCB,
-    RoleCB,
-)
+from handlers.callbacks import ApprovalCB, ConsentCB, LanguageCB, MemberPickCB, NoticeCB, RoleCB
 from handlers.ui import role_names
 from members.dto import MemberDTO, RosterEntry
 from members.picker import DepartmentPage

@@ -10,12 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.callbacks import (
-    MenuAction,
-    MenuCB,
-    ProposalAction,
-    ProposalCB,
-)
+from handlers.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
 from handlers.common import CallbackHandler, ask_for_text, attachment_of, register_actions
 from handlers.filters import WithoutText
 from handlers.proposals.cards import show_card

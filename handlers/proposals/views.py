@@ -10,12 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from common.text import shorten
-from handlers.callbacks import (
-    ImprovementAction,
-    ImprovementCB,
-    ProposalAction,
-    ProposalCB,
-)
+from handlers.callbacks import ImprovementAction, ImprovementCB, ProposalAction, ProposalCB
 from handlers.proposals.notices import status_name
 from members.dto import Identity
 from members.roles import Role

@@ -13,17 +13,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import (
-    DraftAction,
-    DraftCB,
-    MenuAction,
-    MenuCB,
-    SurveyAdminAction,
-    SurveyAdminCB,
-)
+from handlers.callbacks import MenuAction, MenuCB
 from handlers.filters import DocumentWithSuffix
 from handlers.guards import role_router
 from handlers.screen import Screen
+from handlers.survey_callbacks import DraftAction, DraftCB, SurveyAdminAction, SurveyAdminCB
 from handlers.surveys.admin_views import STATUS_NAMES, improvement_keyboard, survey_card
 from handlers.surveys.files import on_definition_file
 from members.dto import Identity

@@ -8,11 +8,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import (
+from handlers.callbacks import ImprovementAction, ImprovementCB
+from handlers.survey_callbacks import (
     DraftAction,
     DraftCB,
-    ImprovementAction,
-    ImprovementCB,
     SurveyAction,
     SurveyAdminAction,
     SurveyAdminCB,

@@ -8,10 +8,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import MenuAction, MenuCB, SurveyAction, SurveyCB
+from handlers.callbacks import MenuAction, MenuCB
 from handlers.common import ask_for_text
 from handlers.filters import WithoutText
 from handlers.screen import Screen
+from handlers.survey_callbacks import SurveyAction, SurveyCB
 from handlers.surveys.states import ANSWERING, Answering, answering_state
 from handlers.surveys.summary_views import intro_keyboard, intro_text, render_step
 from handlers.surveys.views import current_locale

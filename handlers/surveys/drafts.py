@@ -14,11 +14,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import DraftAction, DraftCB
 from handlers.common import ask_for_text, register_actions
 from handlers.filters import DocumentWithSuffix, WithoutText
 from handlers.guards import role_router
 from handlers.screen import Screen
+from handlers.survey_callbacks import DraftAction, DraftCB
 from handlers.surveys.admin_views import locale, new_survey_keyboard, new_survey_text, survey_card
 from handlers.surveys.files import on_definition_file, reply_imported, show_problems
 from handlers.surveys.states import DraftStates

@@ -9,8 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import SurveyAction, SurveyCB
 from handlers.renderers import Rendered
+from handlers.survey_callbacks import SurveyAction, SurveyCB
 from handlers.surveys.views import anonymity_note, current_locale
 from surveys.definition import Text
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER

@@ -12,11 +12,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.callbacks import DraftAction, DraftCB, ScheduleAction, ScheduleCB
 from handlers.common import ask_for_text
 from handlers.filters import WithoutText
 from handlers.guards import role_router
 from handlers.screen import Screen
+from handlers.survey_callbacks import DraftAction, DraftCB, ScheduleAction, ScheduleCB
 from handlers.surveys.admin_views import locale, survey_card
 from handlers.surveys.schedule_views import (
     audience_view,

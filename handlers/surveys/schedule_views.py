@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import ScheduleAction, ScheduleCB
+from handlers.survey_callbacks import ScheduleAction, ScheduleCB
 from handlers.surveys.admin_views import locale
 from handlers.ui import role_names
 from members.roles import Role

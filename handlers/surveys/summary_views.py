@@ -10,7 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from common.text import shorten
-from handlers.callbacks import SurveyAction, SurveyCB
+from handlers.survey_callbacks import SurveyAction, SurveyCB
 from handlers.surveys.views import (
     anonymity_note,
     current_locale,

@@ -11,11 +11,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import DraftAction, DraftCB, SurveyAction, TrySurveyCB
 from handlers.common import ask_for_text
 from handlers.filters import WithoutText
 from handlers.guards import role_router
 from handlers.screen import Screen
+from handlers.survey_callbacks import DraftAction, DraftCB, SurveyAction, TrySurveyCB
 from handlers.surveys.admin_views import survey_card, try_banner, try_keyboard
 from handlers.surveys.states import DraftStates
 from handlers.surveys.summary_views import intro_text, render_step

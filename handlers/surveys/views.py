@@ -10,7 +10,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import SurveyAction, SurveyCB
+from handlers.survey_callbacks import SurveyAction, SurveyCB
 from surveys.answering import Step
 from surveys.definition import Question, QuestionType, SurveyDefinition
 from surveys.service import (

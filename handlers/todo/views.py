@@ -7,12 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
-from handlers.callbacks import (
-    MenuAction,
-    MenuCB,
-    TodoCB,
-    TodoQueue,
-)
+from handlers.callbacks import MenuAction, MenuCB, TodoCB, TodoQueue
 from todo.service import Todo
 
 ITEMS_SHOWN = 10  # buttons in one merged notice; the rest are one tap away in /todo

@@ -37,6 +37,7 @@ from sandbox.bot_api_core import (
 
 Responder = Callable[[str, dict[str, Any]], Awaitable[web.Response | None]]
 
+
 @dataclass
 class RecordedCall:
     method: str

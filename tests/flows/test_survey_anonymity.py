@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from handlers.callbacks import SurveyAction, SurveyAdminAction, SurveyAdminCB, SurveyCB
+from handlers.survey_callbacks import SurveyAction, SurveyAdminAction, SurveyAdminCB, SurveyCB
 from storage.database import Database
 from storage.uow import unit_of_work
 from surveys.service import SurveyService

@@ -9,7 +9,8 @@ import zipfile
 from aiogram.methods import SendDocument
 from sqlalchemy import func, select
 
-from handlers.callbacks import DraftAction, DraftCB, MenuAction, MenuCB
+from handlers.callbacks import MenuAction, MenuCB
+from handlers.survey_callbacks import DraftAction, DraftCB
 from storage.models import (
     FsmRecord,
     OutboxMessage,

@@ -10,12 +10,13 @@ import pytest
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from handlers.callbacks import InboxFilter, ProposalCB, ScheduleCB, SurveyCB
+from handlers.callbacks import InboxFilter, ProposalCB
 from handlers.mailbox.inbox_views import inbox_view, transfer_view
 from handlers.mailbox.views import boxes_view
 from handlers.members.views import language_keyboard, privacy_notice
 from handlers.proposals.views import categories_view, menu_view
 from handlers.proposals.work_views import due_date_view, unhandled_department_view
+from handlers.survey_callbacks import ScheduleCB, SurveyCB
 from handlers.surveys.schedule_views import closes_view, reminders_view
 from handlers.surveys.summary_views import summary_text
 from handlers.surveys.views import question_keyboard, question_text
