@@ -199,6 +199,7 @@ class Run:
             sent = len(limits.accepted)
             await victim.process.wait()  # type: ignore[union-attr]
             await asyncio.sleep(2)
+            victim.polls_at_start = fake.method_counts["getupdates"]
             await victim.start()
             await self.wait_ready(http, fake, [victim])
             self.faults[0].note = f"{victim.name} killed after {sent} sends, restarted"
@@ -371,7 +372,9 @@ class Run:
                  world.secretary.telegram_id, world.handler.telegram_id}  # fmt: skip
         takers = rng.sample(members, min(scale.answering, len(members)))
         actors: list[Awaitable[None]] = [sc.SurveyTaker(soak, p).run() for p in takers]
-        writers = rng.sample(members, scale.letters)
+        # One thing at a time per person: a letter writer is not also answering the survey.
+        others = [p for p in members if p not in takers]
+        writers = rng.sample(others, scale.letters)
         actors += [sc.LetterWriter(soak, p, i).run() for i, p in enumerate(writers)]
         actors += [sc.Proposer(soak, world.representatives[i % len(world.representatives)], i).run()
                    for i in range(scale.proposals)]  # fmt: skip
@@ -381,6 +384,7 @@ class Run:
         busy = {p.telegram_id for p in takers + writers}
         quiet = [p for p in members if p.telegram_id not in busy]
         requesters = quiet[: scale.mydata]
+        soak.quiet = quiet[scale.mydata :]
         self.officer = sc.Officer(soak)
         soak.officer = self.officer
         actors += [sc.DataRequester(soak, p, erase=i == 0).run() for i, p in enumerate(requesters)]

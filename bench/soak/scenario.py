@@ -129,7 +129,7 @@ class World:
                  ("S1", "书记郑", "党委办公室", "secretary"), ("H1", "承办王", "后勤处", "handler")]  # fmt: skip
         for i, (employee_id, name, department, roles) in enumerate(staff):
             people.append(Person(i, employee_id, name, department, roles))
-        n_reps = max(3, scale.proposals // 3)
+        n_reps = scale.proposals  # one each: a person files one proposal at a time
         for i in range(len(staff), scale.roster):
             roles = "representative" if i < len(staff) + n_reps else ""
             people.append(Person(i, f"T{i:05d}", f"会员{i:05d}", rng.choice(DEPARTMENTS), roles,
@@ -236,12 +236,15 @@ class Chat:
     async def _replies(self, before: int) -> list[RecordedCall]:
         if isinstance(self.soak.delivery, WebhookDelivery):
             return self.fake.since(self.person.telegram_id, before)
-        # Polling: the answer comes when the instance got to the update.
+        # Polling: the answer comes when the instance got to the update; a button's
+        # answerCallbackQuery comes first, the screen after it.
         deadline = time.monotonic() + 60
         chat = self.person.telegram_id
-        while self.fake.seen(chat) <= before and time.monotonic() < deadline:
+        while not any(_shows(c) for c in self.fake.since(chat, before)):
+            if time.monotonic() > deadline:
+                break
             await self.soak.wait_chat(chat, deadline - time.monotonic())
-        await asyncio.sleep(0.4)  # the rest of the answer (menus after a welcome, …)
+        await asyncio.sleep(0.3)  # the rest of the answer (menus after a welcome, …)
         return self.fake.since(chat, before)
 
     async def send(self, text: str, *, dup: bool = False) -> list[RecordedCall]:
@@ -262,8 +265,9 @@ class Chat:
         if isinstance(delivery, WebhookDelivery):
             await delivery.deliver_pair(pair)
         else:
+            # getUpdates hands them out in order, in one batch, handled side by side.
             assert isinstance(delivery, PollingDelivery)
-            for update, record in reversed(pair):  # Telegram's order broken: later id first
+            for update, record in pair:
                 await delivery.deliver(update, record)
         return await self._replies(before)
 
@@ -274,6 +278,14 @@ class Chat:
             if found and (predicate is None or any(predicate(d) for _, d in found)):
                 return call
         return None
+
+
+def _shows(call: RecordedCall) -> bool:
+    """A call a person sees: a message, an edit, or a button's alert."""
+    method = call.method.lower()
+    if method == "answercallbackquery":
+        return bool(call.params.get("text"))
+    return method.startswith(("send", "edit"))
 
 
 def find_button(calls: list[RecordedCall], fragment: str) -> str | None:
@@ -311,6 +323,7 @@ class Soak:
         self.letters_ready: asyncio.Queue[LetterRecord] = asyncio.Queue()
         self.proposals_ready: asyncio.Queue[ProposalRecord] = asyncio.Queue()
         self.officer: Officer | None = None  # set by the run: one officer, one chat state
+        self.quiet: list[Person] = []  # members the run gives nothing else to do
         original = fake._index
 
         def filed(call: RecordedCall) -> None:
@@ -705,9 +718,8 @@ class Proposer:
 
     async def _cosigners(self) -> None:
         soak, record = self.soak, self.record
-        others = [p for p in soak.world.registered
-                  if not p.roles and p.telegram_id not in soak.world.blocked]  # fmt: skip
-        for person in soak.rng.sample(others, 3):
+        # People busy with nothing else: a /start in the middle of a survey would end it.
+        for person in soak.rng.sample(soak.quiet, 3):
             chat = soak.chats[person.telegram_id]
             await soak.think(0.5)
             await chat.send(f"/start p{record.proposal_id}")

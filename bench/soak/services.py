@@ -42,13 +42,16 @@ class Postgres:
     def start(self) -> None:
         if not self.data.exists():
             self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.parent.chmod(0o755)  # mkdtemp's 0700 would lock the postgres user out
             if os.getuid() == 0:
                 shutil.chown(self.directory, "postgres")
-            subprocess.run(
+            done = subprocess.run(
                 _as_owner([str(self.bin / "initdb"), "-D", str(self.data), "-U", "unionvoice",
                            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"]),
-                check=True, capture_output=True,
+                capture_output=True,
             )  # fmt: skip
+            if done.returncode:
+                raise RuntimeError(f"initdb failed: {done.stderr.decode()[-500:]}")
         options = (
             f"-h 127.0.0.1 -p {self.port} -k {self.directory} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"

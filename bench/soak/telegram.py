@@ -58,7 +58,9 @@ class SoakLimits(TelegramLimits):
         if not in_penalty and self.server_errors_on:
             self.server_error_answers += 1
             chat = params.get("chat_id", "")
-            return self._reject(now, method, chat, "500", _server_error())
+            # Half of them as a front-end proxy sends them: an HTML page, not Telegram's JSON.
+            html = self.server_error_answers % 2 == 0
+            return self._reject(now, method, chat, "500", _server_error(html))
         before = self.penalty_until
         response = super().decide(method, params)
         if self.penalty_until != before and self.penalty_until is not None:
@@ -69,7 +71,10 @@ class SoakLimits(TelegramLimits):
         return len(self.late_sends)
 
 
-def _server_error() -> web.Response:
+def _server_error(html: bool) -> web.Response:
+    if html:
+        page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+        return web.Response(status=502, text=page, content_type="text/html")
     body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
     return web.json_response(body, status=502)
 

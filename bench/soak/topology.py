@@ -49,6 +49,7 @@ class Instance:
         self.log = directory / f"{name}.log"
         self.plant = plant
         self.starts = 0
+        self.polls_at_start = 0  # getUpdates calls seen before this process started
         self.rss_samples: list[int] = []
         mode = (
             f'mode = "webhook"\nwebhook_url = "https://bot.example.edu.cn{PATH}"\n'
@@ -124,7 +125,7 @@ progress_interval = 3.0
         if not self.alive:
             return False
         if not webhook:
-            return fake.method_counts["getupdates"] > 0
+            return fake.method_counts["getupdates"] > self.polls_at_start
         try:
             async with http.get(f"{self.base}/healthz") as reply:
                 return reply.status == 200
