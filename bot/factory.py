@@ -14,6 +14,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.utils.i18n import I18n
 
 from bot.config import Config
+from bot.flood import FloodControl
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.isolation import UserEventIsolation
 from bot.mailbox_setup import create_anonymous_sessions, create_mailbox_context
@@ -180,6 +181,9 @@ def create_outbox_worker(
     elif shared:
         budget = DatabaseSendBudget(database, config.outbox.rate_per_second)
     transport = TelegramTransport(bot, i18n, create_renderers())
-    return OutboxWorker(
+    worker = OutboxWorker(
         database, transport, settings, wakeup=dispatcher["outbox_wakeup"], budget=budget
     )
+    # Replies in chat share the outbox's pace and its flood waits (bot/flood.py).
+    bot.session.middleware(FloodControl(worker.pacer, budget))
+    return worker

@@ -73,6 +73,15 @@ class OutboxWorker:
         self._held: set[int] = set()  # claimed here, outcome not yet recorded
         self._next_lease_check = 0.0
 
+    @property
+    def pacer(self) -> Pacer:
+        """This process's send pace: replies in chat count in it too (bot/flood.py)."""
+        return self._pacer
+
+    @property
+    def budget(self) -> SendBudget | None:
+        return self._budget
+
     def wake(self) -> None:
         """Something was enqueued in this process: look now instead of at the next poll."""
         self._wakeup.set()
