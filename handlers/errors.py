@@ -78,7 +78,7 @@ def _database_gave_up(exception: Exception) -> bool:
     )
 
 
-def _outage(exception: Exception) -> bool:
+def is_outage(exception: BaseException) -> bool:
     """The database or Redis is unreachable or too busy: the update itself is fine, retry it
     later."""
     if isinstance(exception, DBAPIError) and exception.connection_invalidated:
@@ -99,7 +99,7 @@ async def on_error(
     config: Config | None = None,
 ) -> None:
     update, exception = event.update, event.exception
-    if config is not None and config.telegram.mode == "webhook" and _outage(exception):
+    if config is not None and config.telegram.mode == "webhook" and is_outage(exception):
         # No 200: Telegram delivers the update again (to this or another instance) once the
         # outage is over, instead of the user being told to try again.
         logger.warning(
