@@ -43,6 +43,10 @@ class SenderSettings:
     backoff_cap: float = 300.0
     retry_after_margin: float = 0.5
     idle_poll: float = 0.5  # how often an idle sender looks for new rows
+    # A sent message's outcome is retried this long (a database restart takes seconds): a lost
+    # outcome leaves the row 'sending', and another instance sends it again after the lease.
+    record_for: float = 30.0
+    record_backoff: float = 0.2  # seconds; doubles per try, at most 2 s
     # None: the only sender (its start requeues every claim). Seconds: one of several senders
     # (claims older than this are a dead sender's).
     claim_lease: float | None = None
@@ -118,7 +122,14 @@ class OutboxWorker:
         try:
             while not stop.is_set():
                 await self._keep_claims()
-                if not await self.send_due():
+                try:
+                    sent = await self.send_due()
+                except Exception:
+                    # The database is away (restarting, failing over): the sender must outlive
+                    # it, or this instance never sends again. Queued rows wait in the database.
+                    logger.warning("outbox: cannot claim messages; trying again", exc_info=True)
+                    sent = False
+                if not sent:
                     await self._idle(stop)
         finally:
             self._stopping = True
@@ -206,7 +217,10 @@ class OutboxWorker:
 
     async def _record_durably(self, message: ClaimedMessage, result: SendResult) -> None:
         """A lost outcome would leave the row 'sending' (and resent after a restart)."""
-        for attempt in range(5):
+        deadline = self._monotonic() + self.settings.record_for
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 await self._record(message, result)
                 return
@@ -214,10 +228,12 @@ class OutboxWorker:
                 logger.warning(
                     "outbox: could not record message %s (try %d)",
                     message.id,
-                    attempt + 1,
-                    exc_info=True,
+                    attempt,
+                    exc_info=attempt == 1,
                 )
-                await asyncio.sleep(0.2 * 2**attempt)
+            if self._monotonic() >= deadline:
+                break
+            await asyncio.sleep(min(2.0, self.settings.record_backoff * 2 ** (attempt - 1)))
         logger.error(
             "outbox: outcome of message %s not recorded; it stays 'sending' until the next "
             "start requeues it",
