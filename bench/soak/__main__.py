@@ -277,7 +277,7 @@ class Run:
         for name in names:
             self.instances.append(Instance(
                 name, self.directory, db_url=db_url, api_base=fake.base_url, redis_url=redis_url,
-                webhook=self.scaleout, settings=self.settings, plant=self.plant, principal_ids=[],
+                webhook=self.scaleout, settings=self.settings, plant=self.plant,
             ))  # fmt: skip
         front: Front | None = None
         delivery: Delivery
@@ -306,7 +306,7 @@ class Run:
             background = [asyncio.create_task(t) for t in self.background(soak)]
             faults = asyncio.create_task(self.run_faults(started))
             tasks = [asyncio.create_task(a) for a in actors]
-            done, pending = await asyncio.wait(tasks, timeout=self.duration + 90)
+            done, pending = await asyncio.wait(tasks, timeout=self.duration + 180)
             for task in done:
                 if task.exception() is not None:
                     soak.problem(f"actor crashed: {task.exception()!r}")

@@ -281,14 +281,16 @@ class Judge:
     def _redelivered(self) -> None:
         records = list(self.delivery.records.values())
         retried = [r for r in records if any(s != 200 for s in r.statuses)]
-        unacked = [r for r in records if not r.acked]
+        unacked = [r for r in records if not r.acked and r.finished]
+        cut_off = sum(1 for r in records if not r.finished)
         dups = sum(r.duplicate for r in records)
         self.check(
             "every update handled, also those sent while something was down",
             not unacked,
             f"{len(records)} updates ({dups} delivered twice); {len(retried)} answered non-200 "
             f"at first and redelivered ({Counter(s for r in retried for s in r.statuses if s != 200)}"
-            f"); not taken in the end {len(unacked)}",
+            f"); given up {len(unacked)}; still being retried when the run ended {cut_off}"
+            + (f": {[(r.update_id, r.kind, r.statuses[-3:]) for r in unacked[:5]]}" if unacked else ""),
         )
 
     # -- privacy ---------------------------------------------------------------------------------

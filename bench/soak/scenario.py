@@ -317,6 +317,7 @@ class Soak:
         self.rng = random.Random(seed)
         self.ledger = Ledger()
         self.duplicate_rate = duplicate_rate
+        self.pace = min(1.0, max(0.1, duration / 180))  # 1.0 for a 3-minute run
         self.started = time.monotonic()
         self._chat_events: dict[int, asyncio.Event] = {}
         self.chats = {p.telegram_id: Chat(p, self) for p in world.people}
@@ -354,9 +355,15 @@ class Soak:
         return self.rng.random() < self.duplicate_rate
 
     async def think(self, mean: float = 1.5) -> None:
-        # At least ~1.1 s between one person's messages: Telegram allows one message a second
-        # per chat, and the bot's answers are sends too.
-        await asyncio.sleep(1.1 + self.rng.expovariate(1 / mean))
+        # About a second between one person's messages at the full pace (Telegram allows about
+        # one message a second per chat, and the bot's answers are sends too); short runs
+        # compress people's pauses, never below 0.6 s.
+        pace = self.pace
+        await asyncio.sleep(max(0.6, 1.1 * pace) + self.rng.expovariate(1 / (mean * pace)))
+
+    async def idle(self, low: float, high: float) -> None:
+        """A longer pause (reading, doing something else), compressed like `think`."""
+        await asyncio.sleep(self.rng.uniform(low, high) * self.pace)
 
     def problem(self, text: str) -> None:
         self.ledger.problems.append(f"+{self.elapsed():.0f}s {text}")
@@ -412,7 +419,7 @@ class SurveyTaker:
         soak.ledger.started.add(chat_id)
         await self.answer_all(abandon=self.will_abandon)
         if self.will_abandon and chat_id not in soak.ledger.completed:
-            await asyncio.sleep(soak.rng.uniform(5, max(6, soak.duration * 0.2)))
+            await asyncio.sleep(soak.rng.uniform(2, max(3, soak.duration * 0.2)))
             soak.ledger.abandoned_then_resumed += 1
             await self.answer_all(abandon=False)
 
@@ -432,7 +439,8 @@ class SurveyTaker:
         calls = await soak.retry(lambda: self.chat.press(start or f"s1:s:{sid}:0:0"),
                                  lambda c: not failed(c), "survey start")  # fmt: skip
         edited = False
-        for _step in range(20):
+        lost = 0
+        for _step in range(30):
             if calls is None:
                 return
             shown = texts(calls)
@@ -451,9 +459,15 @@ class SurveyTaker:
                 return
             found = POSITION.findall(shown)
             if not found:
-                soak.problem(f"survey: no question shown to {self.person.employee_id}: "
-                             f"{shown[-200:]!r}")  # fmt: skip
-                return
+                lost += 1  # no question on screen (an answer lost, a state gone): tap again
+                if lost > 3:
+                    soak.problem(f"survey: no question shown to {self.person.employee_id}: "
+                                 f"{shown[-200:]!r}")  # fmt: skip
+                    return
+                await soak.think(1.0)
+                calls = await soak.retry(lambda: self.chat.press(f"s1:s:{sid}:0:0"),
+                                         lambda c: not failed(c), "survey start again")  # fmt: skip
+                continue
             position = int(found[-1][0])
             if abandon and position == 3:
                 return  # gone for now; the draft waits
@@ -531,12 +545,12 @@ class LetterWriter:
         # The sender comes back: a follow-up after the first reply, a rating when handled.
         deadline = soak.started + soak.duration * 0.9
         while not record.replies and time.monotonic() < deadline:
-            await asyncio.sleep(2)
+            await asyncio.sleep(0.5)
         if record.replies:
             await soak.think()
             await self._follow_up()
         while not record.handled and time.monotonic() < deadline:
-            await asyncio.sleep(2)
+            await asyncio.sleep(0.5)
         if record.handled:
             await soak.think()
             await self._rate()
@@ -641,7 +655,7 @@ class MailboxReader:
             calls = await chat.press(f"ib1:s:{lid}:0:o:", dup=soak.dup())
             if calls and not failed(calls):
                 record.replies.append(marker)
-        await asyncio.sleep(soak.rng.uniform(4, 10))
+        await soak.idle(4, 10)
         async with self._lock(chat):
             await chat.press(f"ib1:h:{lid}:0:o:")
             await soak.think(0.5)
@@ -672,14 +686,23 @@ class Proposer:
         self.record = ProposalRecord(f"P{number:03d}", person)
 
     async def run(self) -> None:
-        soak, record, chat = self.soak, self.record, self.chat
+        soak = self.soak
         await asyncio.sleep(soak.rng.uniform(0, soak.duration * 0.4))
+        for attempt in range(3):
+            last = attempt == 2
+            if await self._file(report=last):
+                return
+            await soak.think()  # a conversation lost (Redis restarted): start over
+
+    async def _file(self, *, report: bool) -> bool:
+        soak, record, chat = self.soak, self.record, self.chat
         ok = lambda c: not failed(c)  # noqa: E731
         calls = await soak.retry(lambda: chat.press("p1:n:0:proposal"), ok, "proposal new")
         category = data_starting(calls or [], "p1:c:")
         if category is None:
-            soak.problem(f"proposal {record.marker}: no categories offered")
-            return
+            if report:
+                soak.problem(f"proposal {record.marker}: no categories offered")
+            return False
         await soak.think(0.5)
         await chat.press(category)
         await soak.think(0.5)
@@ -688,14 +711,16 @@ class Proposer:
         calls = await chat.send(f"晚上加班的老师吃不上饭，建议延长营业时间。[{record.marker}b]")
         finish = data_starting(calls, "p1:f:")
         if finish is None:
-            soak.problem(f"proposal {record.marker}: no Done button: {texts(calls)[-200:]!r}")
-            return
+            if report:
+                soak.problem(f"proposal {record.marker}: no Done button: {texts(calls)[-200:]!r}")
+            return False
         await soak.think(0.5)
         preview = await chat.press(finish)
         submit = data_starting(preview, "p1:s:")
         if submit is None:
-            soak.problem(f"proposal {record.marker}: no Submit button")
-            return
+            if report:
+                soak.problem(f"proposal {record.marker}: no Submit button")
+            return False
         await soak.think(0.5)
         sent = await soak.retry(lambda: chat.press(submit, dup=soak.dup()),
                                 lambda c: "p1:s:" not in str(c) or "start=p" in texts(c),
@@ -707,7 +732,7 @@ class Proposer:
         await soak.proposals_ready.put(record)
         deadline = soak.started + soak.duration * 0.95
         while not record.answered and time.monotonic() < deadline:
-            await asyncio.sleep(2)
+            await asyncio.sleep(0.5)
         if record.answered:
             await soak.think()
             rated = await chat.press(f"p1:r:{record.proposal_id}:satisfied", dup=soak.dup())
@@ -715,6 +740,7 @@ class Proposer:
                 record.rated = True
                 await soak.think(0.5)
                 await chat.send("/skip")
+        return True
 
     async def _cosigners(self) -> None:
         soak, record = self.soak, self.record
@@ -782,7 +808,7 @@ class Officer:
             await soak.think(0.5)
             calls = await self.chat.press(due, dup=soak.dup())
             record.assigned = "后勤处" in texts(calls)
-        await asyncio.sleep(soak.rng.uniform(2, 6))
+        await soak.idle(2, 6)
         async with self.lock:  # the handler: one answer at a time in their chat
             await self.handler.press(f"p1:w:{pid}:")
             await soak.think(0.5)

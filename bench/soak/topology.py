@@ -32,7 +32,7 @@ MAILBOX_KEY = "c29hay1rZXktc29hay1rZXktc29hay1rZXktc29hayE="  # 32 bytes, for th
 class Settings:
     rate_per_second: float = 20.0
     max_in_flight: int = 8
-    claim_lease: float = 3.0
+    claim_lease: float = 10.0  # short, so a killed instance's claims move on within the run
 
 
 class Instance:
@@ -40,7 +40,7 @@ class Instance:
 
     def __init__(
         self, name: str, directory: Path, *, db_url: str, api_base: str, redis_url: str,
-        webhook: bool, settings: Settings, plant: str, principal_ids: list[int],
+        webhook: bool, settings: Settings, plant: str,
     ) -> None:  # fmt: skip
         self.name = name
         self.port = free_port()
@@ -91,7 +91,6 @@ progress_interval = 3.0
             encoding="utf-8",
         )
         self.process: asyncio.subprocess.Process | None = None
-        del principal_ids
 
     async def start(self) -> None:
         self.starts += 1
@@ -211,6 +210,7 @@ class UpdateRecord:
     statuses: list[int] = field(default_factory=list)  # webhook: each attempt's answer
     acked: bool = False
     duplicate: bool = False
+    finished: bool = True  # False while Telegram would still be retrying it
 
 
 class Delivery:
@@ -275,6 +275,7 @@ class WebhookDelivery(Delivery):
     async def _post(self, update: dict[str, Any], record: UpdateRecord) -> None:
         deadline = time.monotonic() + self.give_up
         delay = 0.5
+        record.finished = False
         while True:
             try:
                 async with self._http.post(
@@ -285,9 +286,10 @@ class WebhookDelivery(Delivery):
                 status = 0
             record.statuses.append(status)
             if status == 200:
-                record.acked = True
+                record.acked = record.finished = True
                 return
             if time.monotonic() > deadline:
+                record.finished = True
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 4.0)
