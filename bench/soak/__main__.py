@@ -128,7 +128,9 @@ async def outbox_busy(db_url: str) -> int:
         async with database.engine.connect() as connection:
             return int(
                 await connection.scalar(
-                    text("SELECT count(*) FROM outbox_messages WHERE status IN ('queued','sending')")
+                    text(
+                        "SELECT count(*) FROM outbox_messages WHERE status IN ('queued','sending')"
+                    )
                 )
                 or 0
             )
@@ -173,9 +175,13 @@ class Run:
         for instance in instances:
             while not await instance.ready(http, fake, self.scaleout):
                 if not instance.alive and instance.process is not None:
-                    raise RuntimeError(f"{instance.name} exited:\n{instance.log.read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"{instance.name} exited:\n{instance.log.read_text()[-3000:]}"
+                    )
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{instance.name} not ready:\n{instance.log.read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"{instance.name} not ready:\n{instance.log.read_text()[-3000:]}"
+                    )
                 await asyncio.sleep(0.2)
             self.rss_before[instance.name] = instance.rss_kb()
 
@@ -183,11 +189,13 @@ class Run:
     def schedule(self, fake: SoakTelegram, http: aiohttp.ClientSession, db_url: str) -> None:
         d = self.duration
         limits = fake.limits
-        reachable = len([p for p in self.world.registered if p.telegram_id not in self.world.blocked])
+        reachable = len(
+            [p for p in self.world.registered if p.telegram_id not in self.world.blocked]
+        )
 
         async def kill_mid_broadcast() -> None:
             # Wait until a third of the invitations went out, then kill the instance sending.
-            while len(limits.accepted) < reachable // 3:
+            while len(limits.accepted) < reachable // 3:  # noqa: ASYNC110 (the fake's counter)
                 await asyncio.sleep(0.05)
             victim = self.instances[0]
             if self.scaleout:
@@ -237,19 +245,30 @@ class Run:
         self.faults = [Fault(0, "SIGKILL mid-broadcast, restart after 2 s", kill_mid_broadcast)]
         if self.scaleout:
             self.faults += [
-                Fault(d * 0.30, "PostgreSQL down 5 s (immediate stop), restarted", postgres_restart),
-                Fault(d * 0.45, "Redis restarted (no persistence: its keys are gone)", redis_restart),
+                Fault(
+                    d * 0.30, "PostgreSQL down 5 s (immediate stop), restarted", postgres_restart
+                ),
+                Fault(
+                    d * 0.45, "Redis restarted (no persistence: its keys are gone)", redis_restart
+                ),
                 Fault(d * 0.55, "flood wait: every send 429 for 5 s", flood_wait),
-                Fault(d * 0.65, f"Bot API answers 502 to sends for {max(6.0, d * 0.08):.0f} s",
-                      server_errors),  # fmt: skip
+                Fault(
+                    d * 0.65,
+                    f"Bot API answers 502 to sends for {max(6.0, d * 0.08):.0f} s",
+                    server_errors,
+                ),
             ]
         else:
             self.faults += [
                 Fault(d * 0.35, "flood wait: every send 429 for 5 s", flood_wait),
-                Fault(d * 0.50, f"Bot API answers 502 to sends for {max(6.0, d * 0.08):.0f} s",
-                      server_errors),  # fmt: skip
-                Fault(d * 0.65, "slow disk: SQLite write lock held 4 s by another process",
-                      slow_disk),  # fmt: skip
+                Fault(
+                    d * 0.50,
+                    f"Bot API answers 502 to sends for {max(6.0, d * 0.08):.0f} s",
+                    server_errors,
+                ),
+                Fault(
+                    d * 0.65, "slow disk: SQLite write lock held 4 s by another process", slow_disk
+                ),
             ]
         self.faults.append(Fault(0, "duplicate deliveries (4% of taps) and out-of-order "
                                  "pairs (half the letters), all along", _nothing))  # fmt: skip
@@ -298,7 +317,8 @@ class Run:
             log(f"[{self.topology}] roster {self.scale.roster}, registered {self.scale.registered}"
                 f", answering {self.scale.answering}, letters {self.scale.letters}, proposals "
                 f"{self.scale.proposals}, registrations {self.scale.registrations}, /mydata "
-                f"{self.scale.mydata} + 1 erasure; load {self.duration:.0f} s; plant {self.plant}")  # fmt: skip
+                f"{self.scale.mydata} + 1 erasure; load {self.duration:.0f} s; "
+                f"plant {self.plant}")  # fmt: skip
             log("  fault schedule: " + "; ".join(f"+{f.at:.0f}s {f.name}" for f in self.faults))
             started = time.monotonic()
             soak.started = started
@@ -367,7 +387,9 @@ class Run:
 
     def actors(self, soak: sc.Soak) -> list[Awaitable[None]]:
         world, scale, rng = self.world, self.scale, soak.rng
-        members = [p for p in world.registered if not p.roles and p.telegram_id not in world.blocked]
+        members = [
+            p for p in world.registered if not p.roles and p.telegram_id not in world.blocked
+        ]
         staff = {world.officer.telegram_id, world.principal.telegram_id,
                  world.secretary.telegram_id, world.handler.telegram_id}  # fmt: skip
         takers = rng.sample(members, min(scale.answering, len(members)))
@@ -397,7 +419,11 @@ class Run:
 
     async def _remember_erased(self) -> None:
         # The member id is needed to look for it after the erasure removed the member row.
-        db_url = self.postgres.url if self.postgres else f"sqlite+aiosqlite:///{self.directory / 'unionvoice.db'}"
+        db_url = (
+            self.postgres.url
+            if self.postgres
+            else f"sqlite+aiosqlite:///{self.directory / 'unionvoice.db'}"
+        )
         self.erased_member_id = await member_id_of(db_url, self.to_erase.employee_id)
 
     async def drain(self, fake: SoakTelegram, db_url: str, timeout: float = 90) -> None:
@@ -448,7 +474,9 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.soak", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--minutes", type=float, default=3.0, help="load time per topology")
     parser.add_argument("--topology", choices=["sqlite", "scaleout", "both"], default="both")
     parser.add_argument("--plant", choices=PLANTS, default="none",

@@ -161,7 +161,8 @@ class Judge:
             "letters exactly once",
             not bad,
             f"{len(self.ledger.letters)} letters ({dict(modes)}), {parts} parts, {replies} "
-            f"replies, {follow_ups} follow-ups, {ratings} ratings" + (f"; WRONG {bad[:8]}" if bad else ""),
+            f"replies, {follow_ups} follow-ups, {ratings} ratings"
+            + (f"; WRONG {bad[:8]}" if bad else ""),
         )
 
     def _proposals(self) -> None:
@@ -217,7 +218,9 @@ class Judge:
         return sum(
             1
             for call in self.fake.by_chat.get(chat, [])
-            if call.result is not None and call.method.lower().startswith("send") and predicate(call)
+            if call.result is not None
+            and call.method.lower().startswith("send")
+            and predicate(call)
         )
 
     def _invitations(self) -> None:
@@ -234,8 +237,11 @@ class Judge:
         twice = {t: n for t, n in counts.items() if n > 1}
         extra = sum(n - 1 for n in twice.values())
         bound = self.kills * self.max_in_flight
-        rows = Counter(r["chat_id"] for r in self.tables["outbox_messages"]
-                       if r["template"] == "survey.invitation" and r["status"] == "sent")  # fmt: skip
+        rows = Counter(
+            r["chat_id"]
+            for r in self.tables["outbox_messages"]
+            if r["template"] == "survey.invitation" and r["status"] == "sent"
+        )
         doubled_rows = sum(1 for n in rows.values() if n > 1)
         self.check(
             "invitations reach each reachable member once",
@@ -260,7 +266,10 @@ class Judge:
         bound = self.kills * self.max_in_flight
         self.check(
             "digests reach each recipient once",
-            bool(rows) and not unsent and all(n == 1 for n in keys.values()) and missing == 0
+            bool(rows)
+            and not unsent
+            and all(n == 1 for n in keys.values())
+            and missing == 0
             and extra <= bound,
             f"{len(deliveries)} deliveries to {len(chats)} recipients, {len(rows)} messages "
             f"({len(unsent)} not sent); workbooks missing {missing}, extra {extra} (bound {bound})",
@@ -283,14 +292,19 @@ class Judge:
         retried = [r for r in records if any(s != 200 for s in r.statuses)]
         unacked = [r for r in records if not r.acked and r.finished]
         cut_off = sum(1 for r in records if not r.finished)
+        failures = Counter(s for r in retried for s in r.statuses if s != 200)
         dups = sum(r.duplicate for r in records)
         self.check(
             "every update handled, also those sent while something was down",
             not unacked,
             f"{len(records)} updates ({dups} delivered twice); {len(retried)} answered non-200 "
-            f"at first and redelivered ({Counter(s for r in retried for s in r.statuses if s != 200)}"
-            f"); given up {len(unacked)}; still being retried when the run ended {cut_off}"
-            + (f": {[(r.update_id, r.kind, r.statuses[-3:]) for r in unacked[:5]]}" if unacked else ""),
+            f"at first and redelivered ({dict(failures)}); given up {len(unacked)}; "
+            f"still being retried when the run ended {cut_off}"
+            + (
+                f": {[(r.update_id, r.kind, r.statuses[-3:]) for r in unacked[:5]]}"
+                if unacked
+                else ""
+            ),
         )
 
     # -- privacy ---------------------------------------------------------------------------------
@@ -344,7 +358,9 @@ class Judge:
             found = self._linked(people[telegram_id], [token])
             links += [f"survey answer of {people[telegram_id].employee_id} via {t}" for t in found]
         completed_ids = {self.member_ids.get(t) for t in self.ledger.completed}
-        stale = [d for d in self.tables.get("survey_drafts", []) if d.get("member_id") in completed_ids]
+        stale = [
+            d for d in self.tables.get("survey_drafts", []) if d.get("member_id") in completed_ids
+        ]
         if stale:
             links.append(f"{len(stale)} drafts of submitted answers kept with the member")
         self.check(

@@ -14,6 +14,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,8 +126,12 @@ class World:
     def build(cls, scale: Scale, seed: int = 7) -> World:
         rng = random.Random(seed)
         people = []
-        staff = [("O1", "干部周", "工会办公室", "officer"), ("P1", "院长吴", "校长办公室", "principal"),
-                 ("S1", "书记郑", "党委办公室", "secretary"), ("H1", "承办王", "后勤处", "handler")]  # fmt: skip
+        staff = [
+            ("O1", "干部周", "工会办公室", "officer"),
+            ("P1", "院长吴", "校长办公室", "principal"),
+            ("S1", "书记郑", "党委办公室", "secretary"),
+            ("H1", "承办王", "后勤处", "handler"),
+        ]
         for i, (employee_id, name, department, roles) in enumerate(staff):
             people.append(Person(i, employee_id, name, department, roles))
         n_reps = scale.proposals  # one each: a person files one proposal at a time
@@ -343,10 +348,8 @@ class Soak:
 
     async def wait_chat(self, chat: int, timeout: float) -> None:
         event = self._chat_events.setdefault(chat, asyncio.Event())
-        try:
+        with suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), max(0.01, timeout))
-        except TimeoutError:
-            pass
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -451,7 +454,7 @@ class SurveyTaker:
             if submit is not None:
                 await soak.think(0.8)
                 done = await soak.retry(
-                    lambda: self.chat.press(submit, dup=soak.dup()),
+                    lambda data=submit: self.chat.press(data, dup=soak.dup()),
                     lambda c: "感谢" in texts(c) or "已经完成" in texts(c), "survey submit",
                 )  # fmt: skip
                 if done is not None:
@@ -543,13 +546,13 @@ class LetterWriter:
         soak.ledger.letters.append(record)
         await soak.letters_ready.put(record)
         # The sender comes back: a follow-up after the first reply, a rating when handled.
-        deadline = soak.started + soak.duration * 0.9
-        while not record.replies and time.monotonic() < deadline:
+        deadline = soak.started + soak.duration + 20
+        while not record.replies and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         if record.replies:
             await soak.think()
             await self._follow_up()
-        while not record.handled and time.monotonic() < deadline:
+        while not record.handled and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         if record.handled:
             await soak.think()
@@ -635,13 +638,17 @@ class MailboxReader:
 
     def __init__(self, soak: Soak) -> None:
         self.soak = soak
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         soak = self.soak
         while True:
             record = await soak.letters_ready.get()
             reader = soak.world.principal if record.box == "principal" else soak.world.secretary
-            asyncio.create_task(self._answer(record, soak.chats[reader.telegram_id]))
+            task = asyncio.create_task(self._answer(record, soak.chats[reader.telegram_id]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _answer(self, record: LetterRecord, chat: Chat) -> None:
         soak, lid = self.soak, record.letter_id
@@ -662,8 +669,6 @@ class MailboxReader:
             calls = await chat.send(f"已处理完毕 [{record.marker}h]")
             if calls and not failed(calls):
                 record.handled = True
-
-    _locks: dict[int, asyncio.Lock] = {}
 
     def _lock(self, chat: Chat) -> asyncio.Lock:
         # One conversation at a time per reader: their chat state holds one reply being written.
@@ -730,8 +735,8 @@ class Proposer:
         soak.ledger.proposals.append(record)
         await self._cosigners()
         await soak.proposals_ready.put(record)
-        deadline = soak.started + soak.duration * 0.95
-        while not record.answered and time.monotonic() < deadline:
+        deadline = soak.started + soak.duration + 30
+        while not record.answered and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         if record.answered:
             await soak.think()
@@ -765,6 +770,7 @@ class Officer:
         self.handler = soak.chats[soak.world.handler.telegram_id]
         self.approved: set[str] = set()
         self.lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def approvals(self) -> None:
         soak = self.soak
@@ -784,7 +790,9 @@ class Officer:
         soak = self.soak
         while True:
             record = await soak.proposals_ready.get()
-            asyncio.create_task(self._work(record))
+            task = asyncio.create_task(self._work(record))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _work(self, record: ProposalRecord) -> None:
         soak, pid = self.soak, record.proposal_id

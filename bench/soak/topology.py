@@ -74,10 +74,16 @@ url = "{db_url}"
 [mailbox]
 secret_key = "{MAILBOX_KEY}"
 anonymous_per_day = 50
-boxes = [
-    {{ key = "principal", name = {{ zh = "院长信箱", en = "Principal's mailbox" }}, roles = ["principal"] }},
-    {{ key = "secretary", name = {{ zh = "书记信箱", en = "Secretary's mailbox" }}, roles = ["secretary"] }},
-]
+[[mailbox.boxes]]
+key = "principal"
+name = {{ zh = "院长信箱", en = "Principal's mailbox" }}
+roles = ["principal"]
+
+[[mailbox.boxes]]
+key = "secretary"
+name = {{ zh = "书记信箱", en = "Secretary's mailbox" }}
+roles = ["secretary"]
+
 
 [proposals]
 min_cosigners = 2
@@ -308,9 +314,7 @@ class WebhookDelivery(Delivery):
         record.statuses += copy.statuses
         record.acked = record.acked or copy.acked
 
-    async def deliver_pair(
-        self, pair: list[tuple[dict[str, Any], UpdateRecord]]
-    ) -> None:
+    async def deliver_pair(self, pair: list[tuple[dict[str, Any], UpdateRecord]]) -> None:
         """Two updates at once, likely on two instances: they may be handled in either order."""
         for _update, record in pair:
             self.records[record.update_id] = record

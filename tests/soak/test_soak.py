@@ -17,6 +17,14 @@ import pytest
 from tests.servers import TEST_DATABASE_URL, TEST_REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[2]
+INVARIANTS = (
+    "survey answers exactly once",
+    "letters exactly once",
+    "invitations reach each reachable member once",
+    "no Telegram limit violated",
+    "no anonymous answer or letter linkable",
+    "the erased member leaves no trace",
+)
 MINUTES = "0.25"  # the scenario's floor: every kind of traffic and every fault, ~40 s a topology
 
 
@@ -42,7 +50,5 @@ def test_a_short_soak_holds_every_invariant(topology: str) -> None:
     assert verdict(run) == "soak: OK", run.stdout[-6000:] + run.stderr[-3000:]
     assert run.returncode == 0
     shown = run.stdout
-    for invariant in ("survey answers exactly once", "letters exactly once",
-                      "invitations reach each reachable member once", "no Telegram limit violated",
-                      "no anonymous answer or letter linkable", "the erased member leaves no trace"):  # fmt: skip
+    for invariant in INVARIANTS:
         assert f"ok   {invariant}" in shown, invariant
