@@ -336,9 +336,9 @@ class Run:
                 soak.problem(f"{len(pending)} actors still busy after the load")
             await faults
             load_seconds = time.monotonic() - started
+            for task in [*background, *self.officer.tasks, *self.reader.tasks]:
+                task.cancel()  # nobody acts any more; what was sent is finished
             await self.drain(fake, db_url)
-            for task in background:
-                task.cancel()
             if isinstance(delivery, PollingDelivery):
                 delivery.settle()
             memory = {i.name: (self.rss_before.get(i.name, 0), i.rss_kb()) for i in self.instances}
@@ -414,8 +414,9 @@ class Run:
         return actors
 
     def background(self, soak: sc.Soak) -> list[Awaitable[None]]:
-        return [self.officer.approvals(), self.officer.proposals(),
-                sc.MailboxReader(soak).run(), self._remember_erased()]  # fmt: skip
+        self.reader = sc.MailboxReader(soak)
+        return [self.officer.approvals(), self.officer.proposals(), self.reader.run(),
+                self._remember_erased()]  # fmt: skip
 
     async def _remember_erased(self) -> None:
         # The member id is needed to look for it after the erasure removed the member row.

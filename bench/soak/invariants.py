@@ -169,16 +169,23 @@ class Judge:
         bad: list[str] = []
         cosigns = rated = 0
         for record in self.ledger.proposals:
-            rows = [p for p in self.tables["proposals"] if f"[{record.marker}]" in p["title"]]
+            rows = [
+                p
+                for p in self.tables["proposals"]
+                if p["status"] != "draft" and f"[{record.marker}" in f"{p['title']} {p['body']}"
+            ]
             if len(rows) != 1:
                 bad.append(f"{record.marker}: {len(rows)} proposals")
                 continue
             proposal = rows[0]
             signed = [c for c in self.tables["proposal_cosigners"]
                       if c["proposal_id"] == proposal["id"]]  # fmt: skip
-            expected = {self.member_ids.get(t) for t in record.cosigners}
-            if {c["member_id"] for c in signed} != expected or len(signed) != len(expected):
-                bad.append(f"{record.marker}: {len(signed)} co-signs, {len(expected)} thanked")
+            # Everyone thanked is counted once; a press whose answer was lost at most once.
+            thanked = {self.member_ids.get(t) for t in record.cosigners}
+            pressed = {self.member_ids.get(t) for t in record.pressed}
+            stored = [c["member_id"] for c in signed]
+            if not thanked <= set(stored) <= pressed or len(stored) != len(set(stored)):
+                bad.append(f"{record.marker}: {len(signed)} co-signs, {len(thanked)} thanked")
             cosigns += len(signed)
             events = Counter(e["action"] for e in self.tables["proposal_events"]
                              if e["proposal_id"] == proposal["id"])  # fmt: skip

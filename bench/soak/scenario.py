@@ -171,6 +171,7 @@ class ProposalRecord:
     proposer: Person
     proposal_id: int = 0
     cosigners: set[int] = field(default_factory=set)  # telegram ids the bot thanked
+    pressed: set[int] = field(default_factory=set)  # who pressed Co-sign (thanked or not)
     accepted: bool = False
     assigned: bool = False
     answered: bool = False
@@ -599,9 +600,9 @@ class LetterWriter:
         soak, record, chat = self.soak, self.record, self.chat
         marker = f"{record.marker}f1"
         if record.mode == "anonymous":
-            await chat.send("/receipt")
-            await soak.think(0.3)
-            opened = await chat.send(record.code)
+            if not record.code:
+                return  # the code never reached the sender (its message was lost)
+            opened = await chat.send(f"/receipt {record.code}")
             follow = next((d for c in opened for _, d in buttons(c) if d.startswith("mb1:rf")),
                           None)  # fmt: skip
             if follow is None:
@@ -618,9 +619,9 @@ class LetterWriter:
     async def _rate(self) -> None:
         soak, record, chat = self.soak, self.record, self.chat
         if record.mode == "anonymous":
-            await chat.send("/receipt")
-            await soak.think(0.3)
-            opened = await chat.send(record.code)
+            if not record.code:
+                return
+            opened = await chat.send(f"/receipt {record.code}")
             rate = next((d for c in opened for _, d in buttons(c) if d.startswith("mb1:rr")),
                         None)  # fmt: skip
             if rate is None:
@@ -639,7 +640,7 @@ class MailboxReader:
     def __init__(self, soak: Soak) -> None:
         self.soak = soak
         self._locks: dict[int, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         soak = self.soak
@@ -647,8 +648,8 @@ class MailboxReader:
             record = await soak.letters_ready.get()
             reader = soak.world.principal if record.box == "principal" else soak.world.secretary
             task = asyncio.create_task(self._answer(record, soak.chats[reader.telegram_id]))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     async def _answer(self, record: LetterRecord, chat: Chat) -> None:
         soak, lid = self.soak, record.letter_id
@@ -660,14 +661,14 @@ class MailboxReader:
             await chat.send(f"已收到，正在了解情况 [{marker}]")
             await soak.think(0.5)
             calls = await chat.press(f"ib1:s:{lid}:0:o:", dup=soak.dup())
-            if calls and not failed(calls):
+            if f"已发送给信件 #{lid}" in texts(calls):
                 record.replies.append(marker)
         await soak.idle(4, 10)
         async with self._lock(chat):
             await chat.press(f"ib1:h:{lid}:0:o:")
             await soak.think(0.5)
             calls = await chat.send(f"已处理完毕 [{record.marker}h]")
-            if calls and not failed(calls):
+            if f"#{lid}" in texts(calls) and not failed(calls):
                 record.handled = True
 
     def _lock(self, chat: Chat) -> asyncio.Lock:
@@ -755,6 +756,7 @@ class Proposer:
             await soak.think(0.5)
             await chat.send(f"/start p{record.proposal_id}")
             await soak.think(0.5)
+            record.pressed.add(person.telegram_id)
             calls = await chat.press(f"p1:g:{record.proposal_id}:", dup=soak.dup())
             if "感谢您附议" in texts(calls) or "已经附议" in texts(calls):
                 record.cosigners.add(person.telegram_id)
@@ -770,7 +772,7 @@ class Officer:
         self.handler = soak.chats[soak.world.handler.telegram_id]
         self.approved: set[str] = set()
         self.lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
 
     async def approvals(self) -> None:
         soak = self.soak
@@ -791,8 +793,8 @@ class Officer:
         while True:
             record = await soak.proposals_ready.get()
             task = asyncio.create_task(self._work(record))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     async def _work(self, record: ProposalRecord) -> None:
         soak, pid = self.soak, record.proposal_id
