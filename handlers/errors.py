@@ -7,7 +7,13 @@ import logging
 import sqlite3
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -91,6 +97,10 @@ def is_outage(exception: BaseException) -> bool:
     )
 
 
+# Telegram's side failed: 5xx, an error page that is not its JSON, no connection, a flood wait.
+_TELEGRAM_AWAY = (TelegramServerError, ClientDecodeError, TelegramNetworkError, TelegramRetryAfter)
+
+
 async def on_error(
     event: ErrorEvent,
     bot: Bot,
@@ -106,6 +116,15 @@ async def on_error(
             "update %s: %s; left to Telegram's retry", update.update_id, type(exception).__name__
         )
         raise exception
+    if isinstance(exception, _TELEGRAM_AWAY):
+        # Telegram itself refused the answer (after bot/flood.py's retries): not a bug here,
+        # and telling the person would fail the same way.
+        logger.warning(
+            "update %s: Telegram unavailable (%s); the answer was not delivered",
+            update.update_id,
+            type(exception).__name__,
+        )
+        return
     with i18n.context(), i18n.use_locale(_locale(update, identity, i18n)):
         if isinstance(exception, DomainError):
             params = {
