@@ -209,7 +209,7 @@ class Run:
             await asyncio.sleep(2)
             victim.polls_at_start = fake.method_counts["getupdates"]
             await victim.start()
-            await self.wait_ready(http, fake, [victim])
+            await self.wait_ready(http, fake, [victim], timeout=300)
             self.faults[0].note = f"{victim.name} killed after {sent} sends, restarted"
 
         async def flood_wait() -> None:
