@@ -297,7 +297,12 @@ class Judge:
     def _redelivered(self) -> None:
         records = list(self.delivery.records.values())
         retried = [r for r in records if any(s != 200 for s in r.statuses)]
-        unacked = [r for r in records if not r.acked and r.finished]
+        # Long polling confirms a batch with the next getUpdates: the last one before a stop is
+        # handled (its marker is stored) but not confirmed; Telegram would deliver it again.
+        processed = {row["update_id"] for row in self.tables["processed_updates"]}
+        unacked = [
+            r for r in records if not r.acked and r.finished and r.update_id not in processed
+        ]
         cut_off = sum(1 for r in records if not r.finished)
         failures = Counter(s for r in retried for s in r.statuses if s != 200)
         dups = sum(r.duplicate for r in records)
