@@ -29,6 +29,7 @@ class Penalty:
     started: float  # when the first 429 of this flood wait was answered
     until: float
     injected: bool
+    told: bool = False
 
 
 class SoakLimits(TelegramLimits):
@@ -54,6 +55,10 @@ class SoakLimits(TelegramLimits):
         in_penalty = self.penalty_until is not None and now < self.penalty_until
         if in_penalty and self.penalties:
             penalty = self.penalties[-1]
+            if penalty.injected and not penalty.told:
+                # An injected flood wait starts counting when the bot is first told of it.
+                penalty.told = True
+                penalty.started = now
             if now - penalty.started > GRACE:
                 self.late_sends.append((now, params.get("chat_id", ""), penalty.until - now))
         if not in_penalty and self.server_errors_on:
