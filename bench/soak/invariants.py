@@ -143,15 +143,18 @@ class Judge:
         bad: list[str] = []
         parts = follow_ups = replies = ratings = 0
         for record in self.ledger.letters:
-            mine = [b for b in bodies if f"[{record.marker}p" in (b["body"] or "")]
+            # The confirmed letter once; an earlier attempt whose confirmation was lost (the
+            # person wrote again) is another letter with other parts, not a duplicate.
+            mine = [b for b in bodies if b["id"] == record.letter_id]
             if len(mine) != 1:
                 bad.append(f"{record.marker}: {len(mine)} letters")
                 continue
             body = mine[0]["body"]
+            everywhere = "\n".join(b["body"] or "" for b in bodies)
             for marker in record.tried_parts:
-                count = body.count(f"[{marker}]")
+                count = everywhere.count(f"[{marker}]")
                 confirmed = marker in record.parts
-                if count > 1 or (confirmed and count != 1):
+                if count > 1 or (confirmed and body.count(f"[{marker}]") != 1):
                     bad.append(f"{marker} x{count}")
             parts += len(record.parts)
             for marker, seen in ((f"{record.marker}f1", record.follow_ups),
