@@ -31,12 +31,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from bench.digest_data import generate
+from bot.config import parse_config
+from bot.services import Services
 from digest.keywords import keywords
 from digest.period import Period
 from digest.render import render_chart, render_messages, render_workbook
 from digest.sections.base import OFFICERS
-from digest.service import DigestService, english
-from digest.settings import DigestSettings
+from digest.service import english
 from storage import migrate
 from storage.database import Database, create_database
 from storage.uow import unit_of_work
@@ -58,7 +59,7 @@ SCAN = [
 async def compute_digest(database: Database) -> dict:
     """Every section of one full officer digest: its SQL and the jieba themes."""
     async with unit_of_work(database.sessions) as repos:
-        service = DigestService(repos, DigestSettings(), clock=lambda: BUILT)
+        service = Services(parse_config({}), clock=lambda: BUILT).digest(repos)
         return await service.compute(PERIOD, OFFICERS)
 
 

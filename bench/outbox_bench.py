@@ -33,9 +33,9 @@ from aiogram.exceptions import TelegramAPIError
 
 from bench.fake_server import FakeServer
 from bot.factory import create_renderers
-from bot.i18n import create_i18n
-from bot.renderers import PLAIN_TEXT
 from bot.telegram_transport import TelegramTransport
+from handlers.i18n import create_i18n
+from handlers.renderers import PLAIN_TEXT
 from outbox.model import Notification, Status
 from outbox.worker import OutboxWorker, SenderSettings
 from storage import migrate

@@ -38,16 +38,16 @@ from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.callbacks import SurveyAction, SurveyCB
 from bot.config import parse_config
 from bot.factory import create_dispatcher
-from bot.i18n import create_i18n
+from bot.services import Services
+from handlers.callbacks import SurveyAction, SurveyCB
+from handlers.i18n import create_i18n
 from members.roster import RosterRow
-from members.service import CONSENT_VERSION, MembershipService
+from members.service import CONSENT_VERSION
 from storage import migrate
 from storage.database import create_database
 from storage.uow import unit_of_work
-from surveys.service import SurveyService
 from tests.fakes.session import BOT_USER, RecordingSession
 
 # The bench never touches a real installation's key file (it seals nothing either).
@@ -114,8 +114,9 @@ async def prepare_database(path: Path, members: int, questions: int, first_user:
 async def prepare_database_at(url: str, members: int, questions: int, first_user: int) -> int:
     database = create_database(url)
     await migrate.upgrade(database.engine)
+    services = Services(parse_config({}))  # the default settings, as the benchmark's bot
     async with unit_of_work(database.sessions) as repos:
-        await MembershipService(repos).import_roster(
+        await services.membership(repos).import_roster(
             [
                 RosterRow(
                     line=i, employee_id=f"B{i}", name=f"会员{i}", department="机电学院", roles=None
@@ -134,8 +135,9 @@ async def prepare_database_at(url: str, members: int, questions: int, first_user
                 now=datetime.now(UTC),
             )
         await repos.commit()
-        survey, _ = await SurveyService(repos).import_definition(survey_source(questions), "b")
-        await SurveyService(repos).open(survey.slug)
+        surveys = services.surveys(repos)
+        survey, _ = await surveys.import_definition(survey_source(questions), "b")
+        await surveys.open(survey.slug)
     await database.dispose()
     return survey.id
 
@@ -327,7 +329,7 @@ async def run_unionvoice(
     )
     database = create_database(config.database.url)
     bot = Bot("42:TEST", session=RecordingSession())
-    dispatcher = create_dispatcher(config, database, bot, i18n=create_i18n("zh"))
+    dispatcher = create_dispatcher(config, database, i18n=create_i18n("zh"))
     gc.collect()
     seconds = await run_updates(dispatcher, bot, updates, concurrency, latencies)
 
@@ -551,7 +553,7 @@ async def worker(
     )
     database = create_database(url)
     bot = Bot("42:TEST", session=RecordingSession())
-    dispatcher = create_dispatcher(config, database, bot, i18n=create_i18n("zh"))
+    dispatcher = create_dispatcher(config, database, i18n=create_i18n("zh"))
     async with database.engine.connect():  # warm the pool before the clock starts
         pass
     print("ready", flush=True)

@@ -20,13 +20,15 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import SUPPORTED_LOCALES, Config, ConfigError
+from bot.config import Config, ConfigError
 from bot.factory import create_bot, create_dispatcher, create_outbox_worker
-from bot.i18n import create_i18n
 from bot.leader import LeaderLock, Leadership, PostgresAdvisoryLock, RedisLeaseLock, SoleInstance
 from bot.logs import configure_logging
 from bot.progress import BroadcastProgressReporter
 from bot.scheduler import create_scheduler
+from bot.services import Services
+from common.settings import SUPPORTED_LOCALES
+from handlers.i18n import create_i18n
 from storage import migrate
 from storage.database import Database, create_database, readable_by_others, sqlite_file
 
@@ -107,7 +109,10 @@ async def run_bot(
         await migrate.upgrade(database.engine)
         bot = create_bot(config)
         i18n = create_i18n(config.union.default_locale)
-        dispatcher = create_dispatcher(config, database, bot, i18n=i18n, redis=redis)
+        services = Services(config, redis=redis)  # the composition root, once per process
+        dispatcher = create_dispatcher(
+            config, database, i18n=i18n, redis=redis, services=services
+        )
         warn_about_readable_files(config)  # the key file exists by now
         me = await _check_telegram(bot, config)
         await set_commands(bot, i18n, config.union.default_locale)
@@ -274,7 +279,7 @@ def _start_background(
     async def lead(step_down: asyncio.Event) -> None:
         # Every job create_scheduler registers (sweeps, digests, ...) runs here only.
         scheduler = create_scheduler(
-            config,
+            dispatcher["services"],
             database,
             on_enqueued=wakeup.set,
             anonymous_sessions=dispatcher["anonymous_sessions"],

@@ -7,10 +7,10 @@ import asyncio
 import csv
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.cli_data import (
     cmd_mailbox_export,
@@ -211,9 +211,9 @@ SANDBOX_FALLBACK_HINT = (
 )
 
 
-async def cmd_run(config: Config, args: argparse.Namespace) -> int:
+async def cmd_run(config: Config, _args: argparse.Namespace) -> int:
     if config.telegram.token is None:
-        from sandbox.run import SandboxOptions
+        from bot.sandbox import SandboxOptions
 
         print(SANDBOX_FALLBACK_HINT, file=sys.stderr)
         return await _run_sandbox(config, SandboxOptions(demo=True))
@@ -224,14 +224,14 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_sandbox(config: Config, args: argparse.Namespace) -> int:
-    from sandbox.run import SandboxOptions
+    from bot.sandbox import SandboxOptions
 
     options = SandboxOptions(host=args.host, port=args.port, database=args.database, demo=args.demo)
     return await _run_sandbox(config, options)
 
 
 async def _run_sandbox(config: Config, options: object) -> int:
-    from sandbox.run import SandboxOptions, run_sandbox
+    from bot.sandbox import SandboxOptions, run_sandbox
 
     assert isinstance(options, SandboxOptions)
 
@@ -252,7 +252,7 @@ async def _run_sandbox(config: Config, options: object) -> int:
     return EXIT_OK
 
 
-async def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> int:
+async def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
     async def done(database: Database) -> int:
         from storage import migrate
 
@@ -289,13 +289,12 @@ async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
     async def work(database: Database) -> int:
-        from bot.mailbox_setup import mailbox_settings
-        from members.service import MembershipService
+        from bot.services import Services
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            # The boxes: recipients hear when the roster makes someone one of them.
-            service = MembershipService(repos, boxes=mailbox_settings(config).boxes)
+            # With the boxes: recipients hear when the roster makes someone one of them.
+            service = Services(config).membership(repos)
             summary = await service.import_roster(rows)
         print(
             f"imported {len(rows)} member(s): {summary.created} new, {summary.updated} updated, "
@@ -308,11 +307,11 @@ async def cmd_members_import(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_members_list(config: Config, args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
-        from members.service import MembershipService
+        from bot.services import Services
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            members = await MembershipService(repos).list_members()
+            members = await Services(config).membership(repos).list_members()
         write_members(members, args.format, sys.stdout)
         return EXIT_OK
 
@@ -361,12 +360,13 @@ async def cmd_members_invite(config: Config, args: argparse.Namespace) -> int:
     ttl = timedelta(days=config.registration.invite_ttl_days)
 
     async def work(database: Database) -> int:
+        from bot.services import Services
         from common.errors import DomainError
-        from members.service import INVITE_PREFIX, Invite, MembershipService
+        from members.service import INVITE_PREFIX, Invite
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            service = MembershipService(repos)
+            service = Services(config).membership(repos)
             try:
                 if args.all:
                     invites = await service.create_invites_for_unlinked(ttl)
@@ -406,7 +406,7 @@ async def _fetch_bot_username(config: Config) -> str:
     return me.username
 
 
-async def cmd_outbox_status(config: Config, args: argparse.Namespace) -> int:
+async def cmd_outbox_status(config: Config, _args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
         from storage.uow import unit_of_work
 
@@ -426,7 +426,9 @@ async def cmd_outbox_status(config: Config, args: argparse.Namespace) -> int:
     return await with_database(config, work)
 
 
-_COMMANDS: dict[tuple[str, str | None], Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
+_COMMANDS: dict[
+    tuple[str, str | None], Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]
+] = {
     ("run", None): cmd_run,
     ("sandbox", None): cmd_sandbox,
     ("db", "upgrade"): cmd_db_upgrade,

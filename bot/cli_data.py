@@ -40,15 +40,13 @@ async def cmd_mailbox_export(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_members_forget(config: Config, args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
-        from bot.mailbox_setup import secret_key
-        from mailboxes.sealing import Sealer
-        from privacy.service import DataRightsService
+        from bot.services import Services
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            counts = await DataRightsService(
-                repos, Sealer(secret_key(config))
-            ).erase_by_employee_id(args.employee_id)
+            counts = (
+                await Services(config).data_rights(repos).erase_by_employee_id(args.employee_id)
+            )
         if counts is None:
             print(f"no member with employee id {args.employee_id!r}", file=sys.stderr)
             return EXIT_ERROR
@@ -63,8 +61,9 @@ async def cmd_members_forget(config: Config, args: argparse.Namespace) -> int:
 async def cmd_retention_run(config: Config, args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
         from bot.scheduler import purge_expired
+        from bot.services import Services
 
-        counts = await purge_expired(config, database, dry_run=args.dry_run)
+        counts = await purge_expired(Services(config), database, dry_run=args.dry_run)
         verb = "would be purged" if args.dry_run else "purged"
         for kind, count in counts.items():
             print(f"{kind}: {count} {verb}")

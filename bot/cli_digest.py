@@ -13,14 +13,15 @@ from bot.config import Config
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from digest.period import Period
     from storage.uow import Repositories
 
 
-def _digest_period(config: Config, text: str | None) -> object:
+def _digest_period(config: Config, text: str | None) -> Period:
+    from bot.services import Services
     from digest.period import Period, latest_due
-    from digest.settings import settings_from
 
-    settings = settings_from(config)
+    settings = Services(config).digest_settings
     if text:
         return Period.parse(text)
     from common.clock import system_clock
@@ -41,13 +42,12 @@ async def cmd_digest_send(config: Config, args: argparse.Namespace) -> int:
     translate = translator(config)
 
     async def work(database: Database) -> int:
-        from digest.service import DigestService
-        from digest.settings import settings_from
+        from bot.services import Services
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            counts = await DigestService(repos, settings_from(config)).deliver(
-                period, translate, resend=args.resend
+            counts = (
+                await Services(config).digest(repos).deliver(period, translate, resend=args.resend)
             )
         print(
             f"digest {period}: {counts['queued']} queued, {counts['resent']} re-sent, "
@@ -76,19 +76,19 @@ async def cmd_digest_preview(config: Config, args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def work(database: Database) -> int:
+        from bot.services import Services
         from digest.render import render_messages
-        from digest.service import DigestService, english
-        from digest.settings import settings_from
+        from digest.service import english
         from storage.uow import unit_of_work
 
         async with unit_of_work(database.sessions) as repos:
-            service = DigestService(repos, settings_from(config))
+            service = Services(config).digest(repos)
             stored = await repos.digests.stored(str(period), audience.name)
             if stored is not None:
                 data = json.loads(stored[1])
                 note = "as stored (sent)"
             else:
-                data = await service.compute(period, audience)  # type: ignore[arg-type]
+                data = await service.compute(period, audience)
                 note = "computed now, not stored"
         for part in render_messages(data, english(None), None):
             print(html.unescape(re.sub(r"</?[bi]>", "", part)))

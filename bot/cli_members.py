@@ -40,10 +40,10 @@ def _actor(kind: str, telegram_id: int | None, employee_id: str | None, name: st
 
 async def cmd_members_audit(config: Config, args: argparse.Namespace) -> int:
     async def export(repos: Repositories, out: BinaryIO) -> int:
+        from bot.services import Services
         from common.tables import write_table
-        from members.service import MembershipService
 
-        rows = await MembershipService(repos).role_audit()
+        rows = await Services(config).membership(repos).role_audit()
         records = [
             {
                 "changed_at": row.changed_at.isoformat(timespec="seconds"),

@@ -14,17 +14,15 @@ from bot.config import Config
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from storage.uow import Repositories
     from surveys.drafts import SurveyDrafts
-
-
-def _survey_service(config: Config, repos: object) -> object:
     from surveys.service import SurveyService
 
-    return SurveyService(
-        repos,  # type: ignore[arg-type]
-        timezone=config.union.timezone,
-        small_group=config.surveys.small_group,
-    )
+
+def _survey_service(config: Config, repos: Repositories) -> SurveyService:
+    from bot.services import Services
+
+    return Services(config).surveys(repos)
 
 
 async def cmd_survey_import(config: Config, args: argparse.Namespace) -> int:
@@ -67,14 +65,10 @@ async def cmd_survey_import(config: Config, args: argparse.Namespace) -> int:
     return await with_database(config, work)
 
 
-def _drafts(config: Config, repos: object) -> SurveyDrafts:
-    from surveys.drafts import SurveyDrafts
+def _drafts(config: Config, repos: Repositories) -> SurveyDrafts:
+    from bot.services import Services
 
-    return SurveyDrafts(
-        _survey_service(config, repos),  # type: ignore[arg-type]
-        repos,  # type: ignore[arg-type]
-        timezone=config.union.timezone,
-    )
+    return Services(config).survey_drafts(repos)
 
 
 async def cmd_survey_template(config: Config, args: argparse.Namespace) -> int:
@@ -114,7 +108,7 @@ async def cmd_survey_export_definition(config: Config, args: argparse.Namespace)
     return await with_database(config, work)
 
 
-async def cmd_survey_list(config: Config, args: argparse.Namespace) -> int:
+async def cmd_survey_list(config: Config, _args: argparse.Namespace) -> int:
     async def work(database: Database) -> int:
         from storage.uow import unit_of_work
 

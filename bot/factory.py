@@ -15,44 +15,24 @@ from aiogram.utils.i18n import I18n
 
 from bot.config import Config
 from bot.flood import FloodControl
-from bot.i18n import LocaleMiddleware, create_i18n
 from bot.isolation import UserEventIsolation
-from bot.mailbox_setup import create_anonymous_sessions, create_mailbox_context
-from bot.middlewares import DatabaseMiddleware
-from bot.renderers import Renderers
+from bot.middlewares import DatabaseMiddleware, ServicesMiddleware
+from bot.services import Services
 from bot.telegram_transport import TelegramTransport
 from common.clock import Clock, system_clock
-from handlers import (
-    consent,
-    digest,
-    errors,
-    fallback,
-    groups,
-    improvements,
-    mailbox,
-    mailbox_inbox,
-    mailbox_notices,
-    member_picker,
-    menu,
-    mydata,
-    officers,
-    proposal_browse,
-    proposal_notices,
-    proposal_work,
-    proposals,
-    reachability,
-    settings,
-    start,
-    survey_admin,
-    survey_drafts,
-    survey_schedule,
-    survey_try,
-    surveys,
-    todo,
-)
-from mailboxes.settings import MailboxContext
+from handlers.digest import notices as digest_notices
+from handlers.i18n import LocaleMiddleware, create_i18n
+from handlers.improvements import notices as improvement_notices
+from handlers.mailbox import notices as mailbox_notices
+from handlers.members import notices as member_notices
+from handlers.privacy import notices as privacy_notices
+from handlers.proposals import notices as proposal_notices
+from handlers.renderers import Renderers
+from handlers.routers import create_routers
+from handlers.surveys import notices as survey_notices
+from handlers.todo import notices as todo_notices
 from outbox.budget import DatabaseSendBudget, RedisSendBudget, SendBudget
-from outbox.worker import OutboxWorker, SenderSettings
+from outbox.worker import OutboxWorker
 from storage.database import Database
 from storage.fsm import SQLStorage
 
@@ -73,15 +53,16 @@ def create_bot(config: Config, session: AiohttpSession | None = None) -> Bot:
 def create_dispatcher(
     config: Config,
     database: Database,
-    bot: Bot,
     *,
     clock: Clock = system_clock,
     i18n: I18n | None = None,
-    mailbox_context: MailboxContext | None = None,
     redis: Redis | None = None,
+    services: Services | None = None,
 ) -> Dispatcher:
+    """`services`: the process's composition root (built here when not given)."""
     i18n = i18n or create_i18n(config.union.default_locale)
-    mailbox_context = mailbox_context or create_mailbox_context(config, redis)
+    services = services or Services(config, clock=clock, redis=redis)
+    services.secret_key()  # read (or create) the key file at start, not at the first letter
     outbox_wakeup = asyncio.Event()
     if redis is not None:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
@@ -100,62 +81,42 @@ def create_dispatcher(
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
-        config=config,
         database=database,
         i18n=i18n,
         outbox_wakeup=outbox_wakeup,
+        # The error router leaves updates to Telegram's retry during an outage (webhook only).
+        webhook_mode=config.telegram.mode == "webhook",
+        services=services,
         # Anonymous drafts and receipt sessions: memory (this process's, or Redis shared by
         # the instances), never the database.
-        anonymous_sessions=create_anonymous_sessions(config, redis),
+        anonymous_sessions=services.anonymous_sessions(),
     )
     # Order matters: the database middleware identifies the sender, which picks the locale.
     dispatcher.update.outer_middleware(
-        DatabaseMiddleware(
-            database, config, clock=clock, mailbox=mailbox_context, outbox_wakeup=outbox_wakeup
-        )
+        DatabaseMiddleware(database, services, outbox_wakeup=outbox_wakeup)
     )
+    # Inner: only for the handler that matched, with the services it names (cheap updates
+    # build none they do not use). Registered on the dispatcher, so every router has it.
+    inject = ServicesMiddleware()
+    for name, observer in dispatcher.observers.items():
+        if name != "update":
+            observer.middleware(inject)
     LocaleMiddleware(i18n).setup(dispatcher)
-    dispatcher.include_routers(
-        errors.create_router(),
-        reachability.create_router(),
-        groups.create_router(),
-        consent.create_router(),  # before everything a registered member can do
-        surveys.create_button_router(),  # the answer path: nothing else takes these buttons
-        start.create_router(),
-        officers.create_router(),
-        member_picker.create_router(),
-        menu.create_router(),
-        mydata.create_router(),
-        surveys.create_router(),
-        survey_drafts.create_router(),  # before survey_admin: a file asked for may be TOML
-        survey_try.create_router(),
-        survey_schedule.create_router(),
-        survey_admin.create_router(),
-        proposals.create_router(),
-        proposal_browse.create_router(),
-        proposal_work.create_router(),
-        mailbox_inbox.create_router(),
-        mailbox.create_router(),
-        digest.create_router(),
-        improvements.create_router(),
-        todo.create_router(),
-        settings.create_router(),
-        fallback.create_router(),  # last: catches what nobody else took
-    )
+    dispatcher.include_routers(*create_routers())
     return dispatcher
 
 
 def create_renderers() -> Renderers:
     """Every template the outbox can send, rendered by the feature that owns it."""
     renderers = Renderers()
-    renderers.register(officers.RENDERERS)
-    renderers.register(surveys.RENDERERS)
+    renderers.register(member_notices.RENDERERS)
+    renderers.register(survey_notices.RENDERERS)
     renderers.register(proposal_notices.RENDERERS)
     renderers.register(mailbox_notices.RENDERERS)
-    renderers.register(mydata.RENDERERS)
-    renderers.register(digest.RENDERERS)
-    renderers.register(improvements.RENDERERS)
-    renderers.register(todo.RENDERERS)
+    renderers.register(privacy_notices.RENDERERS)
+    renderers.register(digest_notices.RENDERERS)
+    renderers.register(improvement_notices.RENDERERS)
+    renderers.register(todo_notices.RENDERERS)
     return renderers
 
 
@@ -169,12 +130,7 @@ def create_outbox_worker(
 ) -> OutboxWorker:
     """SQLite: the only sender. PostgreSQL: one of possibly several, sharing the pace."""
     shared = not database.is_sqlite
-    settings = SenderSettings(
-        rate_per_second=config.outbox.rate_per_second,
-        max_in_flight=config.outbox.max_in_flight,
-        max_attempts=config.outbox.max_attempts,
-        claim_lease=config.outbox.claim_lease if shared else None,
-    )
+    settings = config.outbox.sender_settings(shared=shared)
     budget: SendBudget | None = None
     if redis is not None:
         budget = RedisSendBudget(redis, config.outbox.rate_per_second)

@@ -92,7 +92,9 @@ class FloodControl(BaseRequestMiddleware):
                 self._pacer.window_wait(REPLY_WINDOW_LIMIT),
             )
             if wait > MAX_WAIT:
-                raise TelegramRetryAfter(method=method, message="flood wait", retry_after=int(wait))
+                raise TelegramRetryAfter(  # type: ignore[misc]  # aiogram leaves its method type unbound
+                    method=method, message="flood wait", retry_after=int(wait)
+                )
             if wait > 0:
                 await self._sleep(wait)
             self._pacer.record_send()

@@ -1,4 +1,4 @@
-"""Per-update plumbing: database session, duplicate detection, who the sender is, role guards."""
+"""Per-update plumbing: database session, duplicate detection, who the sender is."""
 
 from __future__ import annotations
 
@@ -8,23 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update
-from aiogram.utils.i18n import gettext as _
+from aiogram.types import TelegramObject, Update
 
-from bot.config import Config
-from common.clock import Clock
-from mailboxes.service import MailboxService
-from mailboxes.settings import MailboxContext
-from members.dto import Identity
-from members.roles import Role
-from members.service import MembershipService
-from privacy.service import DataRightsService
-from proposals.service import ProposalService, settings_from
+from bot.services import HANDLER_SERVICES, Services, UpdateServices
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
-from surveys.drafts import SurveyDrafts
-from surveys.service import SurveyService
-from todo.service import NoticeSettings, TodoService
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -33,29 +21,22 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DatabaseMiddleware(BaseMiddleware):
     """Opens one session per update, skips updates already processed, identifies the sender.
 
-    Handlers get `repos`, the services (`membership`, `surveys`, `survey_drafts`, `proposals`,
-    `mailbox`, `data_rights`, `todo`, `notice_settings`) and `identity` injected.
-    """
+    Sets `repos`, `membership` and `identity`; the other services come from `ServicesMiddleware`,
+    only those the matched handler asks for."""
 
     def __init__(
         self,
         database: Database,
-        config: Config,
+        services: Services,
         *,
-        clock: Clock,
-        mailbox: MailboxContext,
         outbox_wakeup: asyncio.Event | None = None,
     ) -> None:
         self._database = database
-        self._mailbox = mailbox
-        self._config = config
-        self._admins = frozenset(config.union.admins)
-        self._clock = clock
+        self._services = services
         self._outbox_wakeup = outbox_wakeup
         # Telegram's update ids grow: one above every id this process has started on cannot
         # be a redelivery, so only the others cost a lookup.
         self._highest_update_id: int | None = None
-        self._proposal_settings = settings_from(config)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -70,36 +51,14 @@ class DatabaseMiddleware(BaseMiddleware):
             elif await repos.updates.seen(event.update_id):
                 logger.info("update %s was already processed; skipped", event.update_id)
                 return None
-            membership = MembershipService(
-                repos,
-                admins=self._admins,
-                clock=self._clock,
-                boxes=self._mailbox.settings.boxes,
-                match_by_name=self._config.registration.match_by_name,
-            )
-            surveys = SurveyService(
-                repos,
-                timezone=self._config.union.timezone,
-                small_group=self._config.surveys.small_group,
-                clock=self._clock,
-            )
+            membership = self._services.membership(repos)
             user = data.get("event_from_user")
             identity = await membership.identify(user.id) if user is not None else None
-            proposals = ProposalService(repos, self._proposal_settings, clock=self._clock)
-            mailbox = MailboxService(repos, self._mailbox, clock=self._clock)
             data.update(
                 repos=repos,
                 membership=membership,
-                surveys=surveys,
-                survey_drafts=SurveyDrafts(
-                    surveys, repos, timezone=self._config.union.timezone, clock=self._clock
-                ),
-                proposals=proposals,
-                mailbox=mailbox,
-                todo=TodoService(repos, self._proposal_settings, mailbox, clock=self._clock),
-                notice_settings=NoticeSettings(repos),
-                data_rights=DataRightsService(repos, self._mailbox.sealer, clock=self._clock),
                 identity=identity,
+                update_services=self._services.for_update(repos),
             )
             try:
                 result = await handler(event, data)
@@ -112,31 +71,17 @@ class DatabaseMiddleware(BaseMiddleware):
             return result
 
 
-async def _refuse(event: TelegramObject, text: str) -> None:
-    if isinstance(event, CallbackQuery):
-        await event.answer(text, show_alert=True)
-    elif isinstance(event, Message):
-        await event.answer(text)
-
-
-class RequireRole(BaseMiddleware):
-    """Guards a whole router: checked on every message and every button press."""
-
-    def __init__(self, role: Role) -> None:
-        self._role = role
+class ServicesMiddleware(BaseMiddleware):
+    """Inner middleware on every event type: injects the services (`surveys`, `proposals`,
+    `mailbox`, `todo`, `notice_settings`, `data_rights`, `survey_drafts`, `improvements`,
+    `digest`, `member_picker`) the matched handler names, built for this update on first use.
+    Runs after the filters, so filters cannot ask for services (they never need them)."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        identity: Identity | None = data.get("identity")
-        if identity is None or not identity.has(self._role):
-            await _refuse(event, _("You are not allowed to do this."))
-            return None
-        return await handler(event, data)
-
-
-class RequireRegistration(BaseMiddleware):
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        identity: Identity | None = data.get("identity")
-        if identity is None or not identity.is_registered:
-            await _refuse(event, _("Please register first: send /start."))
-            return None
+        services: UpdateServices | None = data.get("update_services")
+        if services is not None:
+            matched = data["handler"]  # aiogram's HandlerObject: the handler's parameters
+            wanted = HANDLER_SERVICES if matched.varkw else HANDLER_SERVICES & matched.params
+            for name in wanted:
+                data[name] = services.get(name)
         return await handler(event, data)

@@ -13,9 +13,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
 from common.clock import system_clock
-from outbox.model import Progress
+from outbox.model import BroadcastDTO, Progress
 from storage.database import Database
-from storage.repos.outbox import BroadcastDTO
 from storage.uow import Repositories
 
 logger = logging.getLogger(__name__)

@@ -11,20 +11,12 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Config
-from bot.mailbox_setup import create_mailbox_context
-from common.clock import Clock, system_clock
-from digest.service import DigestService, Translator
-from digest.settings import settings_from as digest_settings
-from improvements.service import ImprovementService
-from improvements.service import settings_from as improvement_settings
+from bot.services import Services
+from digest.service import Translator
 from mailboxes.memory import AnonymousStore
-from mailboxes.service import MailboxService
-from mailboxes.settings import MailboxContext
-from privacy.retention import RetentionPolicy, run_retention
-from proposals.service import ProposalService, settings_from
+from privacy.retention import run_retention
 from storage.database import Database
 from storage.uow import unit_of_work
-from surveys.service import SurveyService
 from todo.service import send_held_notices
 
 logger = logging.getLogger(__name__)
@@ -41,29 +33,27 @@ DIGEST_CHECK_MINUTES = 5  # catch-up: is the due digest sent to everyone?
 NOTICE_SWEEP_SECONDS = 60
 
 
-async def sweep_surveys(config: Config, database: Database) -> dict[str, int]:
+async def sweep_surveys(services: Services, database: Database) -> dict[str, int]:
     async with unit_of_work(database.sessions) as repos:
-        counts = await SurveyService(
-            repos, timezone=config.union.timezone, small_group=config.surveys.small_group
-        ).sweep()
+        counts = await services.surveys(repos).sweep()
     if any(counts.values()):
         logger.info("survey sweep: %s", counts)
     return counts
 
 
-async def sweep_proposals(config: Config, database: Database) -> dict[str, int]:
+async def sweep_proposals(services: Services, database: Database) -> dict[str, int]:
     async with unit_of_work(database.sessions) as repos:
-        counts = await ProposalService(repos, settings_from(config)).sweep()
+        counts = await services.proposals(repos).sweep()
     if any(counts.values()):
         logger.info("proposal sweep: %s", counts)
     return counts
 
 
 async def sweep_mailbox(
-    database: Database, context: MailboxContext, *, release_senders: bool = False
+    services: Services, database: Database, *, release_senders: bool = False
 ) -> dict[str, int]:
     async with unit_of_work(database.sessions) as repos:
-        counts = await MailboxService(repos, context).sweep(release_senders=release_senders)
+        counts = await services.mailbox(repos).sweep(release_senders=release_senders)
     if any(counts.values()):
         logger.info("mailbox sweep: %s", counts)
     return counts
@@ -88,23 +78,12 @@ async def sweep_anonymous_sessions(sessions: AnonymousStore) -> dict[str, int]:
     return {}  # nothing queued: the outbox need not wake
 
 
-def retention_policy(config: Config) -> RetentionPolicy:
-    section = config.retention
-    return RetentionPolicy(
-        handled_letters_days=section.handled_letters_days,
-        outbox_days=section.outbox_days,
-        processed_updates_days=section.processed_updates_days,
-        survey_text_days=section.survey_text_days,
-        conversations_days=section.conversations_days,
-    )
-
-
 async def purge_expired(
-    config: Config, database: Database, *, dry_run: bool = False
+    services: Services, database: Database, *, dry_run: bool = False
 ) -> dict[str, int]:
     async with unit_of_work(database.sessions) as repos:
         counts = await run_retention(
-            repos, retention_policy(config), datetime.now(UTC), dry_run=dry_run
+            repos, services.retention_policy, datetime.now(UTC), dry_run=dry_run
         )
     if not dry_run:
         await database.checkpoint()  # deleted rows must not linger in SQLite's WAL file
@@ -113,18 +92,18 @@ async def purge_expired(
 
 
 async def send_digests(
-    config: Config, database: Database, translate: Translator, clock: Clock = system_clock
+    services: Services, database: Database, translate: Translator
 ) -> dict[str, int]:
     """The latest due digest to whoever has not had it: at the scheduled time, at start-up
     (a digest missed while the bot was down) and every few minutes. Exactly once per member
     and period, whatever runs it and how often."""
     async with unit_of_work(database.sessions) as repos:
-        return await DigestService(repos, digest_settings(config), clock=clock).catch_up(translate)
+        return await services.digest(repos).catch_up(translate)
 
 
-async def sweep_actions(config: Config, database: Database) -> dict[str, int]:
+async def sweep_actions(services: Services, database: Database) -> dict[str, int]:
     async with unit_of_work(database.sessions) as repos:
-        counts = await ImprovementService(repos, improvement_settings(config)).sweep()
+        counts = await services.improvements(repos).sweep()
     if any(counts.values()):
         logger.info("improvement action sweep: %s", counts)
     return counts
@@ -132,7 +111,7 @@ async def sweep_actions(config: Config, database: Database) -> dict[str, int]:
 
 def translator(config: Config) -> Translator:
     """gettext per recipient language, outside any update (jobs render digests when queued)."""
-    from bot.i18n import create_i18n
+    from handlers.i18n import create_i18n
 
     i18n = create_i18n(config.union.default_locale)
     return lambda locale: (
@@ -151,11 +130,12 @@ def _guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Aw
 
 
 def create_scheduler(
-    config: Config,
+    services: Services,
     database: Database,
     on_enqueued: Callable[[], None] | None = None,
     anonymous_sessions: AnonymousStore | None = None,
 ) -> AsyncIOScheduler:
+    config = services.config
     scheduler = AsyncIOScheduler(timezone=config.union.tz)
 
     def sweep(name: str, job: Callable[[], Awaitable[dict[str, int]]], **every: int) -> None:
@@ -180,10 +160,9 @@ def create_scheduler(
             misfire_grace_time=None,
         )
 
-    mailbox = create_mailbox_context(config)
-    sweep("surveys", lambda: sweep_surveys(config, database), seconds=SWEEP_SECONDS)
-    sweep("proposals", lambda: sweep_proposals(config, database), minutes=PROPOSAL_SWEEP_MINUTES)
-    sweep("mailbox", lambda: sweep_mailbox(database, mailbox), minutes=MAILBOX_SWEEP_MINUTES)
+    sweep("surveys", lambda: sweep_surveys(services, database), seconds=SWEEP_SECONDS)
+    sweep("proposals", lambda: sweep_proposals(services, database), minutes=PROPOSAL_SWEEP_MINUTES)
+    sweep("mailbox", lambda: sweep_mailbox(services, database), minutes=MAILBOX_SWEEP_MINUTES)
     if anonymous_sessions is not None:
         sweep(
             "anonymous-sessions",
@@ -192,7 +171,7 @@ def create_scheduler(
         )
 
     async def release_senders() -> None:
-        counts = await sweep_mailbox(database, mailbox, release_senders=True)
+        counts = await sweep_mailbox(services, database, release_senders=True)
         if any(counts.values()) and on_enqueued is not None:
             on_enqueued()
 
@@ -200,7 +179,7 @@ def create_scheduler(
     scheduler.add_job(
         _guarded("mailbox-senders", release_senders),
         "cron",
-        hour=f"*/{mailbox.settings.sender_release_hours}",
+        hour=f"*/{services.mailbox_settings.sender_release_hours}",
         minute=0,
         id="mailbox-senders",
         name="mailbox-senders",
@@ -208,10 +187,10 @@ def create_scheduler(
         max_instances=1,
         misfire_grace_time=None,
     )
-    sweep("actions", lambda: sweep_actions(config, database), minutes=PROPOSAL_SWEEP_MINUTES)
+    sweep("actions", lambda: sweep_actions(services, database), minutes=PROPOSAL_SWEEP_MINUTES)
     sweep("notices", lambda: sweep_notices(database), seconds=NOTICE_SWEEP_SECONDS)
     scheduler.add_job(
-        _guarded("retention", lambda: purge_expired(config, database)),
+        _guarded("retention", lambda: purge_expired(services, database)),
         "cron",
         hour=config.retention.hour,
         minute=30,
@@ -222,23 +201,23 @@ def create_scheduler(
         misfire_grace_time=6 * 3600,  # a bot restarted in the morning still purges that day
     )
     if config.digest.enabled:
-        _add_digest_jobs(scheduler, config, database, on_enqueued)
+        _add_digest_jobs(scheduler, services, database, on_enqueued)
     return scheduler
 
 
 def _add_digest_jobs(
     scheduler: AsyncIOScheduler,
-    config: Config,
+    services: Services,
     database: Database,
     on_enqueued: Callable[[], None] | None,
 ) -> None:
-    settings = digest_settings(config)
+    settings = services.digest_settings
     translate: list[Translator] = []  # built at the first run, not at start-up
 
     async def digests() -> None:
         if not translate:
-            translate.append(translator(config))
-        counts = await send_digests(config, database, translate[0])
+            translate.append(translator(services.config))
+        counts = await send_digests(services, database, translate[0])
         if on_enqueued is not None and (counts["queued"] or counts["resent"]):
             on_enqueued()
 

@@ -15,11 +15,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
 from bot.flood import outbox_send
-from bot.renderers import Renderers
+from handlers.renderers import Rendered, Renderers
 from outbox.model import ClaimedMessage, Kind, Outcome, SendResult
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class TelegramTransport:
         self._file_ids: dict[int, str] = {}
         self._uploads: dict[int, asyncio.Lock] = {}
 
-    def render(self, message: ClaimedMessage) -> tuple[str, object]:
+    def render(self, message: ClaimedMessage) -> Rendered:
         with (
             self._i18n.context(),
             self._i18n.use_locale(message.locale or self._i18n.default_locale),
@@ -73,7 +73,9 @@ class TelegramTransport:
             Outcome.SENT, telegram_message_id=sent.message_id, telegram_file_id=_file_id(sent)
         )
 
-    async def _send(self, message: ClaimedMessage, text: str, markup: object) -> Message:
+    async def _send(
+        self, message: ClaimedMessage, text: str, markup: InlineKeyboardMarkup | None
+    ) -> Message:
         if message.kind is Kind.TEXT:
             return await self._bot.send_message(
                 message.chat_id, text, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
@@ -93,7 +95,11 @@ class TelegramTransport:
             return sent
 
     async def _send_media(
-        self, message: ClaimedMessage, media: str | BufferedInputFile, text: str, markup: object
+        self,
+        message: ClaimedMessage,
+        media: str | BufferedInputFile,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
     ) -> Message:
         caption = text[:CAPTION_LIMIT] or None
         if message.kind is Kind.PHOTO:

@@ -40,7 +40,7 @@ class CheckedRequestHandler(SimpleRequestHandler):
         super().__init__(dispatcher, bot, handle_in_background=False, secret_token=secret, **data)
         self._secret = secret.encode()
 
-    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:  # noqa: ARG002 (aiogram's)
         # Constant time, and on bytes: a non-ASCII header must be a refusal, not a TypeError.
         given = telegram_secret_token.encode("utf-8", "surrogateescape")
         return secrets.compare_digest(given, self._secret)

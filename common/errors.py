@@ -23,3 +23,7 @@ class DomainError(Exception):
 class PermissionDenied(DomainError):
     def __init__(self) -> None:
         super().__init__(N_("You are not allowed to do this."))
+
+
+class WriteConflict(Exception):
+    """A guarded buffered write changed no row at commit: nothing of the unit was stored."""

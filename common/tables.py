@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import BinaryIO, Literal
 
 TableFormat = Literal["csv", "xlsx"]
@@ -60,14 +60,14 @@ def write_table(
 
 
 def write_sheets(
-    sheets: dict[str, tuple[Sequence[str], Sequence[Sequence[str]]]], out: BinaryIO
+    sheets: Mapping[str, tuple[Sequence[str], Sequence[Sequence[str]]]], out: BinaryIO
 ) -> None:
     """Several tables as the sheets of one XLSX workbook (sheet names ≤ 31 characters)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.worksheets[0])  # the default empty sheet
     for title, (columns, rows) in sheets.items():
         sheet = workbook.create_sheet(title[:31])
         sheet.append(list(columns))

@@ -131,17 +131,17 @@ def render_workbook(data: Data) -> bytes:
     bold = Font(bold=True)
 
     def cell(sheet: Any, value: object, *, header: bool = False) -> object:
-        if isinstance(value, str):
-            value = XLSX_ILLEGAL.sub("", value)
-        if header or (isinstance(value, str) and value.startswith("=")):
+        if not isinstance(value, str):
+            return value  # plain values are much faster to write than cell objects
+        value = XLSX_ILLEGAL.sub("", value)
+        if header or value.startswith("="):  # headers are texts (Table.header: list[str])
             # openpyxl takes a text starting with "=" for a formula: typed as text, never run
             written = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                written.data_type = "s"
+            written.data_type = "s"
             if header:
                 written.font = bold
             return written
-        return value  # plain values are much faster to write than cell objects
+        return value
 
     overview = workbook.create_sheet("概览")
     for row in (

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 
 from common.clock import Clock, system_clock
 from digest import notifications as templates
+from digest.model import Recipient
 from digest.period import Period, latest_due
+from digest.ports import DigestRepos
 from digest.render import render_chart, render_messages, render_workbook
 from digest.sections import sections_for
 from digest.sections.base import OFFICERS, Audience, Data, Gettext, SectionContext
 from digest.settings import DigestSettings
 from members.roles import Role
 from outbox.model import Kind, Notification
-from storage.repos.digests import Recipient
-from storage.uow import Repositories
 
 logger = logging.getLogger(__name__)
 Translator = Callable[[str | None], Gettext]  # locale → gettext in that language
@@ -35,7 +35,7 @@ class StoredDigest:
     data: Data
 
 
-def english(locale: str | None) -> Gettext:
+def english(_locale: str | None) -> Gettext:
     """Identity translation (message ids are English): the CLI preview and tests."""
     return lambda message: message
 
@@ -43,7 +43,7 @@ def english(locale: str | None) -> Gettext:
 class DigestService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: DigestRepos,
         settings: DigestSettings | None = None,
         *,
         clock: Clock = system_clock,
@@ -196,8 +196,8 @@ class DigestService:
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             await outbox.enqueue(
-                Notification(
-                    key=f"{key}:text:{index}",
+                Notification.build(
+                    (key, "text", index),
                     chat_id=recipient.chat_id,
                     locale=recipient.locale,
                     template=templates.DIGEST_TEXT,
@@ -211,8 +211,8 @@ class DigestService:
         chart_id, workbook_id = await self._media(digest, recipient.locale, gettext, media)
         caption = gettext("Weekly digest {period}").format(period=digest.period)
         await outbox.enqueue(
-            Notification(
-                key=f"{key}:chart",
+            Notification.build(
+                (key, "chart"),
                 chat_id=recipient.chat_id,
                 locale=recipient.locale,
                 template=templates.CAPTION,
@@ -222,8 +222,8 @@ class DigestService:
             )
         )
         await outbox.enqueue(
-            Notification(
-                key=f"{key}:workbook",
+            Notification.build(
+                (key, "workbook"),
                 chat_id=recipient.chat_id,
                 locale=recipient.locale,
                 template=templates.CAPTION,

@@ -1,20 +1,20 @@
-"""Digest settings as plain data (the bot builds them from the [digest] config section)."""
+"""The [digest] config section, and the settings the digest service works with."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
+from pydantic import AfterValidator, Field, field_validator
+
+from common.settings import Section, known_zone
+from improvements.settings import ImprovementSettings
+from mailboxes.settings import DEFAULT_BOXES, Box, MailboxConfig
+from members.roles import known_role_names
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-@dataclass(frozen=True, slots=True)
-class DigestBox:
-    key: str
-    names: dict[str, str]
-    roles: tuple[str, ...] = ()
-    telegram_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +29,8 @@ class DigestSettings:
     theme_text_limit: int = 5000  # texts read per source and period for the themes
     due_soon_days: int = 7  # a department's items due within this many days
     list_limit: int = 15  # items listed in the message (the workbook has them all)
-    # The mailbox: each box's names and readers (roles, Telegram ids), and the reply deadline.
-    boxes: tuple[DigestBox, ...] = (
-        DigestBox("principal", {"zh": "院长信箱", "en": "Principal's mailbox"}, ("principal",)),
-        DigestBox(
-            "secretary", {"zh": "书记信箱", "en": "Party secretary's mailbox"}, ("secretary",)
-        ),
-    )
+    # The mailbox: its boxes (names and readers) and the reply deadline.
+    boxes: tuple[Box, ...] = DEFAULT_BOXES
     mailbox_reply_days: int = 5
     _tz: ZoneInfo = field(init=False, repr=False, compare=False)
 
@@ -47,22 +42,64 @@ class DigestSettings:
         return self._tz
 
 
-def settings_from(config: object) -> DigestSettings:
-    """DigestSettings from bot.config.Config (duck-typed: no import of the bot layer)."""
-    digest = config.digest  # type: ignore[attr-defined]
-    hour, minute = (int(part) for part in digest.time.split(":"))
-    return DigestSettings(
-        weekday=WEEKDAYS.index(digest.weekday) + 1,
-        at=time(hour, minute),
-        timezone=digest.timezone or config.union.timezone,  # type: ignore[attr-defined]
-        whole_union_roles=tuple(digest.roles),
-        small_group=config.surveys.small_group,  # type: ignore[attr-defined]
-        themes=digest.themes,
-        quotes=digest.quotes,
-        theme_text_limit=digest.theme_text_limit,
-        boxes=tuple(
-            DigestBox(box.key, dict(box.name), tuple(box.roles), tuple(box.telegram_ids))
-            for box in config.mailbox.boxes  # type: ignore[attr-defined]
-        ),
-        mailbox_reply_days=config.mailbox.reply_days,  # type: ignore[attr-defined]
+class DigestConfig(Section):
+    enabled: bool = True
+    # When the weekly digest goes out: the weekday and time (HH:MM) of the week after the one
+    # it covers, in `timezone` (empty: the union's time zone).
+    weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    time: str = "08:30"
+    timezone: str = ""
+    # Roles that get the whole union's digest (the principal and secretary get their mailbox
+    # and proposals; handlers their department's due items).
+    roles: Annotated[list[str], AfterValidator(known_role_names)] = Field(
+        default_factory=lambda: ["officer", "chair"]
     )
+    themes: int = Field(default=8, ge=1, le=30)
+    quotes: int = Field(default=2, ge=0, le=10)
+    theme_text_limit: int = Field(default=5000, ge=100, le=1_000_000)
+    # Improvement actions: reminders before the due date; officers at once when overdue, the
+    # chair after this many days.
+    action_reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
+    action_escalate_after_days: int = Field(default=7, ge=1, le=365)
+
+    @field_validator("time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError("must be HH:MM, e.g. 08:30")
+        return f"{int(hour):02d}:{int(minute):02d}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return known_zone(value) if value else value
+
+    def settings(
+        self, timezone: str, *, small_group: int, mailbox: MailboxConfig
+    ) -> DigestSettings:
+        """What the digest service works with: `timezone` is the union's (unless this section
+        names its own), `small_group` the surveys', `mailbox` the [mailbox] section."""
+        hour, minute = (int(part) for part in self.time.split(":"))
+        return DigestSettings(
+            weekday=WEEKDAYS.index(self.weekday) + 1,
+            at=time(hour, minute),
+            timezone=self.timezone or timezone,
+            whole_union_roles=tuple(self.roles),
+            small_group=small_group,
+            themes=self.themes,
+            quotes=self.quotes,
+            theme_text_limit=self.theme_text_limit,
+            boxes=tuple(mailbox.boxes),
+            mailbox_reply_days=mailbox.reply_days,
+        )
+
+    def improvement_settings(self, timezone: str) -> ImprovementSettings:
+        """The improvement actions' deadlines (their keys live in this section)."""
+        return ImprovementSettings(
+            reminder_days=tuple(sorted(self.action_reminder_days, reverse=True)),
+            escalate_after_days=self.action_escalate_after_days,
+            timezone=timezone,
+        )

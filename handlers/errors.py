@@ -21,9 +21,8 @@ from aiogram.utils.text_decorations import html_decoration as html
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from bot.config import Config
-from bot.i18n import reduce_locale
 from common.errors import DomainError
+from handlers.i18n import reduce_locale
 from members.dto import Identity
 
 logger = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ async def _tell(bot: Bot, update: Update, text: str) -> None:
 _PG_BUSY = frozenset({"55P03", "40001", "40P01", "57014"})
 
 
-def _busy(exception: Exception) -> bool:
+def _busy(exception: BaseException) -> bool:
     """The database gave up waiting for a lock: nothing of this update was stored."""
     # The answer path's channel (storage/hot.py) raises sqlite3's own error, not SQLAlchemy's.
     if isinstance(exception, DBAPIError):
@@ -106,10 +105,10 @@ async def on_error(
     bot: Bot,
     i18n: I18n,
     identity: Identity | None = None,
-    config: Config | None = None,
+    webhook_mode: bool = False,
 ) -> None:
     update, exception = event.update, event.exception
-    if config is not None and config.telegram.mode == "webhook" and is_outage(exception):
+    if webhook_mode and is_outage(exception):
         # No 200: Telegram delivers the update again (to this or another instance) once the
         # outage is over, instead of the user being told to try again.
         logger.warning(

@@ -9,7 +9,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import group_chat
+from handlers.filters import group_chat
 
 ANY_COMMAND = re.compile(r".+")
 

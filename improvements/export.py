@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from common.tables import FORMULA_START, XLSX_ILLEGAL
 from improvements.model import STATUS_LABELS, ActionDTO
-from storage.uow import Repositories
+from improvements.ports import ImprovementExportRepos
 
 Format = Literal["csv", "xlsx"]
 HEADER = [
@@ -79,7 +79,7 @@ def rows(actions: list[ActionDTO], tz: ZoneInfo) -> list[list[Any]]:
 
 
 async def export_actions(
-    repos: Repositories, fmt: Format, out: BinaryIO, timezone: str = "Asia/Shanghai"
+    repos: ImprovementExportRepos, fmt: Format, out: BinaryIO, timezone: str = "Asia/Shanghai"
 ) -> int:
     """Writes every action to `out`; returns how many."""
     actions = await repos.improvements.all_with_links()
@@ -97,7 +97,7 @@ async def export_actions(
         from openpyxl.styles import Font
 
         workbook = Workbook()
-        sheet = workbook.active
+        sheet = workbook.worksheets[0]  # the workbook's one sheet
         sheet.title = "改进措施"
         sheet.append(HEADER)
         for cell in sheet[1]:

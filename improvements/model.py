@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from common.errors import N_
 
@@ -74,8 +75,8 @@ class Evidence:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Evidence:
-        return cls(**data)  # type: ignore[arg-type]
+    def from_json(cls, data: dict[str, Any]) -> Evidence:
+        return cls(**data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +104,19 @@ class ActionDTO:
         """The problem's first line, short (lists, notices)."""
         first = self.problem.strip().splitlines()[0] if self.problem.strip() else ""
         return first if len(first) <= 60 else first[:59] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionFigures:
+    opened: int  # in the period
+    closed: int  # in the period
+    unfinished: int  # now
+    overdue: int  # now
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreFigures:
+    respondents: int
+    total: float
+    promoters: int
+    detractors: int

@@ -1,4 +1,4 @@
-"""Templates of improvement-action messages (rendered by handlers/improvements.py). Params
+"""Templates of improvement-action messages (rendered by handlers/improvements/notices.py). Params
 always carry action_id and problem (the action's short title)."""
 
 from __future__ import annotations

@@ -27,13 +27,15 @@ from improvements.model import (
     Link,
     LinkKind,
 )
+from improvements.ports import ImprovementRepos
+from improvements.settings import ImprovementSettings
 from mailboxes.service import MailboxService
 from members.dto import Identity
 from members.roles import Role
 from outbox.model import Notification
-from storage.uow import Repositories
 from surveys.definition import QuestionType
 from surveys.results import nps_score
+from surveys.service import SurveyService
 
 TEXT_MAX, OWNER_MAX = 4_000, 64
 
@@ -50,24 +52,21 @@ class ActionDraft:
     expected_effect: str
 
 
-@dataclass(frozen=True, slots=True)
-class ImprovementSettings:
-    reminder_days: tuple[int, ...] = (3, 1)
-    escalate_after_days: int = 7
-    timezone: str = "Asia/Shanghai"
-
-
 class ImprovementService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: ImprovementRepos,
         settings: ImprovementSettings | None = None,
         *,
         clock: Clock = system_clock,
         mailbox: MailboxService | None = None,
+        surveys: SurveyService,
     ) -> None:
         self._repos = repos
         self._actions = repos.improvements
+        # Built by the composition root with the union's time zone: survey definitions read
+        # their dates in it, so a default zone could reject a valid survey.
+        self._surveys = surveys
         # Letters linked to an action are told through the mailbox, which alone can unseal
         # confidential senders; without it (CLI, jobs) letters are left out.
         self._mailbox = mailbox
@@ -159,10 +158,8 @@ class ImprovementService:
         return figures.total / figures.respondents, "mean"
 
     async def _is_nps(self, survey_id: int, question_id: str) -> bool:
-        from surveys.service import SurveyService
-
         try:
-            survey = await SurveyService(self._repos).get(survey_id)
+            survey = await self._surveys.get(survey_id)
             return survey.definition.question(question_id).type is QuestionType.NPS
         except (DomainError, KeyError):
             return False
@@ -209,7 +206,7 @@ class ImprovementService:
             raise _now(action)
         if evidence is None:
             evidence = await self.measure(action_id)
-        await self._actions.update(action_id, effect=_text(effect), evidence=evidence)
+        await self._actions.record_effect(action_id, _text(effect), evidence)
         if action.status is not ActionStatus.CHECKING:
             await self._actions.transition(
                 action_id, MOVES[ActionStatus.CHECKING], ActionStatus.CHECKING
@@ -284,8 +281,8 @@ class ImprovementService:
         )
         for member_id, chat_id, locale in await self._repos.proposals.recipients(sorted(members)):
             told += await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"improvement:{action.id}:closed:{keyed('closed', action.id, member_id)}",
+                Notification.build(
+                    ("improvement", action.id, "closed", keyed("closed", action.id, member_id)),
                     chat_id=chat_id,
                     locale=locale,
                     template=templates.IMPROVEMENT_DONE,
@@ -359,8 +356,8 @@ class ImprovementService:
         assert action.due_on is not None
         return int(
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"improvement:{action.id}:{key}:{action.due_on.isoformat()}:{chat_id}",
+                Notification.build(
+                    ("improvement", action.id, key, action.due_on.isoformat(), chat_id),
                     chat_id=chat_id,
                     locale=locale,
                     template=template,
@@ -435,13 +432,3 @@ class ActionMoved(DomainError):
 
 def _now(action: ActionDTO) -> ActionMoved:
     return ActionMoved(action)
-
-
-def settings_from(config: object) -> ImprovementSettings:
-    """ImprovementSettings from bot.config.Config (duck-typed: no import of the bot layer)."""
-    digest = config.digest  # type: ignore[attr-defined]
-    return ImprovementSettings(
-        reminder_days=tuple(sorted(digest.action_reminder_days, reverse=True)),
-        escalate_after_days=digest.action_escalate_after_days,
-        timezone=config.union.timezone,  # type: ignore[attr-defined]
-    )

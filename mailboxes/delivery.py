@@ -10,14 +10,14 @@ from datetime import datetime
 
 from mailboxes import notifications as templates
 from mailboxes.model import IdentityMode, LetterDTO
+from mailboxes.ports import MailboxRepos
 from mailboxes.settings import Box, MailboxContext
 from members.dto import MemberDTO
 from outbox.model import Notification
-from storage.uow import Repositories
 
 
 class LetterNotices:
-    def __init__(self, repos: Repositories, context: MailboxContext) -> None:
+    def __init__(self, repos: MailboxRepos, context: MailboxContext) -> None:
         self._repos = repos
         self._letters = repos.mailbox
         self._sealer = context.sealer
@@ -33,12 +33,10 @@ class LetterNotices:
         self, box: Box, letter_id: int, template: str, step: str, **params: object
     ) -> None:
         for member in await self.recipients(box):
-            assert member.telegram_id is not None
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"mailbox:{letter_id}:{step}:{member.id}",
-                    chat_id=member.telegram_id,
-                    locale=member.locale,
+                Notification.for_member(
+                    member,
+                    ("mailbox", letter_id, step, member.id),
                     template=template,
                     params={"letter_id": letter_id, "box": box.name(member.locale), **params},
                 )
@@ -49,15 +47,15 @@ class LetterNotices:
         (`release_sender_notices`); anonymous ones look with the code."""
         if letter.mode is IdentityMode.CONFIDENTIAL:
             # Nothing about the sender is written at the moment of the recipient's action.
-            await self._letters.update(letter.id, sender_notice=True)
+            await self._letters.flag_sender_notice(letter.id)
             return
         chat = await self._sender_chat(letter)
         if chat is None:
             return
         chat_id, locale = chat
         await self._repos.outbox.enqueue(
-            Notification(
-                key=f"mailbox:{letter.id}:{step}:sender",
+            Notification.build(
+                ("mailbox", letter.id, step, "sender"),
                 chat_id=chat_id,
                 locale=locale,
                 template=templates.SENDER_NEWS,
@@ -90,9 +88,9 @@ class LetterNotices:
         for chat_id in chats:
             locale, versions = waiting[chat_id]
             queued += await self._repos.outbox.enqueue(
-                Notification(
+                Notification.build(
                     # The same news gives the same key (two sweeps queue it once).
-                    key=f"mailbox:c:{self._sealer.notice_key(chat_id, *sorted(versions))}",
+                    ("mailbox", "c", self._sealer.notice_key(chat_id, *sorted(versions))),
                     chat_id=chat_id,
                     locale=locale,
                     template=templates.CONFIDENTIAL_NEWS,

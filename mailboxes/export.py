@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from common.tables import TableFormat, write_table
 from mailboxes.model import Author, IdentityMode, MessageKind
+from mailboxes.ports import MailboxExportRepos
 from members.dto import FORMER_MEMBER
-from storage.uow import Repositories
 
 COLUMNS = [
     *("编号", "类型", "身份方式", "状态", "收信日期", "署名", "部门"),
@@ -23,7 +23,7 @@ PAGE = 500
 
 
 async def export_box(
-    repos: Repositories, box: str, fmt: TableFormat, out: BinaryIO, timezone: str
+    repos: MailboxExportRepos, box: str, fmt: TableFormat, out: BinaryIO, timezone: str
 ) -> int:
     tz = ZoneInfo(timezone)
     rows: list[list[str]] = []

@@ -1,7 +1,7 @@
 """What the mailbox keeps about anonymous senders, and only for a while: drafts, receipt
 sessions, the one-message step of answering back on one's own letter, and the anonymous limits.
 
-Two implementations behind one small interface, chosen at composition (bot/mailbox_setup.py):
+Two implementations behind one small interface, chosen at composition (bot/services.py):
 - here, in this process's memory, keyed by a hash with a random key that is never stored
   (SQLite, one process): a restart forgets it all (the sender is told so before writing);
 - mailboxes/redis_memory.py, shared by every instance when `[fsm] redis_url` is set, under

@@ -102,8 +102,10 @@ class RedisAnonymousSessions:
     async def get(self, telegram_id: int) -> AnonymousSession | None:
         name, parts = self._keys(telegram_id)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(name).lrange(parts, 0, -1)
-            pipe.expire(name, self._ttl).expire(parts, self._ttl)
+            pipe.get(name)
+            pipe.lrange(parts, 0, -1)
+            pipe.expire(name, self._ttl)
+            pipe.expire(parts, self._ttl)
             blob, part_blobs, *_ = await pipe.execute()
         if blob is None:
             return None
@@ -127,7 +129,8 @@ class RedisAnonymousSessions:
     async def start(self, telegram_id: int, session: AnonymousSession) -> None:
         name, parts = self._keys(telegram_id)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(parts).set(name, self._session_blob(name, session), ex=self._ttl)
+            pipe.delete(parts)
+            pipe.set(name, self._session_blob(name, session), ex=self._ttl)
             if not session.draft.is_empty:
                 pipe.rpush(parts, self._seal(parts, session.draft.to_dict()))
                 pipe.expire(parts, self._ttl)
@@ -167,5 +170,6 @@ class RedisLimit:
         name = self._names.name(telegram_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             # The window starts with the first event; INCR keeps the expiry it was set with.
-            pipe.set(name, 0, ex=self._window, nx=True).incr(name)
+            pipe.set(name, 0, ex=self._window, nx=True)
+            pipe.incr(name)
             await pipe.execute()

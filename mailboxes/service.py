@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from common.clock import Clock, system_clock
@@ -28,9 +29,9 @@ from mailboxes.model import (
     MessageKind,
     ThreadMessage,
 )
+from mailboxes.ports import MailboxRepos
 from mailboxes.settings import Box, MailboxContext, Sent
-from members.dto import Identity, MemberDTO
-from storage.uow import Repositories
+from members.dto import Identity
 
 LETTER_MAX, MESSAGE_MAX, OUTCOME_MAX, NOTE_MAX = 10_000, 4_000, 2_000, 500
 ATTACHMENTS_MAX = 10
@@ -43,7 +44,7 @@ NOTICE_GRAIN = timedelta(minutes=10)
 class MailboxService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: MailboxRepos,
         context: MailboxContext,
         *,
         clock: Clock = system_clock,
@@ -53,9 +54,19 @@ class MailboxService:
         self.settings = context.settings
         self._sealer = context.sealer
         self._guards = context.guards
-        self._notices = LetterNotices(repos, context)
+        self._context = context
         self._clock = clock
         self._tz = ZoneInfo(context.settings.timezone)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The union's time zone: letters show their times in it."""
+        return self._tz
+
+    @cached_property
+    def _notices(self) -> LetterNotices:
+        # Built on first use: a service is built for every update, few of them send letters.
+        return LetterNotices(self._repos, self._context)
 
     # -- boxes ------------------------------------------------------------------------------------
     def box(self, key: str) -> Box:
@@ -78,7 +89,7 @@ class MailboxService:
     async def send(
         self, actor: Identity, box_key: str, type: LetterType, mode: IdentityMode, draft: Draft
     ) -> Sent:
-        member = _member(actor)
+        member = actor.require_member()
         box = self.box(box_key)
         body = _text(draft, LETTER_MAX)
         now = self._clock()
@@ -130,13 +141,13 @@ class MailboxService:
 
     # -- the sender's side ------------------------------------------------------------------------
     async def sent_letters(self, actor: Identity) -> list[LetterDTO]:
-        member = _member(actor)
+        member = actor.require_member()
         return await self._letters.sent_by(member.id, self._sealer.sender_tag(member.id))
 
     async def own_letter(
         self, actor: Identity, letter_id: int
     ) -> tuple[LetterDTO, list[ThreadMessage]]:
-        member = _member(actor)
+        member = actor.require_member()
         if not await self._letters.is_sender(
             letter_id, member.id, self._sealer.sender_tag(member.id)
         ):
@@ -186,7 +197,7 @@ class MailboxService:
             letter_id, Author.SENDER, MessageKind.LETTER, text, created_at
         )
         await self._letters.add_attachments(letter_id, seq, draft.attachments)
-        await self._letters.update(letter_id, unread=True, pending_notice=anonymous)
+        await self._letters.sender_wrote(letter_id, pending_notice=anonymous)
         if not anonymous:
             await self._notices.tell_recipients(
                 self.box(letter.box), letter_id, templates.LETTER_ACTIVITY, f"m{seq}"
@@ -209,7 +220,7 @@ class MailboxService:
             raise DomainError(N_("You can rate the handling once the letter has been handled."))
         if letter.rating is not None:
             raise DomainError(N_("You have already rated this letter."))
-        await self._letters.update(letter_id, rating=rating)
+        await self._letters.rate(letter_id, rating)
         await self._repos.commit()
 
     # -- recipients -------------------------------------------------------------------------------
@@ -233,10 +244,7 @@ class MailboxService:
         self, actor: Identity, letter_id: int
     ) -> tuple[LetterDTO, list[ThreadMessage]]:
         letter = await self._received(actor, letter_id)
-        updates: dict[str, object] = {"unread": False}
-        if letter.status is LetterStatus.NEW:
-            updates["status"] = LetterStatus.OPEN.value
-        await self._letters.update(letter_id, **updates)
+        await self._letters.mark_read(letter_id, opened=letter.status is LetterStatus.NEW)
         await self._audit(actor, letter_id, "read")
         await self._repos.commit()
         return await self._letter_and_thread(letter_id)
@@ -256,13 +264,15 @@ class MailboxService:
         kind = MessageKind.QUESTION if question else MessageKind.REPLY
         now = self._clock()
         seq = await self._letters.add_message(
-            letter_id, Author.RECIPIENT, kind, _text(draft, MESSAGE_MAX), now, _member(actor).id
+            letter_id,
+            Author.RECIPIENT,
+            kind,
+            _text(draft, MESSAGE_MAX),
+            now,
+            actor.require_member().id,
         )
         await self._letters.add_attachments(letter_id, seq, draft.attachments)
-        values: dict[str, object] = {"status": LetterStatus.OPEN.value, "unread": False}
-        if letter.first_reply_at is None:
-            values["first_reply_at"] = now
-        await self._letters.update(letter_id, **values)
+        await self._letters.mark_replied(letter_id, now, first=letter.first_reply_at is None)
         await self._audit(actor, letter_id, kind.value)
         await self._notices.tell_sender(letter, kind.value, f"m{seq}")
         await self._repos.commit()
@@ -274,16 +284,14 @@ class MailboxService:
         outcome = _text(Draft(outcome), OUTCOME_MAX)
         now = self._clock()
         seq = await self._letters.add_message(
-            letter_id, Author.RECIPIENT, MessageKind.OUTCOME, outcome, now, _member(actor).id
-        )
-        await self._letters.update(
             letter_id,
-            status=LetterStatus.HANDLED.value,
-            outcome=outcome,
-            handled_at=now,
-            unread=False,
-            first_reply_at=letter.first_reply_at or now,
+            Author.RECIPIENT,
+            MessageKind.OUTCOME,
+            outcome,
+            now,
+            actor.require_member().id,
         )
+        await self._letters.mark_handled(letter_id, outcome, now, letter.first_reply_at or now)
         await self._audit(actor, letter_id, "handled")
         await self._notices.tell_sender(letter, MessageKind.OUTCOME.value, f"m{seq}")
         await self._repos.commit()
@@ -301,10 +309,10 @@ class MailboxService:
             MessageKind.TRANSFER,
             _text(Draft(note), NOTE_MAX),
             self._clock(),
-            _member(actor).id,
+            actor.require_member().id,
             box=target.key,
         )
-        await self._letters.update(letter_id, box=target.key, unread=True, reminded_at=None)
+        await self._letters.move_to_box(letter_id, target.key)
         await self._audit(actor, letter_id, "transfer", f"{letter.box}->{target.key}")
         await self._notices.tell_recipients(target, letter_id, templates.LETTER_ACTIVITY, f"m{seq}")
         await self._notices.tell_sender(
@@ -364,7 +372,7 @@ class MailboxService:
             await self._notices.tell_recipients(
                 self.box(letter.box), letter.id, template, f"p{version}", type=letter.type.value
             )
-            await self._letters.update(letter.id, pending_notice=False)
+            await self._letters.clear_pending_notice(letter.id)
             counts["notified"] += 1
         cutoff = self._clock() - timedelta(days=self.settings.reply_days)
         for letter in await self._letters.awaiting_first_reply(cutoff):
@@ -375,7 +383,7 @@ class MailboxService:
                 "overdue",
                 days=self.settings.reply_days,
             )
-            await self._letters.update(letter.id, reminded_at=self._clock())
+            await self._letters.set_reminded(letter.id, self._clock())
             counts["reminded"] += 1
         await self._repos.commit()
         return counts
@@ -408,18 +416,12 @@ class MailboxService:
     async def _audit(
         self, actor: Identity, letter_id: int, action: str, detail: str | None = None
     ) -> None:
-        await self._letters.audit(letter_id, _member(actor).id, action, detail)
+        await self._letters.audit(letter_id, actor.require_member().id, action, detail)
 
     def _today(self) -> datetime:
         """Midnight today in the union's time zone: the precision of anonymous times."""
         local = self._clock().astimezone(self._tz)
         return datetime.combine(local.date(), time(), tzinfo=self._tz)
-
-
-def _member(actor: Identity) -> MemberDTO:
-    if actor.member is None:
-        raise DomainError(N_("Please register first: send /start."))
-    return actor.member
 
 
 def _text(draft: Draft, limit: int) -> str:

@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from common.errors import N_, DomainError
 from members.roles import Role, effective_roles
 
 # Shown in the union's records (exports, kept proposals and letters) for someone who has left.
 FORMER_MEMBER = "（已离会）"
+NOT_REGISTERED = N_("Please register first: send /start.")
+
+# A registration request's status.
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +70,25 @@ class Identity:
 
     def has(self, role: Role) -> bool:
         return role in effective_roles(self.roles)
+
+    def require_member(self) -> MemberDTO:
+        """The linked member; a DomainError asking to register when there is none."""
+        if self.member is None:
+            raise DomainError(NOT_REGISTERED)
+        return self.member
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChangeRow:
+    """One audit row with the people resolved (None: not a member, or erased since)."""
+
+    id: int
+    changed_at: datetime
+    actor_kind: str
+    actor_telegram_id: int | None
+    actor_employee_id: str | None
+    actor_name: str | None
+    employee_id: str | None
+    name: str | None
+    role: str
+    change: str

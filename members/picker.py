@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from common.errors import N_, DomainError, PermissionDenied
 from members.dto import Identity
+from members.ports import PickerRepos
 from members.roles import Role
-from storage.uow import Repositories
 
 PAGE = 20  # members per page of buttons
 
@@ -30,7 +30,7 @@ class DepartmentPage:
 
 
 class MemberPicker:
-    def __init__(self, repos: Repositories) -> None:
+    def __init__(self, repos: PickerRepos) -> None:
         self._work = repos.work
 
     async def departments(self, actor: Identity) -> list[str]:

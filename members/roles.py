@@ -29,6 +29,14 @@ _IMPLIED: dict[Role, frozenset[Role]] = {
 }
 
 
+def known_role_names(value: list[str]) -> list[str]:
+    """Config lists of role names, checked (pydantic validator): a typo grants nothing."""
+    unknown = sorted(set(value) - {role.value for role in Role})
+    if unknown:
+        raise ValueError(f"unknown role(s) {unknown}")
+    return value
+
+
 def effective_roles(roles: frozenset[Role] | set[Role]) -> frozenset[Role]:
     """The roles plus everything they imply."""
     result = set(roles)

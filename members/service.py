@@ -10,28 +10,29 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Literal
 
 from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
-from mailboxes.settings import Box
 from members import notifications
 from members.dto import (
+    APPROVED,
+    REJECTED,
     Identity,
     MemberDTO,
     PendingRequest,
     RegistrationRequestDTO,
+    RoleChangeRow,
     RosterEntry,
 )
+from members.ports import LetterBox, MemberRepos
 from members.roles import NON_PERSON_TELEGRAM_IDS, Role
 from members.roster import RosterRow
 from outbox.model import Notification
-from storage.repos.registration import APPROVED, REJECTED
-from storage.repos.role_audit import RoleChangeRow
-from storage.uow import Repositories
 
 # Bump when the privacy notice shown at registration changes materially.
-# Bump when the privacy notice changes: members are then asked again (handlers/consent.py).
+# Bump when the privacy notice changes: members are then asked again (handlers/members/consent.py).
 CONSENT_VERSION = 2
 INVITE_PREFIX = "inv_"
 EMPLOYEE_ID_MAX, NAME_MAX = 32, 64
@@ -121,11 +122,11 @@ def hash_code(code: str) -> str:
 class MembershipService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: MemberRepos,
         *,
         admins: Iterable[int] = (),
         clock: Clock = system_clock,
-        boxes: Sequence[Box] = (),
+        boxes: Sequence[LetterBox] = (),
         match_by_name: bool = True,
     ) -> None:
         self._repos = repos
@@ -133,9 +134,13 @@ class MembershipService:
         self._clock = clock
         self._boxes = tuple(boxes)
         self._match_by_name = match_by_name
+
+    @cached_property
+    def _admin_only(self) -> frozenset[Role]:
         # Who may read letters is decided by these roles: only an admin (or the server) gives
-        # them, so an officer cannot make a second account of theirs a recipient.
-        self._admin_only = frozenset(
+        # them, so an officer cannot make a second account of theirs a recipient. Computed on
+        # first use: a service is built for every update, role changes are rare.
+        return frozenset(
             {Role.ADMIN, *MAILBOX_ROLES, *(role for box in self._boxes for role in box.roles)}
         )
 
@@ -197,10 +202,9 @@ class MembershipService:
         if member is not None and member.telegram_id is not None:
             # Someone else holds this row: its owner hears of the attempt.
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"registration:{request.id}:owner",
-                    chat_id=member.telegram_id,
-                    locale=member.locale,
+                Notification.for_member(
+                    member,
+                    ("registration", request.id, "owner"),
                     template=notifications.REGISTRATION_ATTEMPT,
                     params={"employee_id": member.employee_id},
                 )
@@ -209,10 +213,9 @@ class MembershipService:
         approvers = await (self.admins() if privileged else self.approvers())
         for approver in approvers:  # same transaction: the request and its notices, or neither
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"registration:{request.id}:approver:{approver.telegram_id}",
-                    chat_id=approver.telegram_id,
-                    locale=approver.locale,
+                Notification.for_member(
+                    approver,
+                    ("registration", request.id, "approver", approver.telegram_id),
                     template=notifications.REGISTRATION_REQUEST,
                     params={
                         "request_id": request.id,
@@ -246,18 +249,26 @@ class MembershipService:
 
     async def approvers(self) -> tuple[Recipient, ...]:
         officers = await self._repos.members.linked_with_roles(APPROVER_ROLES)
-        recipients = {m.telegram_id: Recipient(m.telegram_id, m.locale) for m in officers}
+        recipients = {
+            m.telegram_id: Recipient(m.telegram_id, m.locale)
+            for m in officers
+            if m.telegram_id is not None
+        }
         for admin_id in self._admins:  # bootstrap admins may not be on the roster yet
             recipients.setdefault(admin_id, Recipient(admin_id, None))
-        return tuple(r for r in recipients.values() if r.telegram_id is not None)
+        return tuple(recipients.values())
 
     async def admins(self) -> tuple[Recipient, ...]:
         """Who may approve a request for a privileged row."""
         admins = await self._repos.members.linked_with_roles([Role.ADMIN])
-        recipients = {m.telegram_id: Recipient(m.telegram_id, m.locale) for m in admins}
+        recipients = {
+            m.telegram_id: Recipient(m.telegram_id, m.locale)
+            for m in admins
+            if m.telegram_id is not None
+        }
         for admin_id in self._admins:
             recipients.setdefault(admin_id, Recipient(admin_id, None))
-        return tuple(r for r in recipients.values() if r.telegram_id is not None)
+        return tuple(recipients.values())
 
     async def pending_requests(self, actor: Identity) -> list[PendingRequest]:
         self._require(actor, Role.OFFICER)
@@ -290,10 +301,9 @@ class MembershipService:
         if approve:
             member = await self._approve(request, Actor.of(actor))
         await self._repos.outbox.enqueue(
-            Notification(
-                key=f"registration:{request.id}:decision",
-                chat_id=request.telegram_id,
-                locale=request.locale,
+            Notification.for_member(
+                request,
+                ("registration", request.id, "decision"),
                 template=notifications.REGISTRATION_APPROVED
                 if member
                 else notifications.REGISTRATION_REJECTED,
@@ -439,12 +449,10 @@ class MembershipService:
                 continue
             current = await self._repos.members.readers(box.roles, box.telegram_ids)
             for recipient in (r for r in current if r.id != member.id):
-                assert recipient.telegram_id is not None
                 await self._repos.outbox.enqueue(
-                    Notification(
-                        key=f"roles:{change_id}:{box.key}:{recipient.id}",
-                        chat_id=recipient.telegram_id,
-                        locale=recipient.locale,
+                    Notification.for_member(
+                        recipient,
+                        ("roles", change_id, box.key, recipient.id),
                         template=notifications.RECIPIENT_ADDED,
                         params={
                             "box": box.name(recipient.locale),

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from outbox.model import Notification
-from storage.uow import Repositories
+from outbox.ports import OutboxRepos
 
 
 async def start_broadcast(
-    repos: Repositories,
+    repos: OutboxRepos,
     *,
     title: str,
     notifications: Iterable[Notification],

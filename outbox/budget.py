@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from storage.database import Database
-from storage.repos.budget import SendBudgetRepository
+from common.ports import UnitOfWorkFactory
+from outbox.ports import BudgetRepos
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -30,20 +30,20 @@ class SendBudget(Protocol):
 
 
 class DatabaseSendBudget:
-    def __init__(self, database: Database, rate_per_second: float) -> None:
-        self._database = database
+    def __init__(self, units: UnitOfWorkFactory[BudgetRepos], rate_per_second: float) -> None:
+        self._units = units  # storage.database.Database
         self._gap = 1.0 / rate_per_second
 
     async def reserve(self) -> float:
-        async with self._database.sessions() as session:
-            wait = await SendBudgetRepository(session).reserve(BUDGET_NAME, self._gap)
-            await session.commit()
+        async with self._units.unit_of_work() as repos:
+            wait = await repos.budget.reserve(BUDGET_NAME, self._gap)
+            await repos.commit()
         return wait
 
     async def pause(self, seconds: float) -> None:
-        async with self._database.sessions() as session:
-            await SendBudgetRepository(session).pause(BUDGET_NAME, seconds)
-            await session.commit()
+        async with self._units.unit_of_work() as repos:
+            await repos.budget.pause(BUDGET_NAME, seconds)
+            await repos.commit()
 
 
 # Times in microseconds of the Redis server's clock, so that instances' clocks don't matter.

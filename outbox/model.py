@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class Status(StrEnum):
@@ -40,6 +41,59 @@ class Notification:
     # the row's times do not tell which event caused it.
     at: datetime | None = None
     forget: bool = False  # delete the row once sent or given up
+
+    @classmethod
+    def build(
+        cls,
+        key: tuple[object, ...],
+        *,
+        chat_id: int,
+        locale: str | None,
+        template: str,
+        params: Mapping[str, Any] | None = None,
+        kind: Kind = Kind.TEXT,
+        media_id: int | None = None,
+        at: datetime | None = None,
+        forget: bool = False,
+    ) -> Notification:
+        """The one way features address a message. `key`'s parts are joined by ":" into the
+        idempotency key: the same event queued twice is sent once."""
+        return cls(
+            key=":".join(str(part) for part in key),
+            chat_id=chat_id,
+            template=template,
+            params=params if isinstance(params, dict) else dict(params or {}),
+            locale=locale,
+            kind=kind,
+            media_id=media_id,
+            at=at,
+            forget=forget,
+        )
+
+    @classmethod
+    def for_member(
+        cls,
+        member: Addressee,
+        key: tuple[object, ...],
+        *,
+        template: str,
+        params: Mapping[str, Any] | None = None,
+    ) -> Notification:
+        """To a person's private chat, in their language; callers pass linked members only."""
+        if member.telegram_id is None:
+            raise ValueError("a notification to a member without a Telegram chat")
+        return cls.build(
+            key, chat_id=member.telegram_id, locale=member.locale, template=template, params=params
+        )
+
+
+class Addressee(Protocol):
+    """Whom `Notification.for_member` writes to (a MemberDTO, a registration request)."""
+
+    @property
+    def telegram_id(self) -> int | None: ...
+    @property
+    def locale(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +148,14 @@ class Progress:
     @property
     def finished(self) -> bool:
         return self.done >= self.total
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastDTO:
+    id: int
+    title: str
+    total: int
+    progress_chat_id: int | None
+    progress_message_id: int | None
+    progress_locale: str | None
+    created_at: datetime

@@ -16,15 +16,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from common.ports import UnitOfWorkFactory
 from outbox.budget import SendBudget
 from outbox.model import ClaimedMessage, Outcome, SendResult, Status
 from outbox.pacing import Pacer
-from storage.database import Database
-from storage.uow import Repositories
+from outbox.ports import SenderRepos
+from outbox.settings import SenderSettings
 
 logger = logging.getLogger(__name__)
 
@@ -33,29 +33,10 @@ class Transport(Protocol):
     async def send(self, message: ClaimedMessage) -> SendResult: ...
 
 
-@dataclass(frozen=True, slots=True)
-class SenderSettings:
-    rate_per_second: float = 25.0
-    chat_interval: float = 1.05  # a little over Telegram's 1/s, for network jitter
-    max_in_flight: int = 8
-    max_attempts: int = 6
-    backoff_base: float = 2.0  # seconds; doubles per attempt
-    backoff_cap: float = 300.0
-    retry_after_margin: float = 0.5
-    idle_poll: float = 0.5  # how often an idle sender looks for new rows
-    # A sent message's outcome is retried this long (a database restart takes seconds): a lost
-    # outcome leaves the row 'sending', and another instance sends it again after the lease.
-    record_for: float = 30.0
-    record_backoff: float = 0.2  # seconds; doubles per try, at most 2 s
-    # None: the only sender (its start requeues every claim). Seconds: one of several senders
-    # (claims older than this are a dead sender's).
-    claim_lease: float | None = None
-
-
 class OutboxWorker:
     def __init__(
         self,
-        database: Database,
+        units: UnitOfWorkFactory[SenderRepos],  # storage.database.Database
         transport: Transport,
         settings: SenderSettings | None = None,
         *,
@@ -63,7 +44,7 @@ class OutboxWorker:
         wakeup: asyncio.Event | None = None,
         budget: SendBudget | None = None,
     ) -> None:
-        self._database = database
+        self._units = units
         self._budget = budget  # shared with other instances; None: this one sends alone
         self._transport = transport
         self.settings = settings or SenderSettings()
@@ -93,8 +74,7 @@ class OutboxWorker:
     async def recover(self) -> int:
         lease = self.settings.claim_lease
         before = None if lease is None else _utcnow() - timedelta(seconds=lease)
-        async with self._database.sessions() as session:
-            repos = Repositories(session)
+        async with self._units.unit_of_work() as repos:
             count = await repos.outbox.recover(claimed_before=before)
             await repos.commit()
         if count:
@@ -108,8 +88,7 @@ class OutboxWorker:
             return
         self._next_lease_check = self._monotonic() + lease / 3
         try:
-            async with self._database.sessions() as session:
-                repos = Repositories(session)
+            async with self._units.unit_of_work() as repos:
                 await repos.outbox.touch(sorted(self._held), _utcnow())
                 await repos.commit()
             await self.recover()
@@ -152,8 +131,7 @@ class OutboxWorker:
             return 0
         # About one second of work: claimed rows wait in memory for their slot.
         limit = int(self.settings.rate_per_second) + 1
-        async with self._database.sessions() as session:
-            repos = Repositories(session)
+        async with self._units.unit_of_work() as repos:
             messages = await repos.outbox.claim(
                 limit, _utcnow(), chat_gap=self.settings.chat_interval
             )
@@ -242,8 +220,7 @@ class OutboxWorker:
 
     async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
         now = _utcnow()
-        async with self._database.sessions() as session:
-            repos = Repositories(session)
+        async with self._units.unit_of_work() as repos:
             outbox = repos.outbox
             if result.outcome is Outcome.SENT:
                 await outbox.mark_sent(
@@ -286,8 +263,7 @@ class OutboxWorker:
         self._held.discard(message.id)
 
     async def _requeue(self, message: ClaimedMessage, after: float = 0.0) -> None:
-        async with self._database.sessions() as session:
-            repos = Repositories(session)
+        async with self._units.unit_of_work() as repos:
             await repos.outbox.reschedule(
                 message.id,
                 _utcnow() + timedelta(seconds=after),
@@ -310,8 +286,8 @@ class OutboxWorker:
                 waiter.cancel()
 
     async def _has_queued(self) -> bool:
-        async with self._database.sessions() as session:
-            counts = await Repositories(session).outbox.counts()
+        async with self._units.unit_of_work() as repos:
+            counts = await repos.outbox.counts()
         return bool(counts[Status.QUEUED] or counts[Status.SENDING])
 
     async def _wait_for_tasks(self) -> None:

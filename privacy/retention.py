@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.uow import Repositories
-
-
-@dataclass(frozen=True, slots=True)
-class RetentionPolicy:
-    handled_letters_days: int = 730
-    outbox_days: int = 30
-    processed_updates_days: int = 7
-    survey_text_days: int = 1095
-    conversations_days: int = 30
+from privacy.ports import RetentionRepos
+from privacy.settings import RetentionPolicy
 
 
 async def run_retention(
-    repos: Repositories, policy: RetentionPolicy, now: datetime, *, dry_run: bool = False
+    repos: RetentionRepos, policy: RetentionPolicy, now: datetime, *, dry_run: bool = False
 ) -> dict[str, int]:
     """Rows purged (or, with dry_run, that would be) per kind of data."""
     retention = repos.retention

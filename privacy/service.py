@@ -16,7 +16,7 @@ from mailboxes.sealing import Sealer
 from members.dto import Identity, MemberDTO
 from members.roles import Role
 from outbox.model import Notification
-from storage.uow import Repositories
+from privacy.ports import PrivacyRepos
 
 ERASURE_REQUESTED = "privacy.erasure_requested"  # to officers: name, employee_id
 ExportFormat = Literal["json", "xlsx"]
@@ -29,7 +29,7 @@ class PendingErasure:
 
 
 class DataRightsService:
-    def __init__(self, repos: Repositories, sealer: Sealer, *, clock: Clock = system_clock):
+    def __init__(self, repos: PrivacyRepos, sealer: Sealer, *, clock: Clock = system_clock):
         self._repos = repos
         self._data = repos.personal_data
         self._sealer = sealer
@@ -52,7 +52,7 @@ class DataRightsService:
         }
 
     async def export(self, actor: Identity, fmt: ExportFormat) -> tuple[str, bytes]:
-        data = await self.collect(_member(actor))
+        data = await self.collect(actor.require_member())
         stamp = f"{self._clock():%Y%m%d}"
         if fmt == "json":
             content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
@@ -63,16 +63,14 @@ class DataRightsService:
 
     # -- erasure ----------------------------------------------------------------------------------
     async def request_erasure(self, actor: Identity) -> bool:
-        member = _member(actor)
+        member = actor.require_member()
         created = await self._data.request_erasure(member.id)
         if created:
             for officer in await self._repos.members.linked_with_roles([Role.OFFICER, Role.ADMIN]):
-                assert officer.telegram_id is not None
                 await self._repos.outbox.enqueue(
-                    Notification(
-                        key=f"erasure:{member.id}:{self._clock():%Y%m%d%H%M%S}:{officer.id}",
-                        chat_id=officer.telegram_id,
-                        locale=officer.locale,
+                    Notification.for_member(
+                        officer,
+                        ("erasure", member.id, f"{self._clock():%Y%m%d%H%M%S}", officer.id),
                         template=ERASURE_REQUESTED,
                         params={"name": member.name, "employee_id": member.employee_id},
                     )
@@ -81,7 +79,7 @@ class DataRightsService:
         return created
 
     async def cancel_erasure(self, actor: Identity) -> bool:
-        cancelled = await self._data.cancel_erasure(_member(actor).id)
+        cancelled = await self._data.cancel_erasure(actor.require_member().id)
         await self._repos.commit()
         return cancelled
 
@@ -116,14 +114,8 @@ class DataRightsService:
 
     # -- consent ----------------------------------------------------------------------------------
     async def record_consent(self, actor: Identity, version: int) -> None:
-        await self._repos.members.record_consent(_member(actor).id, version, self._clock())
+        await self._repos.members.record_consent(actor.require_member().id, version, self._clock())
         await self._repos.commit()
-
-
-def _member(actor: Identity) -> MemberDTO:
-    if actor.member is None:
-        raise DomainError(N_("Please register first: send /start."))
-    return actor.member
 
 
 def _require_officer(actor: Identity) -> None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from common.tables import TableFormat, write_table
 from members.dto import FORMER_MEMBER
-from storage.uow import Repositories
+from proposals.ports import ProposalExportRepos
 
 COLUMNS = [
     "编号",
@@ -29,7 +29,7 @@ COLUMNS = [
 ]
 
 
-async def proposal_rows(repos: Repositories, timezone: str) -> list[list[str]]:
+async def proposal_rows(repos: ProposalExportRepos, timezone: str) -> list[list[str]]:
     tz = ZoneInfo(timezone)
     rows: list[list[str]] = []
     for proposal in await repos.proposals.all_submitted():
@@ -70,7 +70,7 @@ async def proposal_rows(repos: Repositories, timezone: str) -> list[list[str]]:
 
 
 async def export_proposals(
-    repos: Repositories, fmt: TableFormat, out: BinaryIO, timezone: str
+    repos: ProposalExportRepos, fmt: TableFormat, out: BinaryIO, timezone: str
 ) -> int:
     rows = await proposal_rows(repos, timezone)
     write_table(COLUMNS, rows, fmt, out, sheet_title="提案")

@@ -142,3 +142,40 @@ class AttachmentDTO:
     kind: str  # photo | document
     telegram_file_id: str
     file_name: str | None
+
+
+# -- what moves with a status change (ProposalStore.transition): one type per kind of move ------
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """Accepted, converted (the kind becomes a suggestion), merged or declined, with a reason."""
+
+    reason: str
+    merged_into_id: int | None = None
+    converted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    department: str
+    due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Rated:
+    rating: Rating
+    comment: str | None  # replaces an earlier rating's comment, even with none
+    reopened: bool = False  # the first 不满意: back to the handler once
+
+
+StatusChange = Submitted | Decided | Assigned | Answered | Rated

@@ -4,13 +4,12 @@ proposer and co-signers through the outbox."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
-from members.dto import Identity, MemberDTO
+from members.dto import Identity
 from members.roles import Role
 from outbox.model import Notification
 from proposals import notifications as templates
@@ -21,37 +20,25 @@ from proposals.model import (
     PRIVATE_NOTES,
     REVIEWABLE,
     STATUS_LABELS,
+    Answered,
+    Assigned,
     AttachmentDTO,
+    Decided,
     EventDTO,
     Kind,
     ProposalDTO,
+    Rated,
     Rating,
     Status,
+    StatusChange,
+    Submitted,
     TimelineEntry,
 )
-from storage.uow import Repositories
+from proposals.ports import ProposalRepos
+from proposals.settings import ProposalSettings
 
 TITLE_MAX, BODY_MAX, NOTE_MAX = 100, 20_000, 4_000
 BOARD_STATUSES = frozenset(Status) - {Status.DRAFT}
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalSettings:
-    categories: tuple[str, ...] = ("教学科研", "民主管理", "福利待遇", "后勤服务", "其他")
-    min_cosigners: int = 2
-    proposer_roles: frozenset[Role] = frozenset({Role.REPRESENTATIVE})
-    answer_days: int = 30
-    reminder_days: tuple[int, ...] = (3, 1)
-    escalate_after_days: int = 7
-    timezone: str = "Asia/Shanghai"
-    _tz: ZoneInfo = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_tz", ZoneInfo(self.timezone))
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return self._tz
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +50,7 @@ class Department:
 class ProposalService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: ProposalRepos,
         settings: ProposalSettings | None = None,
         *,
         clock: Clock = system_clock,
@@ -152,13 +139,13 @@ class ProposalService:
         )
 
     async def mine(self, actor: Identity) -> list[ProposalDTO]:
-        return await self._proposals.by_proposer(_member(actor).id)
+        return await self._proposals.by_proposer(actor.require_member().id)
 
     async def queue(self, actor: Identity) -> list[ProposalDTO]:
         """What waits for this person: officers review and assign; handlers answer."""
         if actor.has(Role.OFFICER):
             return await self._proposals.in_status(REVIEWABLE | ASSIGNABLE | {Status.ASSIGNED})
-        member = _member(actor)
+        member = actor.require_member()
         if actor.has(Role.HANDLER):
             return await self._proposals.in_status({Status.ASSIGNED}, member.department)
         raise PermissionDenied()
@@ -172,7 +159,7 @@ class ProposalService:
         return any(actor.has(role) for role in self.settings.proposer_roles)
 
     async def start(self, actor: Identity, kind: Kind, category: str) -> int:
-        member = _member(actor)
+        member = actor.require_member()
         if not self.may_file(actor, kind):
             raise DomainError(
                 N_(
@@ -197,7 +184,7 @@ class ProposalService:
 
     async def set_title(self, actor: Identity, proposal_id: int, title: str) -> None:
         await self._draft(actor, proposal_id)
-        await self._proposals.update(proposal_id, title=_text(title, TITLE_MAX))
+        await self._proposals.set_title(proposal_id, _text(title, TITLE_MAX))
         await self._repos.commit()
 
     async def add_text(self, actor: Identity, proposal_id: int, text: str) -> int:
@@ -208,7 +195,7 @@ class ProposalService:
             raise DomainError(
                 N_("The text is too long: at most {limit} characters in all."), limit=BODY_MAX
             )
-        await self._proposals.update(proposal_id, body=body)
+        await self._proposals.set_body(proposal_id, body)
         await self._repos.commit()
         return len(body)
 
@@ -232,15 +219,13 @@ class ProposalService:
         needs_cosigners = proposal.kind is Kind.PROPOSAL and self.settings.min_cosigners > 0
         target = Status.COLLECTING if needs_cosigners else Status.SUBMITTED
         now = self._clock()
-        await self._move(
-            actor, proposal, {Status.DRAFT}, target, "submitted", None, submitted_at=now
-        )
+        await self._move(actor, proposal, {Status.DRAFT}, target, "submitted", None, Submitted(now))
         await self._repos.commit()
         return await self.get(proposal_id)
 
     # -- co-signing -------------------------------------------------------------------------------
     async def cosign(self, actor: Identity, proposal_id: int) -> ProposalDTO:
-        member = _member(actor)
+        member = actor.require_member()
         proposal = await self.visible(actor, proposal_id)
         if _is_proposer(actor, proposal):
             raise DomainError(N_("You cannot co-sign your own proposal."))
@@ -285,15 +270,14 @@ class ProposalService:
             raise DomainError(N_("This button is no longer valid."))
         reason = _text(reason, NOTE_MAX)
         proposal = await self.visible(actor, proposal_id)
-        values: dict[str, object] = {"decision_reason": reason}
+        merged_into_id = None
         if decision is Status.MERGED:
             target = await self._proposals.get(merge_into or 0)
             if target is None or target.id == proposal_id or target.status is Status.DRAFT:
                 raise DomainError(N_("Choose another, existing proposal to merge into."))
-            values["merged_into_id"] = target.id
-        if decision is Status.CONVERTED:
-            values["kind"] = Kind.SUGGESTION.value
-        await self._move(actor, proposal, REVIEWABLE, decision, decision.value, reason, **values)
+            merged_into_id = target.id
+        change = Decided(reason, merged_into_id, converted=decision is Status.CONVERTED)
+        await self._move(actor, proposal, REVIEWABLE, decision, decision.value, reason, change)
         await self._repos.commit()
         return await self.get(proposal_id)
 
@@ -338,8 +322,7 @@ class ProposalService:
             Status.ASSIGNED,
             "assigned",
             f"{department} · {due.isoformat()}",
-            department=department,
-            due_on=due,
+            Assigned(department, due),
         )
         handlers = await self._proposals.with_role(Role.HANDLER, department)
         template, recipients = templates.PROPOSAL_ASSIGNED, handlers
@@ -421,8 +404,7 @@ class ProposalService:
             Status.ANSWERED,
             "answered",
             text,
-            answer=text,
-            answered_at=self._clock(),
+            Answered(text, self._clock()),
         )
         await self._repos.commit()
         return await self.get(proposal_id)
@@ -436,12 +418,12 @@ class ProposalService:
         if not _is_proposer(actor, proposal):
             raise PermissionDenied()
         comment = _text(comment, NOTE_MAX) if comment else None
-        values: dict[str, object] = {"rating": rating.value, "rating_comment": comment}
+        reopened = False
         if rating is not Rating.UNSATISFIED:
             target, action = Status.CLOSED, "rated"
         elif proposal.reopen_count == 0:
             target, action = Status.ASSIGNED, "reopened"
-            values["reopen_count"] = 1
+            reopened = True
         else:
             target, action = Status.UNDER_REVIEW, "sent_to_officers"
         await self._move(
@@ -451,7 +433,7 @@ class ProposalService:
             target,
             action,
             f"{rating.value}" + (f": {comment}" if comment else ""),
-            **values,
+            Rated(rating, comment, reopened),
         )
         await self._repos.commit()
         return await self.get(proposal_id)
@@ -464,7 +446,7 @@ class ProposalService:
         if proposal.rating is None:
             raise _now(proposal)
         comment = _text(comment, NOTE_MAX)
-        await self._proposals.update(proposal_id, rating_comment=comment)
+        await self._proposals.set_rating_comment(proposal_id, comment)
         await self._event(proposal_id, "rating_comment", actor, None, None, comment)
         await self._repos.commit()
 
@@ -525,9 +507,9 @@ class ProposalService:
         to: Status,
         action: str,
         note: str | None,
-        **values: object,
+        change: StatusChange | None = None,
     ) -> None:
-        if not await self._proposals.transition(proposal.id, allowed, to, **values):
+        if not await self._proposals.transition(proposal.id, allowed, to, change):
             current = await self.get(proposal.id)
             raise _now(current)
         await self._event(proposal.id, action, actor, proposal.status, to, note)
@@ -594,8 +576,8 @@ class ProposalService:
     ) -> int:
         return int(
             await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"proposal:{proposal.id}:{key}",
+                Notification.build(
+                    ("proposal", proposal.id, key),
                     chat_id=chat_id,
                     locale=locale,
                     template=template,
@@ -603,12 +585,6 @@ class ProposalService:
                 )
             )
         )
-
-
-def _member(actor: Identity) -> MemberDTO:
-    if actor.member is None:
-        raise DomainError(N_("Please register first: send /start."))
-    return actor.member
 
 
 def _require(actor: Identity, role: Role) -> None:
@@ -653,17 +629,3 @@ class ProposalMoved(DomainError):
 
 def _now(proposal: ProposalDTO) -> ProposalMoved:
     return ProposalMoved(proposal)
-
-
-def settings_from(config: object) -> ProposalSettings:
-    """ProposalSettings from bot.config.Config (kept duck-typed: no import of the bot layer)."""
-    proposals = config.proposals  # type: ignore[attr-defined]
-    return ProposalSettings(
-        categories=tuple(proposals.categories),
-        min_cosigners=proposals.min_cosigners,
-        proposer_roles=frozenset(Role(r) for r in proposals.proposer_roles),
-        answer_days=proposals.answer_days,
-        reminder_days=tuple(sorted(proposals.reminder_days, reverse=True)),
-        escalate_after_days=proposals.escalate_after_days,
-        timezone=config.union.timezone,  # type: ignore[attr-defined]
-    )

@@ -11,43 +11,33 @@ Only 127.0.0.1 is meant to reach it: it holds no real token and talks to no netw
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import json
 import logging
 import mimetypes
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from sandbox.bot_api_core import (
+    BotApiError,
+    UpdateQueue,
+    Upload,
+    error_response,
+    read_params,
+)
 from sandbox.chats import ChatStore, StoredMessage
 from sandbox.personas import Persona
 from sandbox.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, TelegramHtmlError, formatted
 
 logger = logging.getLogger(__name__)
 
-# Free-text fields stay strings even if they look like JSON ("42", "[draft]").
-_TEXT_FIELDS = frozenset({
-    "text", "caption", "parse_mode", "callback_query_id", "inline_message_id", "url", "title",
-    "description", "short_description", "name", "language_code", "query", "start_parameter",
-    "payload", "file_id",
-})  # fmt: skip
-MAX_UPLOAD = 50 * 1024 * 1024  # Telegram's limit for files bots send
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
-
-
-class BotApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +46,6 @@ class StoredFile:
     name: str
     mime_type: str
     content: bytes
-
-
-def _decode(key: str, value: str) -> Any:
-    if key in _TEXT_FIELDS:
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 def _bad(description: str) -> BotApiError:
@@ -95,13 +76,10 @@ class SandboxBotAPI:
         self._open_queries: dict[str, int] = {}  # callback query id → chat id, until answered
         # Update ids only grow, also across runs on a kept database (it remembers the ids it
         # processed, and would take a reused id for a redelivery).
-        self._update_ids = itertools.count(int(time.time() * 1000))
-        self._pending: list[dict[str, Any]] = []
-        self._update_event = asyncio.Event()
-        self._closing = False
+        self._updates = UpdateQueue(first_id=int(time.time() * 1000))
         self._methods: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
             "getme": self._get_me,
-            "getupdates": self._get_updates,
+            "getupdates": self._updates.get_updates,
             "sendmessage": self._send_message,
             "sendphoto": self._send_photo,
             "senddocument": self._send_document,
@@ -126,8 +104,7 @@ class SandboxBotAPI:
 
     def close(self) -> None:
         """Release a waiting getUpdates so the server can stop at once."""
-        self._closing = True
-        self._wake()
+        self._updates.close()
 
     # -- what the people on the page do ----------------------------------------------------------
     def user_text(self, chat_id: int, text: str, language: str | None = None) -> int:
@@ -142,6 +119,7 @@ class SandboxBotAPI:
         self, chat_id: int, name: str, mime_type: str, content: bytes, language: str | None = None
     ) -> int:
         stored = self._store_file(name, mime_type, content)
+        media: dict[str, Any]
         if mime_type in ("image/jpeg", "image/png"):  # what Telegram clients send as photos
             media = {"photo": [self._photo_size(stored)]}
             view: dict[str, Any] = {"photo": self.file_url(stored)}
@@ -177,14 +155,7 @@ class SandboxBotAPI:
 
     # -- updates ---------------------------------------------------------------------------------
     def _push(self, update: dict[str, Any]) -> int:
-        update_id = next(self._update_ids)
-        self._pending.append({"update_id": update_id, **update})
-        self._wake()
-        return update_id
-
-    def _wake(self) -> None:
-        self._update_event.set()
-        self._update_event = asyncio.Event()
+        return self._updates.push(update)
 
     def _user(self, chat_id: int, language: str | None) -> dict[str, Any]:
         persona = self.personas[chat_id]
@@ -211,55 +182,43 @@ class SandboxBotAPI:
     # -- HTTP ------------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
-            return _error(401, "Unauthorized")
+            return error_response(401, "Unauthorized")
         method = request.match_info["method"]
         handler = self._methods.get(method.lower())  # Telegram ignores the case
         if handler is None:
             logger.warning("the sandbox does not emulate %s", method)
-            return _error(404, "Not Found: method not found")
-        params = await _read_params(request)
+            return error_response(404, "Not Found: method not found")
+        params = await read_params(request)
         try:
             result = await handler(params)
         except BotApiError as exc:
             # Shown on the page too: a refusal in Telegram is easy to miss in a log.
             self.chats.problem(_chat_id_or_none(params.get("chat_id")), f"{method}: {exc}")
             logger.warning("%s refused: %s", method, exc.description)
-            return _error(exc.code, exc.description)
+            return error_response(exc.code, exc.description)
         return web.json_response({"ok": True, "result": result})
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
-            return _error(401, "Unauthorized")
+            return error_response(401, "Unauthorized")
         stored = self.files.get(request.match_info["file_path"].rsplit("/", 1)[-1])
         if stored is None:
-            return _error(404, "Not Found")
+            return error_response(404, "Not Found")
         return web.Response(body=stored.content, content_type=stored.mime_type)
 
     # -- methods ---------------------------------------------------------------------------------
-    async def _true(self, params: dict[str, Any]) -> Any:
+    async def _true(self, _params: dict[str, Any]) -> Any:
         return True
 
-    async def _empty_list(self, params: dict[str, Any]) -> Any:
+    async def _empty_list(self, _params: dict[str, Any]) -> Any:
         return []
 
-    async def _get_me(self, params: dict[str, Any]) -> Any:
+    async def _get_me(self, _params: dict[str, Any]) -> Any:
         return self.me
 
     async def _get_chat(self, params: dict[str, Any]) -> Any:
         chat_id = self._chat(params)
         return {"id": chat_id, "type": "private", "first_name": self.personas[chat_id].name}
-
-    async def _get_updates(self, params: dict[str, Any]) -> Any:
-        offset = params.get("offset")
-        if isinstance(offset, int):
-            self._pending = [u for u in self._pending if u["update_id"] >= offset]
-        limit = min(max(int(params.get("limit", 100)), 1), 100)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + float(params.get("timeout", 0))
-        while not self._pending and not self._closing and (left := deadline - loop.time()) > 0:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._update_event.wait(), left)
-        return self._pending[:limit]  # like Telegram: only a later offset confirms delivery
 
     async def _send_message(self, params: dict[str, Any]) -> Any:
         chat_id = self._chat(params)
@@ -393,7 +352,7 @@ class SandboxBotAPI:
             if sent not in self.files:
                 raise _bad("wrong file identifier/HTTP URL specified")
             return self.files[sent]
-        if not isinstance(sent, _Upload):
+        if not isinstance(sent, Upload):
             raise _bad("there is no file in the request")
         name = sent.filename or default_name
         mime = mimetypes.guess_type(name)[0] or sent.content_type or "application/octet-stream"
@@ -416,32 +375,6 @@ class SandboxBotAPI:
 
     def _document_view(self, stored: StoredFile) -> dict[str, Any]:
         return {"name": stored.name, "url": self.file_url(stored), "size": len(stored.content)}
-
-
-@dataclass(frozen=True, slots=True)
-class _Upload:
-    filename: str | None
-    content_type: str | None
-    content: bytes
-
-
-async def _read_params(request: web.Request) -> dict[str, Any]:
-    params: dict[str, Any] = {k: _decode(k, v) for k, v in request.query.items()}
-    if request.content_type == "application/json":
-        params.update(await request.json())
-        return params
-    files: dict[str, _Upload] = {}
-    for key, value in (await request.post()).items():
-        if isinstance(value, web.FileField):
-            files[key] = _Upload(value.filename, value.content_type, value.file.read())
-        else:
-            params[key] = _decode(key, value)
-    # aiogram sends an upload as `document=attach://<name>` plus a part called <name>.
-    for key, value in list(params.items()):
-        if isinstance(value, str) and value.startswith("attach://"):
-            params[key] = files.pop(value.removeprefix("attach://"), value)
-    params.update(files)
-    return params
 
 
 def _chat_id_or_none(value: Any) -> int | None:
@@ -495,8 +428,3 @@ def _reply_keyboard_view(markup: dict[str, Any]) -> dict[str, Any]:
         "one_time": bool(markup.get("one_time_keyboard")),
         "placeholder": markup.get("input_field_placeholder"),
     }
-
-
-def _error(code: int, description: str) -> web.Response:
-    body = {"ok": False, "error_code": code, "description": description}
-    return web.json_response(body, status=code)

@@ -49,7 +49,11 @@ class _TreeBuilder(HTMLParser):
         self._stack[-1][1].append(node)
         self._stack.append((tag, node["children"]))
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def handle_startendtag(
+        self,
+        tag: str,
+        attrs: list[tuple[str, str | None]],  # noqa: ARG002 (HTMLParser's)
+    ) -> None:
         raise TelegramHtmlError(f'Unsupported start tag "{tag}/"')
 
     def handle_endtag(self, tag: str) -> None:
@@ -83,16 +87,16 @@ class _TreeBuilder(HTMLParser):
         else:
             siblings.append(data)
 
-    def handle_comment(self, data: str) -> None:
+    def handle_comment(self, data: str) -> None:  # noqa: ARG002 (HTMLParser's signature)
         raise TelegramHtmlError('Unsupported start tag "!--"')
 
-    def handle_decl(self, decl: str) -> None:
+    def handle_decl(self, decl: str) -> None:  # noqa: ARG002 (HTMLParser's signature)
         raise TelegramHtmlError('Unsupported start tag "!"')
 
-    def unknown_decl(self, data: str) -> None:
+    def unknown_decl(self, data: str) -> None:  # noqa: ARG002 (HTMLParser's signature)
         raise TelegramHtmlError('Unsupported start tag "!["')
 
-    def handle_pi(self, data: str) -> None:
+    def handle_pi(self, data: str) -> None:  # noqa: ARG002 (HTMLParser's signature)
         raise TelegramHtmlError('Unsupported start tag "?"')
 
     def finish(self) -> list[Node]:
@@ -121,7 +125,7 @@ def plain_text(nodes: list[Node]) -> str:
 
 def formatted(text: str, parse_mode: str | None, limit: int = TEXT_LIMIT) -> list[Node]:
     """A message text or caption as the page shows it, checked against Telegram's limits."""
-    nodes = parse_html(text) if (parse_mode or "").upper() == "HTML" else [text]
+    nodes: list[Node] = parse_html(text) if (parse_mode or "").upper() == "HTML" else [text]
     length = len(plain_text(nodes))
     if length == 0 and limit == TEXT_LIMIT:
         raise TelegramHtmlError("message text is empty")

@@ -17,7 +17,8 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import WSMsgType, web
 
-from sandbox.botapi import MAX_UPLOAD, SandboxBotAPI
+from sandbox.bot_api_core import MAX_UPLOAD
+from sandbox.botapi import SandboxBotAPI
 from sandbox.chats import ChatStore
 from sandbox.personas import Persona
 
@@ -60,7 +61,7 @@ def create_app(
     return app
 
 
-async def _index(request: web.Request) -> web.StreamResponse:
+async def _index(_request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 
@@ -196,7 +197,7 @@ async def _file(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def _chinese_font(request: web.Request) -> web.StreamResponse:
+async def _chinese_font(_request: web.Request) -> web.StreamResponse:
     """The Chinese font the charts use, for browsers on machines without one (a bare Linux)."""
     from pylopdf_fonts_zh_cn import sans_path
 
@@ -204,5 +205,6 @@ async def _chinese_font(request: web.Request) -> web.StreamResponse:
 
 
 async def _close_sockets(app: web.Application) -> None:
-    for socket in list(app[_SOCKETS]):
+    sockets = app[_SOCKETS]
+    for socket in list(sockets):
         await socket.close()

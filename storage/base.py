@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -40,7 +40,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_result_value(  # TypeDecorator's signature
+        self,
+        value: datetime | None,
+        dialect: Dialect,  # noqa: ARG002
+    ) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -48,12 +52,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def dialect_insert(session: AsyncSession) -> Any:
     """INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
-    return insert_for(session.bind.dialect.name)
+    return insert_for(session.get_bind().dialect.name)
 
 
 def insert_for(dialect: str) -> Any:
     """INSERT with ON CONFLICT support for a dialect name (PostgreSQL or SQLite)."""
     return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an INSERT, UPDATE or DELETE changed. `AsyncSession.execute` types every result as
+    a plain Result; for these statements it is a CursorResult, which has the count."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def utcnow() -> datetime:

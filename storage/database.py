@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -19,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.hot import Channel
+
+if TYPE_CHECKING:
+    from storage.uow import Repositories
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +56,15 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def unit_of_work(self) -> AbstractAsyncContextManager[Repositories]:
+        """A fresh unit of work (common/ports.py UnitOfWorkFactory): rolled back unless
+        committed."""
+        # Imported here: every repository and feature model would otherwise load with the
+        # engine, and `db upgrade` needs neither.
+        from storage.uow import unit_of_work
+
+        return unit_of_work(self.sessions)
+
     async def dispose(self) -> None:
         if self.channel is not None:
             await self.channel.close()
@@ -67,7 +80,7 @@ class Database:
         for _ in range(attempts):
             async with self.engine.connect() as connection:
                 result = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                busy = result.fetchone()[0]
+                busy = result.scalar_one()
             if not busy:
                 return True
             await asyncio.sleep(0.05)

@@ -22,7 +22,10 @@ from typing import Any, TypeVar
 import aiosqlite
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from common.errors import WriteConflict
 
 T = TypeVar("T")
 Params = Mapping[str, Any]
@@ -49,7 +52,9 @@ class Statement:
     def _compiled(self) -> tuple[str, list[tuple[str, Any]], list[Any], dict[str, Any]]:
         if self._sqlite is None:
             statement = self.core("sqlite")
+            assert isinstance(statement, ClauseElement)  # every built statement is one
             compiled = statement.compile(dialect=_SQLITE)
+            assert isinstance(compiled, SQLCompiler)  # a statement compiles with SQLCompiler
             binds = [compiled.binds[name] for name in compiled.positiontup or ()]
             arguments = [
                 (bind.key, bind.type.dialect_impl(_SQLITE).bind_processor(_SQLITE))
@@ -86,13 +91,13 @@ class Statement:
 
     # -- through a session (its transaction) ------------------------------------------------------
     async def rows_via(self, session: AsyncSession, params: Params) -> list[tuple[Any, ...]]:
-        result = await session.execute(self.core(session.bind.dialect.name), dict(params))
+        result = await session.execute(self.core(session.get_bind().dialect.name), dict(params))
         return [tuple(row) for row in result]
 
     async def change_via(self, session: AsyncSession, params: Params | Sequence[Params]) -> int:
         # On the session's connection, in its transaction (Core: no ORM bulk semantics).
         connection = await session.connection()
-        statement = self.core(session.bind.dialect.name)
+        statement = self.core(session.get_bind().dialect.name)
         if isinstance(params, Mapping):
             result = await connection.execute(statement, dict(params))
         else:
@@ -117,10 +122,6 @@ class Write:
     # rolled back and `conflict()` raised (someone else got there first).
     expect: int | None = None
     conflict: Callable[[], Exception] = field(default=lambda: WriteConflict())
-
-
-class WriteConflict(Exception):
-    """A guarded buffered write changed no row at commit: nothing of the unit was stored."""
 
 
 # aiosqlite runs each call on the connection's own thread; `_execute(fn)` (run fn there) and
@@ -167,6 +168,7 @@ class Channel:
             raw = await connection.get_raw_connection()
             if self._driver is None:
                 driver = raw.driver_connection
+                assert driver is not None  # an open connection has its driver's connection
                 await _submit(driver, _set_up)
                 self._connection, self._driver = connection, driver
             else:  # opened meanwhile by a concurrent first call

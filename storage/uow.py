@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.base import insert_for, utcnow
 from storage.hot import Channel, Lane, Statement, Write
 from storage.models import ProcessedUpdate
+from storage.repos.budget import SendBudgetRepository
 from storage.repos.digests import DigestRepository
 from storage.repos.improvements import ImprovementRepository
 from storage.repos.mailbox import MailboxRepository
@@ -73,6 +74,7 @@ class Repositories:
         self.digests = DigestRepository(session)
         self.improvements = ImprovementRepository(session)
         self.work = WorkRepository(session)
+        self.budget = SendBudgetRepository(session)
         self._unmarked_update_id = update_id
 
     async def commit(self) -> None:

@@ -171,11 +171,11 @@ def _histogram(values: Mapping[float, int], *, integer: bool) -> tuple[list[str]
         for value, count in values.items():
             totals[int((value - low) // width)] += count
         return [f"{_short(a)}–{_short(a + width - 1)}" for a in starts], totals
-    width = (high - low) / HISTOGRAM_BINS
-    edges = [low + i * width for i in range(HISTOGRAM_BINS + 1)]
+    step = (high - low) / HISTOGRAM_BINS
+    edges = [low + i * step for i in range(HISTOGRAM_BINS + 1)]
     totals = [0] * HISTOGRAM_BINS
     for value, count in values.items():
-        totals[min(int((value - low) / width), HISTOGRAM_BINS - 1)] += count
+        totals[min(int((value - low) / step), HISTOGRAM_BINS - 1)] += count
     return [f"{_short(a)}–{_short(b)}" for a, b in itertools.pairwise(edges)], totals
 
 

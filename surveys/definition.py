@@ -457,7 +457,7 @@ class _Parser:
             )
             return None
         try:
-            kind = QuestionType(raw.get("type"))
+            kind = QuestionType(str(raw.get("type")))
         except ValueError:
             self.problem(
                 self.lines.question(index, "type"),

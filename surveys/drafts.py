@@ -14,8 +14,8 @@ from common.clock import Clock, system_clock
 from common.errors import N_, DomainError, PermissionDenied
 from members.dto import Identity
 from members.roles import Role
-from storage.uow import Repositories
 from surveys import library, schedule
+from surveys.ports import SurveyRepos
 from surveys.service import OpenOutcome, SurveyInfo, SurveyService
 from surveys.tomlwriter import write_definition
 from surveys.workbook import definition_workbook, workbook_to_toml
@@ -38,7 +38,7 @@ class SurveyDrafts:
     def __init__(
         self,
         surveys: SurveyService,
-        repos: Repositories,
+        repos: SurveyRepos,
         *,
         timezone: str = "Asia/Shanghai",
         clock: Clock = system_clock,

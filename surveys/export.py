@@ -16,20 +16,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from common.tables import FORMULA_START, XLSX_ILLEGAL
-from storage.repos.survey_results import ResponseExportRow, SurveyResultsRepository
-from storage.repos.surveys import AnswerRow
 from surveys.answering import OTHER
 from surveys.definition import Question, QuestionType
-from surveys.results import session_of
+from surveys.model import AnswerRow, ResponseExportRow
+from surveys.ports import ResultsRepos
 
 if TYPE_CHECKING:
     from surveys.service import SurveyInfo
@@ -43,6 +40,11 @@ BATCH = 500
 TITLE_LIMIT = 60  # characters of a question's text in its column title
 
 Cell = str | int | float | date | datetime | list[str] | None
+
+
+class _Writer(Protocol):
+    def row(self, values: dict[str, Cell]) -> None: ...
+    def close(self) -> None: ...
 
 
 def columns(survey: SurveyInfo) -> list[tuple[str, str]]:
@@ -108,7 +110,7 @@ def response_values(
 
 
 async def export_results(
-    source: AsyncSession | Any,
+    repos: ResultsRepos,
     survey: SurveyInfo,
     fmt: Format,
     out: BinaryIO,
@@ -119,17 +121,13 @@ async def export_results(
 ) -> int:
     """Writes every response of the survey to `out` (left open); returns the number of rows.
 
-    `source`: an AsyncSession, a Repositories or a SurveyResultsRepository. The caller checks
-    that the person asking may see the responses (officers only). `small_group` is the k of
-    the department rule: in anonymous surveys a department fewer than k responses share is
-    left empty.
+    The caller checks that the person asking may see the responses (officers only).
+    `small_group` is the k of the department rule: in anonymous surveys a department fewer
+    than k responses share is left empty.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
-    session = session_of(source)
-    repo = (
-        source if isinstance(source, SurveyResultsRepository) else SurveyResultsRepository(session)
-    )
+    repo = repos.results
     tz = ZoneInfo(timezone)
     hidden: set[str | None] = set()
     if survey.anonymous:
@@ -139,7 +137,12 @@ async def export_results(
             for department, responses in (await repo.response_departments(survey.id)).items()
             if responses < small_group
         }
-    writer = {"csv": _CsvWriter, "xlsx": _XlsxWriter, "json": _JsonWriter}[fmt](survey, out)
+    writers: dict[str, Callable[[SurveyInfo, BinaryIO], _Writer]] = {
+        "csv": _CsvWriter,
+        "xlsx": _XlsxWriter,
+        "json": _JsonWriter,
+    }
+    writer = writers[fmt](survey, out)
     count = 0
     async for batch in repo.iter_responses(survey.id, batch_size=batch_size):
         for response in batch:
@@ -229,7 +232,8 @@ class _XlsxWriter:
                 cell = self.cell(self.sheet, value=_xlsx_text(value))
                 cell.data_type = "s"  # never a formula, whatever the text starts with
             else:
-                cell = self.cell(self.sheet, value=value)
+                # openpyxl writes dates too; its stubs leave `date` out of the value type.
+                cell = self.cell(self.sheet, value)  # type: ignore[arg-type]  # stubs lack `date`
                 if isinstance(value, datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm:ss"
                 elif isinstance(value, date):
@@ -258,7 +262,7 @@ def _width(key: str, title: str, question: Question | None) -> float:
 class _JsonWriter:
     """A JSON list of objects (keys: fixed columns and question ids), written as it goes."""
 
-    def __init__(self, survey: SurveyInfo, out: BinaryIO) -> None:
+    def __init__(self, _survey: SurveyInfo, out: BinaryIO) -> None:
         self.out = out
         self.first = True
         out.write(b"[")

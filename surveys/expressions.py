@@ -156,8 +156,9 @@ class _Parser:
         if not self.tokens:
             raise ExpressionError("empty condition")
         node = self.or_expr()
-        if self.peek() is not None:
-            raise ExpressionError(f"unexpected {self.peek()[1]!r} at {self.peek()[2]}")  # type: ignore[index]
+        extra = self.peek()
+        if extra is not None:
+            raise ExpressionError(f"unexpected {extra[1]!r} at {extra[2]}")
         return node
 
     def or_expr(self) -> Node:

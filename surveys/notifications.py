@@ -1,4 +1,4 @@
-"""Templates of survey messages the bot sends on its own (rendered by handlers/surveys.py)."""
+"""Templates of survey messages the bot sends on its own (rendered in handlers/surveys/)."""
 
 from __future__ import annotations
 

@@ -13,19 +13,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from common.errors import N_
-from storage.repos.survey_results import (
-    DETRACTOR_MAX,
-    PROMOTER_MIN,
-    DepartmentFigures,
-    FreeTextRow,
-    SurveyResultsRepository,
-)
-from storage.repos.surveys import SurveyRepository
 from surveys.answering import OTHER
 from surveys.definition import Question, QuestionType, Text
+from surveys.model import DETRACTOR_MAX, PROMOTER_MIN, DepartmentFigures, FreeTextRow
+from surveys.ports import ResultsRepos
 
 if TYPE_CHECKING:
     from surveys.service import SurveyInfo
@@ -231,18 +223,8 @@ def department_results(
 
 
 # -- computing -------------------------------------------------------------------------------------
-def session_of(source: Any) -> AsyncSession:
-    """An AsyncSession, a Repositories (its .session) or a SurveyResultsRepository."""
-    if isinstance(source, AsyncSession):
-        return source
-    session = getattr(source, "session", None)
-    if isinstance(session, AsyncSession):
-        return session
-    raise TypeError(f"expected a session, Repositories or SurveyResultsRepository: {source!r}")
-
-
 async def compute_results(
-    source: AsyncSession | Any,
+    repos: ResultsRepos,
     survey: SurveyInfo,
     *,
     small_group: int = 5,
@@ -251,12 +233,9 @@ async def compute_results(
     """Every figure of the survey, from GROUP BY queries (a handful per survey and one or two
     per scale/nps/text question). `text_limit` free texts per question are kept; the total is
     counted. `small_group` is the k of the department rule."""
-    session = session_of(source)
-    repo = (
-        source if isinstance(source, SurveyResultsRepository) else SurveyResultsRepository(session)
-    )
+    repo = repos.results
     definition = survey.definition
-    invited, finished = await SurveyRepository(session).participation(survey.id)
+    invited, finished = await repos.surveys.participation(survey.id)
     respondents = await repo.respondent_count(survey.id)
     answered = await repo.answered_counts(survey.id)
     options = await repo.option_counts(survey.id)

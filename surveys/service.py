@@ -10,14 +10,11 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from common.clock import Clock, system_clock
-from common.errors import N_, DomainError, PermissionDenied
+from common.errors import N_, DomainError, PermissionDenied, WriteConflict
 from members.dto import Identity
 from members.roles import Role, effective_roles
 from outbox.broadcasts import start_broadcast
 from outbox.model import Notification
-from storage.hot import WriteConflict
-from storage.repos.surveys import AnswerRow, SurveyRecord
-from storage.uow import Repositories
 from surveys import answering
 from surveys.answering import Draft, Step
 from surveys.definition import (
@@ -27,9 +24,12 @@ from surveys.definition import (
     SurveyDefinition,
     parse_definition,
 )
+from surveys.model import AnswerRow, SurveyRecord
 from surveys.notifications import SURVEY_INVITATION, SURVEY_REMINDER
+from surveys.ports import SurveyRepos
 
 OTHER_OPTION = answering.OTHER_OPTION  # kept here for the handlers and tests
+Progress = Literal["new", "started", "done"]  # how far a member got with a survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,10 @@ class SurveyInfo:
     @property
     def anonymous(self) -> bool:
         return self.definition.anonymous
+
+
+# Open surveys a member may answer (a module-level name: `list` is a method of the service).
+Choices = list[tuple[SurveyInfo, Progress]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ def _parse(source: str, slug: str, zone: str) -> SurveyDefinition:
 class SurveyService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: SurveyRepos,
         *,
         timezone: str = "Asia/Shanghai",
         small_group: int = 5,
@@ -75,6 +79,16 @@ class SurveyService:
         self._small_group = small_group
         self._clock = clock
         self._loaded: dict[int, SurveyInfo] = {}  # this service lives for one update
+
+    @property
+    def timezone(self) -> str:
+        """The union's time zone: definitions and exports read their times in it."""
+        return self._zone
+
+    @property
+    def small_group(self) -> int:
+        """Breakdowns need at least this many respondents (privacy)."""
+        return self._small_group
 
     # -- definitions --------------------------------------------------------------------------
     def _info(self, record: SurveyRecord) -> SurveyInfo:
@@ -206,8 +220,8 @@ class SurveyService:
             self._repos,
             title=survey.definition.title.get(progress_locale),
             notifications=[
-                Notification(
-                    key=f"survey:{survey.id}:invite:{member_id}",
+                Notification.build(
+                    ("survey", survey.id, "invite", member_id),
                     chat_id=chat_id,
                     locale=locale,
                     template=SURVEY_INVITATION,
@@ -277,8 +291,8 @@ class SurveyService:
         sent = 0
         for member_id, chat_id, locale in await self._surveys.not_done(survey.id):
             sent += await self._repos.outbox.enqueue(
-                Notification(
-                    key=f"survey:{survey.id}:reminder:{int(offset.total_seconds())}:{member_id}",
+                Notification.build(
+                    ("survey", survey.id, "reminder", int(offset.total_seconds()), member_id),
                     chat_id=chat_id,
                     locale=locale,
                     template=SURVEY_REMINDER,
@@ -289,28 +303,24 @@ class SurveyService:
         return sent
 
     # -- answering ----------------------------------------------------------------------------
-    async def available(
-        self, identity: Identity
-    ) -> list[tuple[SurveyInfo, Literal["new", "started", "done"]]]:
+    async def available(self, identity: Identity) -> Choices:
         """Open surveys the member may answer, with how far they got."""
-        member = _member(identity)
+        member = identity.require_member()
         done = await self._surveys.done_surveys(member.id)
         started = await self._surveys.drafts_of(member.id)
-        result: list[tuple[SurveyInfo, Literal["new", "started", "done"]]] = []
+        result: Choices = []
         for record in await self._surveys.list_by_status("open"):
             survey = self._info(record)
             if _in_audience(survey.definition, identity):
-                state = (
+                state: Progress = (
                     "done" if survey.id in done else "started" if survey.id in started else "new"
                 )
                 result.append((survey, state))
         return result
 
-    async def status_for(
-        self, identity: Identity, survey_id: int
-    ) -> tuple[SurveyInfo, Literal["new", "started", "done"]]:
+    async def status_for(self, identity: Identity, survey_id: int) -> tuple[SurveyInfo, Progress]:
         """For the survey's intro screen: may this member answer, and how far did they get."""
-        member = _member(identity)
+        member = identity.require_member()
         survey = await self.get(survey_id)
         if survey.status != "open":
             raise DomainError(N_("This survey is closed."))
@@ -322,7 +332,7 @@ class SurveyService:
         return survey, "started" if started else "new"
 
     async def _context(self, identity: Identity, survey_id: int) -> tuple[SurveyInfo, Draft]:
-        member = _member(identity)
+        member = identity.require_member()
         # Survey, done and draft in one read (one hop on a SQLite file).
         found, done, record = await self._surveys.answer_context(survey_id, member.id)
         if found is None:
@@ -339,7 +349,9 @@ class SurveyService:
 
     async def _save(self, identity: Identity, survey: SurveyInfo, draft: Draft) -> Step:
         answering.prune(survey.definition, draft)
-        self._surveys.stage_draft(survey.id, _member(identity).id, draft.to_json(), draft.editing)
+        self._surveys.stage_draft(
+            survey.id, identity.require_member().id, draft.to_json(), draft.editing
+        )
         await self._repos.commit()  # durable before the bot replies
         return answering.next_step(survey.definition, draft)
 
@@ -486,7 +498,7 @@ class SurveyService:
         step = answering.next_step(survey.definition, draft)
         if not step.is_summary:
             raise StaleQuestion(survey, step)
-        member = _member(identity)
+        member = identity.require_member()
         self._surveys.stage_done(survey.id, member.id)  # checked at commit
         now = self._clock()
         department = member.department or None
@@ -524,12 +536,6 @@ class StaleQuestion(DomainError):
     def __init__(self, survey: SurveyInfo, step: Step) -> None:
         super().__init__(N_("That button belongs to another question; here is the current one."))
         self.survey, self.step = survey, step
-
-
-def _member(identity: Identity):  # type: ignore[no-untyped-def]
-    if identity.member is None:
-        raise DomainError(N_("Please register first: send /start."))
-    return identity.member
 
 
 def _require_officer(actor: Identity | None) -> None:

@@ -8,6 +8,7 @@ on a migrated PostgreSQL database emptied before the test.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import timedelta
@@ -20,8 +21,8 @@ from redis.asyncio import Redis
 
 from bot.config import Config, parse_config
 from bot.factory import create_dispatcher, create_renderers
-from bot.i18n import create_i18n
 from bot.telegram_transport import TelegramTransport
+from handlers.i18n import create_i18n
 from members.roles import Role
 from members.roster import RosterRow
 from members.service import MembershipService, is_privileged
@@ -29,6 +30,7 @@ from outbox.worker import OutboxWorker, SenderSettings
 from storage import migrate
 from storage.database import Database, create_database
 from storage.uow import unit_of_work
+from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.session import RecordingSession
 from tests.harness import BotDriver, TgUser
 from tests.servers import (
@@ -136,6 +138,23 @@ async def config(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[C
         await _redis_clients.pop().aclose()
 
 
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    """A fake Bot API on a free loopback port, for tests that go through aiogram's HTTP."""
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """run_polling and run_webhook configure the root logger for production; give it back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture(scope="session")
 def i18n() -> I18n:
     return create_i18n("zh")
@@ -152,7 +171,7 @@ def make_driver(config: Config, database: Database, i18n: I18n) -> BotDriver:
     if config.fsm.redis_url is not None:
         redis = Redis.from_url(config.fsm.redis_url)
         _redis_clients.append(redis)
-    dispatcher = create_dispatcher(config, database, bot, i18n=i18n, redis=redis)
+    dispatcher = create_dispatcher(config, database, i18n=i18n, redis=redis)
     transport = TelegramTransport(bot, i18n, create_renderers())
     outbox = OutboxWorker(database, transport, UNPACED)
     return BotDriver(dispatcher, bot, session, outbox)

@@ -2,6 +2,10 @@
 
 Without TEST_DATABASE_URL / TEST_REDIS_URL (a developer laptop) the tests that need them are
 skipped with a reason; the rest of the suite runs on SQLite alone.
+
+Under pytest-xdist every worker has its own state: a PostgreSQL database named after its
+process, and the Redis database number of TEST_REDIS_URL plus the worker's index (gw0: the
+given number, gw1: the next, …), so workers never flush each other's data.
 """
 
 from __future__ import annotations
@@ -11,11 +15,29 @@ import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy.engine import make_url
 
+
+def _worker_index() -> int:
+    """0 outside pytest-xdist; n for its worker "gw<n>"."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def _redis_for_this_worker(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    number = base + _worker_index()
+    if number > 15:  # Redis has 16 numbered databases unless configured otherwise
+        raise RuntimeError(f"TEST_REDIS_URL: database {base} + worker {_worker_index()} > 15")
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+TEST_REDIS_URL = _redis_for_this_worker(os.environ.get("TEST_REDIS_URL") or None)
 BACKENDS = ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
 
 T = TypeVar("T")

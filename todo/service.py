@@ -9,12 +9,12 @@ from common.clock import Clock, system_clock
 from common.errors import N_, DomainError
 from improvements.model import UNFINISHED
 from mailboxes.service import MailboxService
-from members.dto import Identity, MemberDTO
+from members.dto import Identity
 from members.roles import Role, effective_roles
 from proposals.model import ASSIGNABLE, REVIEWABLE, ProposalDTO, Status
 from proposals.service import ProposalSettings
-from storage.uow import Repositories
 from todo.notices import NoticeKind, kinds_for
+from todo.ports import HeldNoticeRepos, NoticeRepos, TodoRepos
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class Todo:
 class TodoService:
     def __init__(
         self,
-        repos: Repositories,
+        repos: TodoRepos,
         proposal_settings: ProposalSettings,
         mailbox: MailboxService,
         *,
@@ -64,7 +64,7 @@ class TodoService:
     async def todo(self, actor: Identity) -> Todo:
         """Everything waiting for this person, as their roles allow: a handler sees only
         their own department's proposals, a recipient only the boxes they receive."""
-        member = _member(actor)
+        member = actor.require_member()
         roles = effective_roles(actor.roles)
         officer = Role.OFFICER in roles
         handler = Role.HANDLER in roles
@@ -96,18 +96,18 @@ class TodoService:
 class NoticeSettings:
     """Per-member mutes of work notices; the outbox drops a muted kind when it is queued."""
 
-    def __init__(self, repos: Repositories) -> None:
+    def __init__(self, repos: NoticeRepos) -> None:
         self._repos = repos
 
     async def choices(self, actor: Identity) -> list[tuple[NoticeKind, bool]]:
         """(kind, muted) for every kind that can reach this person."""
-        member = _member(actor)
+        member = actor.require_member()
         muted = await self._repos.work.muted(member.id)
         return [(kind, kind.value in muted) for kind in kinds_for(effective_roles(actor.roles))]
 
     async def toggle(self, actor: Identity, kind: NoticeKind) -> bool:
         """Mute or unmute one kind; returns whether it is muted now."""
-        member = _member(actor)
+        member = actor.require_member()
         if kind not in kinds_for(effective_roles(actor.roles)):
             raise DomainError(N_("This button is no longer valid."))
         muted = kind.value not in await self._repos.work.muted(member.id)
@@ -116,14 +116,8 @@ class NoticeSettings:
         return muted
 
 
-async def send_held_notices(repos: Repositories, now: datetime) -> dict[str, int]:
+async def send_held_notices(repos: HeldNoticeRepos, now: datetime) -> dict[str, int]:
     """The notice sweep: held work notices go out, merged per recipient and kind."""
     released = await repos.outbox.release_held(now)
     await repos.commit()
     return {"released": released}
-
-
-def _member(actor: Identity) -> MemberDTO:
-    if actor.member is None:
-        raise DomainError(N_("Please register first: send /start."))
-    return actor.member

@@ -186,7 +186,7 @@ class Run:
             self.rss_before[instance.name] = instance.rss_kb()
 
     # -- faults ----------------------------------------------------------------------------------
-    def schedule(self, fake: SoakTelegram, http: aiohttp.ClientSession, db_url: str) -> None:
+    def schedule(self, fake: SoakTelegram, http: aiohttp.ClientSession, _db_url: str) -> None:
         d = self.duration
         limits = fake.limits
         reachable = len(

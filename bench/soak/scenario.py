@@ -825,7 +825,7 @@ class Officer:
             calls = await self.handler.send(f"二食堂将营业到 20:00。[{record.marker}a]")
             record.answered = "已发送" in texts(calls)
 
-    async def erase(self, person: Person) -> None:
+    async def erase(self, _person: Person) -> None:
         soak = self.soak
         async with self.lock:
             calls = await self.chat.send("/datarequests")

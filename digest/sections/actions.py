@@ -75,7 +75,7 @@ def _evidence(item: dict, gettext: Gettext) -> str:
     return "; ".join(parts)
 
 
-def render(data: Data, gettext: Gettext, locale: str | None) -> list[str]:
+def render(data: Data, gettext: Gettext, _locale: str | None) -> list[str]:
     lines = [
         gettext(
             "Opened: {opened}{opened_change}; closed: {closed}{closed_change}; "

@@ -10,8 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 from digest.period import Period
+from digest.ports import SectionRepos
 from digest.settings import DigestSettings
-from storage.uow import Repositories
 
 Gettext = Callable[[str], str]
 Data = dict[str, Any]
@@ -40,7 +40,7 @@ OFFICERS = Audience("officers")
 
 @dataclass(frozen=True, slots=True)
 class SectionContext:
-    repos: Repositories
+    repos: SectionRepos
     period: Period
     audience: Audience
     settings: DigestSettings
@@ -95,7 +95,7 @@ class Section:
     collect: Callable[[SectionContext], Awaitable[Data]]
     render: Callable[[Data, Gettext, str | None], list[str]]
     sheets: Callable[[Data], list[Sheet]]
-    indicators: Callable[[Data], list[Indicator]] = lambda data: []
+    indicators: Callable[[Data], list[Indicator]] = lambda _data: []
 
 
 # -- helpers shared by the sections ----------------------------------------------------------------

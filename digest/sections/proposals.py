@@ -61,7 +61,7 @@ def _satisfaction(ratings: list[int]) -> float | None:
     return 100 * (ratings[0] + ratings[1]) / total if total else None
 
 
-def render(data: Data, gettext: Gettext, locale: str | None) -> list[str]:
+def render(data: Data, gettext: Gettext, _locale: str | None) -> list[str]:
     lines = [
         gettext("New: {new}{new_change}; answered: {answered}{answered_change}").format(
             new=data["new"],

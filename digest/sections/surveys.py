@@ -22,13 +22,13 @@ from digest.sections.base import (
     number,
     preview,
 )
-from storage.repos.survey_results import DepartmentFigures
 from surveys.definition import (
     DefinitionError,
     QuestionType,
     SurveyDefinition,
     parse_definition,
 )
+from surveys.model import DepartmentFigures
 from surveys.results import department_results, nps_score
 
 SCORED = (QuestionType.SCALE, QuestionType.NPS)
@@ -93,22 +93,20 @@ async def collect(ctx: SectionContext) -> Data:
             )
         )
     moved: list[dict[str, Any]] = []
-    for survey in surveys:
-        invited, finished = participation.get(survey["id"], (0, 0))
-        survey.update(
+    for entry in surveys:
+        invited, finished = participation.get(entry["id"], (0, 0))
+        entry.update(
             invited=invited,
             finished=finished,
-            responses=responses.get(survey["id"], 0),
-            responses_previous=responses_before.get(survey["id"], 0),
+            responses=responses.get(entry["id"], 0),
+            responses_previous=responses_before.get(entry["id"], 0),
             questions=[],
         )
-        for question in questions[survey["id"]]:
+        for question in questions[entry["id"]]:
             nps = question.type is QuestionType.NPS
-            this_week = figures.get((survey["id"], question.id, True), [])
+            this_week = figures.get((entry["id"], question.id, True), [])
             score, n = _score(this_week, nps)
-            score_before, n_before = _score(
-                figures.get((survey["id"], question.id, False), []), nps
-            )
+            score_before, n_before = _score(figures.get((entry["id"], question.id, False), []), nps)
             shown = department_results(this_week, ctx.settings.small_group, nps=nps)
             item = {
                 "id": question.id,
@@ -127,16 +125,16 @@ async def collect(ctx: SectionContext) -> Data:
                     for d in shown
                 ],
             }
-            survey["questions"].append(item)
+            entry["questions"].append(item)
             if score is not None and score_before is not None:
                 moved.append(
                     {
-                        "survey": survey["title"],
+                        "survey": entry["title"],
                         "question": item["text"],
                         "measure": item["measure"],
                         "score": score,
                         "score_previous": score_before,
-                        "survey_id": survey["id"],
+                        "survey_id": entry["id"],
                         "question_id": question.id,
                     }
                 )

@@ -126,7 +126,7 @@ async def collect(ctx: SectionContext) -> Data:
     return {"texts": len(kept), "themes": ranked}
 
 
-def render(data: Data, gettext: Gettext, locale: str | None) -> list[str]:
+def render(data: Data, gettext: Gettext, _locale: str | None) -> list[str]:
     if not data["themes"]:
         return [gettext("No typed feedback this week.")]
     lines = [gettext("{count} texts read.").format(count=data["texts"])]

@@ -8,13 +8,20 @@ source and period, so memory does not grow with the data.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import case, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.base import dialect_insert, utcnow
+from digest.model import (
+    ActiveSurvey,
+    DueItem,
+    MailboxFigures,
+    NumericFigures,
+    ProposalFigures,
+    Recipient,
+)
+from storage.base import dialect_insert, rowcount, utcnow
 from storage.models import (
     Member,
     MemberRole,
@@ -27,71 +34,10 @@ from storage.models import (
 )
 from storage.models_digest import Digest, DigestDelivery
 from storage.repos.mailbox import MailboxRepository
-from storage.repos.survey_results import DETRACTOR_MAX, PROMOTER_MIN
+from surveys.model import DETRACTOR_MAX, PROMOTER_MIN
 
 PAGE = 1000  # texts per query
 RATING_ACTIONS = ("rated", "reopened", "sent_to_officers")  # proposal events that carry a rating
-
-
-@dataclass(frozen=True, slots=True)
-class ActiveSurvey:
-    id: int
-    slug: str
-    source: str
-    status: str
-    anonymous: bool
-    opened_at: datetime | None
-    closed_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class NumericFigures:
-    """Numeric answers to one question from one stored department within one period."""
-
-    survey_id: int
-    question_id: str
-    department: str | None
-    current: bool  # this period (else the previous one)
-    respondents: int
-    total: float
-    promoters: int
-    detractors: int
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalFigures:
-    new: int
-    answered: int
-    satisfied: int
-    basically: int
-    unsatisfied: int
-
-
-@dataclass(frozen=True, slots=True)
-class DueItem:
-    id: int
-    title: str
-    department: str | None
-    due_on: date
-
-
-@dataclass(frozen=True, slots=True)
-class MailboxFigures:
-    """What the mailbox section shows (filled in by the mailbox's query)."""
-
-    by_box_and_type: dict[str, dict[str, int]]  # box key → letter type → letters received
-    unanswered: int  # no first reply yet (all time)
-    overdue: int  # unanswered past the reply deadline
-    median_first_reply_hours: float | None  # letters first answered in the period
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    member_id: int
-    chat_id: int
-    locale: str | None
-    department: str
-    roles: frozenset[str]
 
 
 class DigestRepository:
@@ -109,6 +55,8 @@ class DigestRepository:
         )
         found: dict[int, Recipient] = {}
         for member_id, chat_id, locale, department, role in rows:
+            if chat_id is None:  # excluded by the query; this narrows the type
+                continue
             known = found.get(member_id)
             held = (known.roles if known else frozenset()) | {role}
             found[member_id] = Recipient(member_id, chat_id, locale, department, held)
@@ -126,6 +74,8 @@ class DigestRepository:
         )
         found: dict[int, Recipient] = {}
         for member_id, chat_id, locale, department, role in rows:
+            if chat_id is None:  # excluded by the query; this narrows the type
+                continue
             known = found.get(member_id)
             held = (known.roles if known else frozenset()) | ({role} if role else set())
             found[member_id] = Recipient(member_id, chat_id, locale, department, held)
@@ -367,7 +317,12 @@ class DigestRepository:
             .order_by(Proposal.due_on, Proposal.id)
             .limit(limit)
         )
-        return [DueItem(*row) for row in rows], int(total or 0)
+        items = [
+            DueItem(proposal_id, title, department, due_on)
+            for proposal_id, title, department, due_on in rows
+            if due_on is not None  # excluded by the query; this narrows the type
+        ]
+        return items, int(total or 0)
 
     # -- mailbox (the lead fills this in with the mailbox's tables) -------------------------------
     async def mailbox_figures(
@@ -431,7 +386,7 @@ class DigestRepository:
                 index_elements=[DigestDelivery.member_id, DigestDelivery.period]
             )
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def count_resend(self, member_id: int, period: str) -> int:
         """Numbers a re-send (its outbox keys differ from the first delivery's)."""

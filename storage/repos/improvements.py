@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from improvements.model import ActionDTO, ActionStatus, Evidence, Link, LinkKind
-from storage.base import dialect_insert
+from improvements.model import (
+    ActionDTO,
+    ActionFigures,
+    ActionStatus,
+    Evidence,
+    Link,
+    LinkKind,
+    ScoreFigures,
+)
+from storage.base import dialect_insert, rowcount
 from storage.models import (
     Member,
     Proposal,
@@ -22,23 +29,7 @@ from storage.models import (
     SurveyResponse,
 )
 from storage.models_digest import ImprovementAction, ImprovementLink
-from storage.repos.survey_results import DETRACTOR_MAX, PROMOTER_MIN
-
-
-@dataclass(frozen=True, slots=True)
-class ActionFigures:
-    opened: int  # in the period
-    closed: int  # in the period
-    unfinished: int  # now
-    overdue: int  # now
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreFigures:
-    respondents: int
-    total: float
-    promoters: int
-    detractors: int
+from surveys.model import DETRACTOR_MAX, PROMOTER_MIN
 
 
 def _dto(action: ImprovementAction, links: Iterable[ImprovementLink] = ()) -> ActionDTO:
@@ -69,8 +60,33 @@ class ImprovementRepository:
         self._session = session
 
     # -- actions ----------------------------------------------------------------------------------
-    async def create(self, **values: Any) -> int:
-        action = ImprovementAction(status=ActionStatus.OPEN.value, **values)
+    async def create(
+        self,
+        *,
+        problem: str,
+        cause: str,
+        measures: str,
+        owner: str,
+        owner_id: int | None,
+        department: str | None,
+        due_on: date | None,
+        expected_effect: str,
+        opened_by_id: int | None,
+        created_at: datetime,
+    ) -> int:
+        action = ImprovementAction(
+            status=ActionStatus.OPEN.value,
+            problem=problem,
+            cause=cause,
+            measures=measures,
+            owner=owner,
+            owner_id=owner_id,
+            department=department,
+            due_on=due_on,
+            expected_effect=expected_effect,
+            opened_by_id=opened_by_id,
+            created_at=created_at,
+        )
         self._session.add(action)
         await self._session.flush()
         return action.id
@@ -99,17 +115,31 @@ class ImprovementRepository:
         )
         return _dto(action, links)
 
-    async def update(self, action_id: int, **values: Any) -> None:
-        if "evidence" in values and not isinstance(values["evidence"], str | None):
-            values["evidence"] = json.dumps([e.to_json() for e in values["evidence"]])
+    async def record_effect(
+        self, action_id: int, effect: str, evidence: Iterable[Evidence]
+    ) -> None:
         await self._session.execute(
-            update(ImprovementAction).where(ImprovementAction.id == action_id).values(**values)
+            update(ImprovementAction)
+            .where(ImprovementAction.id == action_id)
+            .values(effect=effect, evidence=json.dumps([e.to_json() for e in evidence]))
         )
 
     async def transition(
-        self, action_id: int, allowed: Iterable[ActionStatus], to: ActionStatus, **values: Any
+        self,
+        action_id: int,
+        allowed: Iterable[ActionStatus],
+        to: ActionStatus,
+        *,
+        closed_at: datetime | None = None,
+        reason: str | None = None,
     ) -> bool:
-        """Move only from an allowed status (the first of two concurrent presses wins)."""
+        """Move only from an allowed status (the first of two concurrent presses wins);
+        closing and dropping record when, dropping also why."""
+        values: dict[str, Any] = {}
+        if closed_at is not None:
+            values["closed_at"] = closed_at
+        if reason is not None:
+            values["reason"] = reason
         result = await self._session.execute(
             update(ImprovementAction)
             .where(
@@ -118,7 +148,7 @@ class ImprovementRepository:
             )
             .values(status=to.value, **values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def in_status(
         self,

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from mailboxes.model import (
     Attachment,
@@ -67,7 +68,7 @@ def _letters() -> Any:
 
 
 def _hours(session: AsyncSession, later: Any, earlier: Any) -> Any:
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier) / 3600.0
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
@@ -139,9 +140,59 @@ class MailboxRepository:
         return letter_id
 
     async def seal_sender(self, letter_id: int, seal: bytes) -> None:
-        await self.update(letter_id, sender_seal=seal)
+        await self._update(letter_id, sender_seal=seal)
 
-    async def update(self, letter_id: int, **values: Any) -> None:
+    # -- what happens to a letter: one method per event, so each caller's change is named --
+    async def sender_wrote(self, letter_id: int, *, pending_notice: bool) -> None:
+        """The sender added to the thread: unread again; `pending_notice` for the sweep."""
+        await self._update(letter_id, unread=True, pending_notice=pending_notice)
+
+    async def rate(self, letter_id: int, rating: int) -> None:
+        await self._update(letter_id, rating=rating)
+
+    async def mark_read(self, letter_id: int, *, opened: bool) -> None:
+        """A recipient read it; `opened`: a new letter becomes open."""
+        if opened:
+            await self._update(letter_id, unread=False, status=LetterStatus.OPEN.value)
+        else:
+            await self._update(letter_id, unread=False)
+
+    async def mark_replied(self, letter_id: int, at: datetime, *, first: bool) -> None:
+        """A recipient replied or asked: open and read; `first` records the first reply."""
+        if first:
+            await self._update(
+                letter_id, status=LetterStatus.OPEN.value, unread=False, first_reply_at=at
+            )
+        else:
+            await self._update(letter_id, status=LetterStatus.OPEN.value, unread=False)
+
+    async def mark_handled(
+        self, letter_id: int, outcome: str, at: datetime, first_reply_at: datetime
+    ) -> None:
+        await self._update(
+            letter_id,
+            status=LetterStatus.HANDLED.value,
+            outcome=outcome,
+            handled_at=at,
+            unread=False,
+            first_reply_at=first_reply_at,
+        )
+
+    async def move_to_box(self, letter_id: int, box: str) -> None:
+        """Transferred: unread in the new box, its overdue reminder due again."""
+        await self._update(letter_id, box=box, unread=True, reminded_at=None)
+
+    async def clear_pending_notice(self, letter_id: int) -> None:
+        await self._update(letter_id, pending_notice=False)
+
+    async def set_reminded(self, letter_id: int, at: datetime) -> None:
+        await self._update(letter_id, reminded_at=at)
+
+    async def flag_sender_notice(self, letter_id: int) -> None:
+        """A confidential sender has news, told by the next batched sweep."""
+        await self._update(letter_id, sender_notice=True)
+
+    async def _update(self, letter_id: int, **values: Any) -> None:
         await self._session.execute(update(Letter).where(Letter.id == letter_id).values(**values))
 
     async def add_message(
@@ -209,7 +260,7 @@ class MailboxRepository:
     async def inbox(
         self, boxes: Iterable[str], *, unread: bool, open_only: bool, offset: int, limit: int
     ) -> tuple[list[LetterDTO], int]:
-        conditions = [Letter.box.in_(list(boxes))]
+        conditions: list[ColumnElement[bool]] = [Letter.box.in_(list(boxes))]
         if unread:
             conditions.append(Letter.unread.is_(True))
         if open_only:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.dto import MemberDTO
 from members.roles import Role
+from storage.base import rowcount
 from storage.hot import Lane, Query, Statement
 from storage.models import Member, MemberRole
 
@@ -159,7 +160,7 @@ class MemberRepository:
                 updated_at=now,
             )
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def record_consent(self, member_id: int, version: int, now: datetime) -> None:
         await self._session.execute(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,23 +12,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from outbox.model import ClaimedMessage, Kind, Media, Notification, Progress, Status
-from storage.base import dialect_insert, utcnow
+from outbox.model import BroadcastDTO, ClaimedMessage, Kind, Media, Notification, Progress, Status
+from storage.base import dialect_insert, rowcount, utcnow
 from storage.models import Broadcast, Member, NoticeMute, OutboxMedia, OutboxMessage
 from todo.notices import BATCHED, NOTICE_BATCH, TEMPLATE_KINDS
 
 CHUNK = 500  # rows per multi-row insert (SQLite allows 32,766 bound values)
-
-
-@dataclass(frozen=True, slots=True)
-class BroadcastDTO:
-    id: int
-    title: str
-    total: int
-    progress_chat_id: int | None
-    progress_message_id: int | None
-    progress_locale: str | None
-    created_at: datetime
 
 
 class OutboxRepository:
@@ -58,7 +46,7 @@ class OutboxRepository:
             .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
         )
         result = await self._session.execute(statement)
-        added = result.rowcount == 1  # type: ignore[attr-defined]
+        added = rowcount(result) == 1
         self.enqueued += added
         return added
 
@@ -234,7 +222,7 @@ class OutboxRepository:
             )
             .limit(limit)
         )
-        if self._session.bind.dialect.name == "postgresql":
+        if self._session.get_bind().dialect.name == "postgresql":
             # Several senders: a chat another one is sending to, or sent to within Telegram's
             # one-message-a-second, waits (each sender's own pacer knows only its own sends).
             other = aliased(OutboxMessage)
@@ -372,7 +360,7 @@ class OutboxRepository:
         result = await self._session.execute(
             statement.values(status=Status.QUEUED, claimed_at=None)
         )
-        return result.rowcount  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def touch(self, message_ids: Sequence[int], now: datetime) -> None:
         """Renew this sender's claims, so no other sender takes them for abandoned."""

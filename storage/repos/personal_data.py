@@ -14,6 +14,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.dto import FORMER_MEMBER
+from privacy.ports import Row
+from storage.base import rowcount
 from storage.models import (
     FsmRecord,
     Member,
@@ -31,8 +33,6 @@ from storage.models import (
 from storage.models_digest import ImprovementAction
 from storage.models_mailbox import Letter
 from storage.models_privacy import DataRequest
-
-Row = dict[str, Any]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -186,7 +186,7 @@ class PersonalDataRepository:
             .where(DataRequest.member_id == member_id, DataRequest.status == "pending")
             .values(status="cancelled")
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     async def pending_erasures(self) -> list[tuple[int, datetime]]:
         rows = await self._session.execute(
@@ -210,7 +210,7 @@ class PersonalDataRepository:
 
         async def run(name: str, statement: Any) -> None:
             result = await self._session.execute(statement)
-            counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            counts[name] = rowcount(result)
 
         # Named survey answers stay in the results, unlinked and with the day only.
         await run(

@@ -8,10 +8,24 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from members.roles import Role
-from proposals.model import AttachmentDTO, EventDTO, Kind, ProposalDTO, Rating, Status
-from storage.base import dialect_insert
+from proposals.model import (
+    Answered,
+    Assigned,
+    AttachmentDTO,
+    Decided,
+    EventDTO,
+    Kind,
+    ProposalDTO,
+    Rated,
+    Rating,
+    Status,
+    StatusChange,
+    Submitted,
+)
+from storage.base import dialect_insert, rowcount
 from storage.models import (
     Member,
     MemberRole,
@@ -44,6 +58,30 @@ def _dto(p: Proposal) -> ProposalDTO:
     )
 
 
+def _columns(change: StatusChange | None) -> dict[str, Any]:
+    match change:
+        case None:
+            return {}
+        case Submitted(at):
+            return {"submitted_at": at}
+        case Decided(reason, merged_into_id, converted):
+            columns: dict[str, Any] = {"decision_reason": reason}
+            if merged_into_id is not None:
+                columns["merged_into_id"] = merged_into_id
+            if converted:
+                columns["kind"] = Kind.SUGGESTION.value
+            return columns
+        case Assigned(department, due_on):
+            return {"department": department, "due_on": due_on}
+        case Answered(text, at):
+            return {"answer": text, "answered_at": at}
+        case Rated(rating, comment, reopened):
+            columns = {"rating": rating.value, "rating_comment": comment}
+            if reopened:
+                columns["reopen_count"] = 1
+            return columns
+
+
 class ProposalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -60,21 +98,35 @@ class ProposalRepository:
         proposal = await self._session.get(Proposal, proposal_id, populate_existing=True)
         return _dto(proposal) if proposal else None
 
-    async def update(self, proposal_id: int, **values: Any) -> None:
+    async def set_title(self, proposal_id: int, title: str) -> None:
+        await self._update(proposal_id, title=title)
+
+    async def set_body(self, proposal_id: int, body: str) -> None:
+        await self._update(proposal_id, body=body)
+
+    async def set_rating_comment(self, proposal_id: int, comment: str) -> None:
+        await self._update(proposal_id, rating_comment=comment)
+
+    async def _update(self, proposal_id: int, **values: Any) -> None:
         await self._session.execute(
             update(Proposal).where(Proposal.id == proposal_id).values(**values)
         )
 
     async def transition(
-        self, proposal_id: int, allowed: Iterable[Status], to: Status, **values: Any
+        self,
+        proposal_id: int,
+        allowed: Iterable[Status],
+        to: Status,
+        change: StatusChange | None = None,
     ) -> bool:
-        """Move only from an allowed status (first of two concurrent officers wins)."""
+        """Move only from an allowed status (first of two concurrent officers wins), with
+        what `change` records."""
         result = await self._session.execute(
             update(Proposal)
             .where(Proposal.id == proposal_id, Proposal.status.in_([s.value for s in allowed]))
-            .values(status=to.value, **values)
+            .values(status=to.value, **_columns(change))
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def add_event(
         self,
@@ -125,7 +177,7 @@ class ProposalRepository:
             .values(proposal_id=proposal_id, member_id=member_id)
             .on_conflict_do_nothing()
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def cosigner_ids(self, proposal_id: int) -> list[int]:
         rows = await self._session.scalars(
@@ -161,7 +213,7 @@ class ProposalRepository:
         self, *, statuses: Iterable[Status], category: str | None, offset: int, limit: int
     ) -> tuple[list[ProposalDTO], int]:
         """Proposals members may browse (never drafts), newest first, with the total."""
-        condition = Proposal.status.in_([s.value for s in statuses])
+        condition: ColumnElement[bool] = Proposal.status.in_([s.value for s in statuses])
         if category:
             condition = condition & (Proposal.category == category)
         total = (

@@ -7,10 +7,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from members.dto import RegistrationRequestDTO
+from members.dto import PENDING, RegistrationRequestDTO
+from storage.base import rowcount
 from storage.models import InviteCode, RegistrationRequest
-
-PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 
 def _to_dto(request: RegistrationRequest) -> RegistrationRequestDTO:
@@ -93,7 +92,7 @@ class RegistrationRepository:
             .where(RegistrationRequest.id == request_id, RegistrationRequest.status == PENDING)
             .values(status=status, decided_by_member_id=decided_by, decided_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
 
 class InviteRepository:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.base import rowcount
 from storage.models import (
     FsmRecord,
     OutboxMedia,
@@ -34,7 +35,7 @@ class RetentionRepository:
             )
         statement = update(model).values(**values) if values else delete(model)
         result = await self._session.execute(statement.where(where))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def handled_letters(self, before: datetime, dry_run: bool) -> int:
         """Handled letters, with their threads, files and audit (cascade)."""

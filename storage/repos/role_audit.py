@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from members.dto import RoleChangeRow
 from storage.models import Member, RoleChange
-
-
-@dataclass(frozen=True, slots=True)
-class RoleChangeRow:
-    """One audit row with the people resolved (None: not a member, or erased since)."""
-
-    id: int
-    changed_at: datetime
-    actor_kind: str
-    actor_telegram_id: int | None
-    actor_employee_id: str | None
-    actor_name: str | None
-    employee_id: str | None
-    name: str | None
-    role: str
-    change: str
 
 
 class RoleAuditRepository:

@@ -8,8 +8,6 @@ Anonymous surveys: no query here joins a response to a member, whatever the call
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, or_, select
@@ -17,48 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Member, Survey, SurveyAnswer, SurveyResponse
-from storage.repos.surveys import AnswerRow
-
-PROMOTER_MIN = 9  # NPS: 9–10 promoters, 7–8 passives, 0–6 detractors
-DETRACTOR_MAX = 6
-
-
-@dataclass(frozen=True, slots=True)
-class DepartmentFigures:
-    """One department's answers to a numeric question (department None: not stored)."""
-
-    department: str | None
-    respondents: int
-    total: float  # sum of the values: groups can be merged exactly
-    promoters: int = 0  # values >= 9 (meaningful for NPS questions)
-    detractors: int = 0  # values <= 6
-
-    @property
-    def mean(self) -> float | None:
-        return self.total / self.respondents if self.respondents else None
-
-
-@dataclass(frozen=True, slots=True)
-class FreeTextRow:
-    """A typed answer: a text question's answer, or the text of an "other" choice."""
-
-    question_id: str
-    text: str
-    option: str | None = None  # "other" for the text of an other choice
-    name: str | None = None  # named surveys only
-    department: str | None = None  # named surveys only
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseExportRow:
-    """One submitted response with its answers, in question order then position."""
-
-    department: str | None
-    submitted_on: date
-    submitted_at: datetime | None = None  # named surveys only
-    employee_id: str | None = None  # named surveys only
-    name: str | None = None  # named surveys only
-    answers: dict[str, list[AnswerRow]] = field(default_factory=dict)
+from surveys.model import (
+    DETRACTOR_MAX,
+    PROMOTER_MIN,
+    AnswerRow,
+    DepartmentFigures,
+    FreeTextRow,
+    ResponseExportRow,
+)
 
 
 class SurveyResultsRepository:
@@ -109,7 +73,7 @@ class SurveyResultsRepository:
             statement = statement.where(SurveyAnswer.question_id.in_(list(question_ids)))
         result: dict[str, dict[str, int]] = {}
         for question_id, option, count in await self.session.execute(statement):
-            result.setdefault(question_id, {})[option] = int(count)
+            result.setdefault(question_id, {})[str(option)] = int(count)
         return result
 
     async def number_counts(
@@ -125,7 +89,8 @@ class SurveyResultsRepository:
             statement = statement.where(SurveyAnswer.question_id.in_(list(question_ids)))
         result: dict[str, dict[float, int]] = {}
         for question_id, number, count in await self.session.execute(statement):
-            result.setdefault(question_id, {})[float(number)] = int(count)
+            if number is not None:  # excluded by the query; this narrows the type
+                result.setdefault(question_id, {})[float(number)] = int(count)
         return result
 
     async def department_figures(self, survey_id: int, question_id: str) -> list[DepartmentFigures]:
@@ -195,8 +160,9 @@ class SurveyResultsRepository:
                 .limit(limit)
                 .offset(offset)
             )
-            return [FreeTextRow(question_id, text, option) for text, option in rows]
-        rows = await self.session.execute(
+            # `or ""` only narrows the type: _texts_where excludes answers without a text.
+            return [FreeTextRow(question_id, text or "", option) for text, option in rows]
+        named = await self.session.execute(
             select(
                 SurveyAnswer.text,
                 SurveyAnswer.option,
@@ -216,8 +182,8 @@ class SurveyResultsRepository:
             .offset(offset)
         )
         return [
-            FreeTextRow(question_id, text, option, name, department)
-            for text, option, name, department in rows
+            FreeTextRow(question_id, text or "", option, name, department)
+            for text, option, name, department in named
         ]
 
     # -- export -----------------------------------------------------------------------------------

@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from members.roles import Role, effective_roles
-from storage.base import dialect_insert, insert_for, utcnow
+from storage.base import dialect_insert, insert_for, rowcount, utcnow
 from storage.hot import Lane, Query, Statement, Write
 from storage.models import (
     Member,
@@ -26,35 +25,7 @@ from storage.models import (
     SurveyParticipant,
     SurveyResponse,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SurveyRecord:
-    id: int
-    slug: str
-    source: str
-    status: str
-    anonymous: bool
-    opens_at: datetime | None
-    closes_at: datetime | None
-    opened_at: datetime | None
-    closed_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerRow:
-    question_id: str
-    position: int = 0
-    option: str | None = None
-    number: float | None = None
-    text: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DraftRecord:
-    answers: dict[str, Any]
-    editing: str | None
-
+from surveys.model import AnswerRow, DraftRecord, SurveyRecord
 
 _SURVEY_COLUMNS = select(
     Survey.id,
@@ -149,7 +120,7 @@ _MARK_DONE = Statement(
     )
 )
 _ADD_RESPONSE = Statement(
-    lambda _d: SurveyResponse.__table__.insert().values(
+    lambda _d: insert(SurveyResponse).values(
         id=bindparam("id"),
         survey_id=bindparam("survey_id"),
         member_id=bindparam("member_id"),
@@ -159,7 +130,7 @@ _ADD_RESPONSE = Statement(
     )
 )
 _ADD_ANSWER = Statement(
-    lambda _d: SurveyAnswer.__table__.insert().values(
+    lambda _d: insert(SurveyAnswer).values(
         response_id=bindparam("response_id"),
         survey_id=bindparam("survey_id"),
         question_id=bindparam("question_id"),
@@ -169,6 +140,7 @@ _ADD_ANSWER = Statement(
         text=bindparam("text"),
     )
 )
+
 
 def _survey_query(survey_id: int) -> Query:
     # Cached per process on a SQLite file until anything else commits (storage/hot.py).
@@ -287,7 +259,7 @@ class SurveyRepository:
         result = await self._session.execute(
             update(Survey).where(Survey.id == survey_id, Survey.status != status).values(**values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def answered_ranges(self, survey_id: int) -> dict[str, tuple[float, float]]:
         """Smallest and largest number answered per question (scales, NPS, numbers)."""
@@ -300,7 +272,11 @@ class SurveyRepository:
             .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.number.is_not(None))
             .group_by(SurveyAnswer.question_id)
         )
-        return {question_id: (low, high) for question_id, low, high in rows}
+        return {
+            question_id: (low, high)
+            for question_id, low, high in rows
+            if low is not None and high is not None  # excluded by the query; narrows the type
+        }
 
     async def has_responses(self, survey_id: int) -> bool:
         found = await self._session.scalar(
@@ -380,7 +356,7 @@ class SurveyRepository:
             )
             .values(done=True)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     def stage_done(self, survey_id: int, member_id: int) -> None:
         """Buffered (applied at commit): record that the member finished. The commit raises

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.base import dialect_insert, utcnow
+from storage.base import dialect_insert, rowcount, utcnow
 from storage.models import ProcessedUpdate
 
 
@@ -22,7 +22,7 @@ class ProcessedUpdateRepository:
             .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
         )
         result = await self._session.execute(statement)
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def seen(self, update_id: int) -> bool:
         return (await self._session.get(ProcessedUpdate, update_id)) is not None

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from aiogram.methods import SendDocument, SendMessage, SendPhoto
 
-from bot.callbacks import ImprovementAction, ImprovementCB, ProposalAction, ProposalCB
+from handlers.callbacks import ImprovementAction, ImprovementCB, ProposalAction, ProposalCB
 from storage.uow import Repositories
 from tests.conftest import make_driver
 from tests.digest.world import (

@@ -13,6 +13,7 @@ from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from sqlalchemy import func, select
 
 from bot.scheduler import send_digests, translator
+from bot.services import Services
 from digest.period import Period, latest_due
 from digest.service import DigestService, english
 from digest.settings import DigestSettings
@@ -114,13 +115,17 @@ async def test_catch_up_sends_the_missed_digest_at_start(world, database, config
     assert latest_due(monday.replace(minute=30), 1, time(8, 30), SHANGHAI) == W48
     # The bot was down on Monday and starts on Tuesday: the job's first run sends W48 …
     tuesday = Clock(NOW)
-    assert (await send_digests(config, database, english, tuesday))["queued"] == 5
+    assert (await send_digests(Services(config, clock=tuesday), database, english))["queued"] == 5
     # … and its runs every few minutes, or a second instance, send nothing more.
-    assert (await send_digests(config, database, english, tuesday))["queued"] == 0
+    assert (await send_digests(Services(config, clock=tuesday), database, english))["queued"] == 0
     next_monday = Clock(datetime(2026, 12, 7, 8, 29, tzinfo=SHANGHAI))
-    assert (await send_digests(config, database, english, next_monday))["queued"] == 0
+    assert (await send_digests(Services(config, clock=next_monday), database, english))[
+        "queued"
+    ] == 0
     next_monday.now = next_monday.now.replace(minute=30)
-    assert (await send_digests(config, database, english, next_monday))["queued"] == 5
+    assert (await send_digests(Services(config, clock=next_monday), database, english))[
+        "queued"
+    ] == 5
     async with unit_of_work(database.sessions) as repos:
         periods = set(await repos.session.scalars(select(DigestDelivery.period)))
     assert periods == {"2026-W48", "2026-W49"}

@@ -20,6 +20,7 @@ from improvements.service import ActionDraft, ImprovementService
 from proposals.service import ProposalService, ProposalSettings
 from storage.models import OutboxMessage
 from storage.uow import Repositories
+from surveys.service import SurveyService
 from tests.digest.world import (
     NOW,
     TELEGRAM,
@@ -48,7 +49,7 @@ async def world(database):
 
 
 def service(world) -> ImprovementService:
-    return ImprovementService(world.repos, clock=world.clock)
+    return ImprovementService(world.repos, clock=world.clock, surveys=SurveyService(world.repos))
 
 
 async def _notices(world, template: str) -> dict[int, dict]:

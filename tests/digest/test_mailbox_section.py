@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.mailbox_setup import mailbox_settings
+from bot.services import Services
+from digest.model import MailboxFigures
 from digest.render import render_messages
 from digest.sections.base import Audience
 from digest.service import DigestService, english
@@ -20,8 +21,8 @@ from mailboxes.model import Draft, IdentityMode, LetterType, MessageKind
 from mailboxes.sealing import Sealer
 from mailboxes.service import MailboxService
 from mailboxes.settings import MailboxContext, MailboxGuards
-from storage.repos.digests import MailboxFigures
 from storage.uow import Repositories
+from surveys.service import SurveyService
 from tests.conftest import make_config
 from tests.digest.world import TELEGRAM, make_world
 
@@ -37,7 +38,7 @@ async def world(database):
 
 def mailbox(world, db_url, at: datetime) -> MailboxService:
     context = MailboxContext(
-        settings=mailbox_settings(make_config(db_url)),
+        settings=Services(make_config(db_url)).mailbox_settings,
         sealer=Sealer(b"k" * 32),
         guards=MailboxGuards(anonymous_letters=SlidingLimit(limit=99, window=86400)),
     )
@@ -98,7 +99,9 @@ async def test_closing_an_action_linked_to_letters_tells_senders(world, db_url, 
         world.people["M2"], "principal", LetterType.REPORT, IdentityMode.ANONYMOUS, Draft("没灯")
     )
     officer = world.people["O1"]
-    improvements = ImprovementService(world.repos, clock=world.clock, mailbox=box)
+    improvements = ImprovementService(
+        world.repos, clock=world.clock, mailbox=box, surveys=SurveyService(world.repos)
+    )
     letter_ids = (named.letter_id, sealed.letter_id, anonymous.letter_id)
     links = [Link(LinkKind.LETTER, letter_id) for letter_id in letter_ids]
     draft = ActionDraft("校园照明不足", "灯具老化", "更换 200 盏路灯", "", None, "夜间照明达标")

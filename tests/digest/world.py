@@ -11,8 +11,8 @@ from members.service import CONSENT_VERSION, MembershipService
 from proposals.model import Kind
 from proposals.service import ProposalService, ProposalSettings
 from storage.database import Database
-from storage.repos.surveys import AnswerRow
 from storage.uow import Repositories
+from surveys.model import AnswerRow
 from surveys.service import SurveyService
 from tests.conftest import seed_roster
 

@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,8 +19,8 @@ import pytest
 from aiohttp import web
 
 from bot.app import run_polling
-from bot.callbacks import ConsentCB
 from bot.config import Config, parse_config
+from handlers.callbacks import ConsentCB
 from storage.database import create_database
 from tests.conftest import TEST_MAILBOX_KEY, make_config, seed_roster
 from tests.fakes.bot_api import FakeBotAPI, RecordedCall
@@ -103,20 +103,7 @@ async def answered(fake: FakeBotAPI, update_id: int) -> None:
 
 
 # ---------------------------------------------------------------------------- fixtures
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """run_polling configures the root logger for production; give it back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 @pytest.fixture

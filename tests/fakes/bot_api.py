@@ -26,18 +26,16 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
+from sandbox.bot_api_core import (
+    MAX_UPLOAD,
+    BotApiError,
+    UpdateQueue,
+    Upload,
+    error_response,
+    read_params,
+)
+
 Responder = Callable[[str, dict[str, Any]], Awaitable[web.Response | None]]
-
-# Free-text fields stay strings even if they look like JSON: a message text "42" or "[draft]"
-# must not turn into an int or a list. Everything else is JSON-decoded when it parses.
-_TEXT_FIELDS = frozenset({
-    "text", "caption", "parse_mode", "callback_query_id", "inline_message_id", "url", "title",
-    "description", "short_description", "name", "language_code", "business_connection_id",
-    "message_effect_id", "query", "start_parameter", "payload",
-})  # fmt: skip
-# Telegram's upload limit for bots; aiohttp's default (1 MiB) would reject bigger exports.
-_MAX_UPLOAD = 50 * 1024 * 1024
-
 
 @dataclass
 class RecordedCall:
@@ -47,22 +45,6 @@ class RecordedCall:
     # What the fake answered with {"ok": true}, e.g. the Message a sendMessage created; None
     # while the request is in flight, for errors and for responses made by `responder`.
     result: Any = None
-
-
-class _ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-
-
-def _decode(key: str, value: str) -> Any:
-    if key in _TEXT_FIELDS:
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value  # plain strings: "@channel", "HTML", file ids, ...
 
 
 def _fresh(event: asyncio.Event) -> asyncio.Event:
@@ -84,21 +66,18 @@ class FakeBotAPI:
         self.calls: list[RecordedCall] = []
         self.responder: Responder | None = None
         self.base_url = ""
-        self._pending: list[dict[str, Any]] = []  # unconfirmed updates, oldest first
-        self._next_update_id = 1
+        self._updates = UpdateQueue()
         self._message_ids: dict[int | str, int] = {}
         self._file_seq = 0
         self._incoming_message_id = 0
-        # Generation events: replaced on every notification, so waiters never busy-loop.
-        self._update_event = asyncio.Event()
+        # Replaced on every call, so waiters never busy-loop.
         self._call_event = asyncio.Event()
-        self._closing = False
         self._runner: web.AppRunner | None = None
         self._started_at = time.monotonic()
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
-        app = web.Application(client_max_size=_MAX_UPLOAD)
+        app = web.Application(client_max_size=MAX_UPLOAD)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         # Long polls are woken by stop() itself; the timeout only guards against a stuck handler.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -107,13 +86,12 @@ class FakeBotAPI:
         await site.start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
-        self._closing = False
+        self._updates.open()
         self._started_at = time.monotonic()
 
     async def stop(self) -> None:
         # Release pending getUpdates first, otherwise cleanup waits for them to time out.
-        self._closing = True
-        self._update_event = _fresh(self._update_event)
+        self._updates.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -137,12 +115,7 @@ class FakeBotAPI:
 
     # ----------------------------------------------------------------- test helpers
     def push_update(self, update: dict[str, Any]) -> int:
-        update = dict(update)  # don't mutate the caller's template
-        update_id = update.setdefault("update_id", self._next_update_id)
-        self._next_update_id = max(self._next_update_id, update_id + 1)
-        self._pending.append(update)
-        self._update_event = _fresh(self._update_event)
-        return int(update_id)
+        return self._updates.push(update)  # a copy: the caller's template stays as it is
 
     def push_message(self, text: str, *, user_id: int = 1001, **extra: Any) -> int:
         """Queue a private text message from `user_id` (the common case in flow tests)."""
@@ -190,9 +163,9 @@ class FakeBotAPI:
     # ----------------------------------------------------------------- HTTP
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
-            return _error(401, "Unauthorized")
+            return error_response(401, "Unauthorized")
         method = request.match_info["method"]
-        params = await self._read_params(request)
+        params = _sizes(await read_params(request))
         call = RecordedCall(method, params, time.monotonic())
         self.calls.append(call)
         self._call_event = _fresh(self._call_event)
@@ -200,57 +173,25 @@ class FakeBotAPI:
             return custom
         handler = getattr(self, f"_api_{method.lower()}", None)  # Telegram ignores case
         if handler is None:
-            return _error(404, "Not Found: method not found")
+            return error_response(404, "Not Found: method not found")
         try:
             result = await handler(params)
-        except _ApiError as e:
-            return _error(e.code, e.description)
+        except BotApiError as e:
+            return error_response(e.code, e.description)
         call.result = result
         self._call_event = _fresh(self._call_event)  # wake waiters whose predicate needs it
         return web.json_response({"ok": True, "result": result})
-
-    async def _read_params(self, request: web.Request) -> dict[str, Any]:
-        params: dict[str, Any] = {k: _decode(k, v) for k, v in request.query.items()}
-        if request.content_type == "application/json":
-            params.update(await request.json())
-            return params
-        files: dict[str, dict[str, Any]] = {}
-        for key, value in (await request.post()).items():
-            if isinstance(value, web.FileField):
-                value.file.seek(0, 2)  # size without keeping the bytes around
-                files[key] = {"filename": value.filename, "size": value.file.tell()}
-            else:
-                params[key] = _decode(key, value)
-        # aiogram sends uploads as `document=attach://<random>` plus a part named <random>;
-        # fold them together so tests see params["document"] == {"filename", "size"}.
-        for key, value in list(params.items()):
-            if isinstance(value, str) and value.startswith("attach://"):
-                params[key] = files.pop(value.removeprefix("attach://"), value)
-        params.update(files)
-        return params
 
     # ----------------------------------------------------------------- methods
     async def _api_getme(self, params: dict[str, Any]) -> Any:
         return self.me
 
     async def _api_getupdates(self, params: dict[str, Any]) -> Any:
-        offset = params.get("offset")
-        if isinstance(offset, int) and offset < 0:
-            self._pending = self._pending[offset:]  # Telegram: keep only the last -offset
-        elif isinstance(offset, int):
-            self._pending = [u for u in self._pending if u["update_id"] >= offset]
-        limit = min(max(int(params.get("limit", 100)), 1), 100)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + float(params.get("timeout", 0))
-        while not self._pending and not self._closing and (left := deadline - loop.time()) > 0:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._update_event.wait(), left)
-        # Not dropped here: like Telegram, only a later offset confirms delivery.
-        return self._pending[:limit]
+        return await self._updates.get_updates(params)
 
     async def _api_sendmessage(self, params: dict[str, Any]) -> Any:
         if not params.get("text"):
-            raise _ApiError(400, "Bad Request: message text is empty")
+            raise BotApiError(400, "Bad Request: message text is empty")
         return self._message(params, text=params["text"], entities=params.get("entities"))
 
     async def _api_sendphoto(self, params: dict[str, Any]) -> Any:
@@ -282,7 +223,7 @@ class FakeBotAPI:
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         chat_id = params.get("chat_id")
         if chat_id is None or chat_id == "":
-            raise _ApiError(400, "Bad Request: chat_id is empty")
+            raise BotApiError(400, "Bad Request: chat_id is empty")
         self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
         message = {
             "message_id": self._message_ids[chat_id], "date": int(time.time()),
@@ -306,7 +247,7 @@ class FakeBotAPI:
         if isinstance(sent, str):  # re-sent by file_id (or URL)
             return {"file_id": sent, "file_unique_id": sent[-16:]}
         if not isinstance(sent, dict):
-            raise _ApiError(400, "Bad Request: there is no file in the request")
+            raise BotApiError(400, "Bad Request: there is no file in the request")
         self._file_seq += 1
         file_id = f"fake-file-{self._file_seq}"
         return {"file_id": file_id, "file_unique_id": file_id,
@@ -321,6 +262,11 @@ def _chat(chat_id: int | str) -> dict[str, Any]:
     return {"id": -1000000000001, "type": "channel", "username": str(chat_id).lstrip("@")}
 
 
-def _error(code: int, description: str) -> web.Response:
-    body = {"ok": False, "error_code": code, "description": description}
-    return web.json_response(body, status=code)
+def _sizes(params: dict[str, Any]) -> dict[str, Any]:
+    """Uploads as {"filename", "size"}: what tests check, without keeping the bytes around."""
+    return {
+        key: {"filename": value.filename, "size": len(value.content)}
+        if isinstance(value, Upload)
+        else value
+        for key, value in params.items()
+    }

@@ -35,6 +35,8 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.bot_api_core import error_response
+
 # Lower-cased: Telegram (and FakeBotAPI) match method names case-insensitively.
 SEND_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument", "copymessage",
                           "sendmediagroup"})  # fmt: skip
@@ -129,14 +131,15 @@ class TelegramLimits:
             self.violations.append(Violation(now, chat_id, left, method))
             return self._reject(now, method, chat_id, "429", _too_many(max(1, math.ceil(left))))
         if chat_id in self.forbidden_chats:
-            body = _error(403, "Forbidden: bot was blocked by the user")
+            body = error_response(403, "Forbidden: bot was blocked by the user")
             return self._reject(now, method, chat_id, "403", body)
         if chat_id in self.missing_chats:
             return self._reject(
-                now, method, chat_id, "400", _error(400, "Bad Request: chat not found")
+                now, method, chat_id, "400", error_response(400, "Bad Request: chat not found")
             )
         if self.server_error_rate > 0 and self._random.random() < self.server_error_rate:
-            return self._reject(now, method, chat_id, "500", _error(500, "Internal Server Error"))
+            body = error_response(500, "Internal Server Error")
+            return self._reject(now, method, chat_id, "500", body)
 
         recent, chat_recent = self._recent, self._recent_by_chat[chat_id]
         for times in (recent, chat_recent):
@@ -210,8 +213,3 @@ def _too_many(retry_after: int) -> web.Response:
         "parameters": {"retry_after": retry_after},
     }  # fmt: skip
     return web.json_response(body, status=429)
-
-
-def _error(code: int, description: str) -> web.Response:
-    body = {"ok": False, "error_code": code, "description": description}
-    return web.json_response(body, status=code)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator
 
 import pytest
 from aiogram.exceptions import (
@@ -16,12 +15,6 @@ from aiogram.exceptions import (
 
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.telegram_limits import ManualClock, TelegramLimits, Violation, max_in_window
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
 
 
 def _send(limits: TelegramLimits, chat_id: int, method: str = "sendMessage") -> int:

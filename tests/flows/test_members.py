@@ -11,7 +11,7 @@ from aiogram.types import Chat
 from sqlalchemy import select
 
 from bot.app import set_commands
-from bot.callbacks import ApprovalCB, ConsentCB, LanguageCB, MenuAction, MenuCB, RoleCB
+from handlers.callbacks import ApprovalCB, ConsentCB, LanguageCB, MenuAction, MenuCB, RoleCB
 from members.roles import Role
 from members.service import MembershipService
 from storage.models import Member, MemberRole, RegistrationRequest

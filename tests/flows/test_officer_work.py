@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from aiogram.methods import SendMessage
 
-from bot.callbacks import (
+from bot.scheduler import create_scheduler, sweep_notices
+from bot.services import Services
+from handlers.callbacks import (
     MenuAction,
     MenuCB,
     NoticeCB,
@@ -17,9 +19,7 @@ from bot.callbacks import (
     TodoCB,
     TodoQueue,
 )
-from bot.mailbox_setup import create_mailbox_context
-from bot.scheduler import create_scheduler, sweep_notices
-from improvements.service import ActionDraft, ImprovementService
+from improvements.service import ActionDraft
 from mailboxes.model import Draft, IdentityMode, LetterType
 from mailboxes.service import MailboxService
 from members.service import MembershipService
@@ -278,12 +278,13 @@ async def queues(app: BotDriver, database, config) -> dict[str, int]:
         membership = MembershipService(repos)
         proposer = await membership.identify(PROPOSER.id)
         officer = await membership.identify(OFFICER.id)
-        mailbox = MailboxService(repos, create_mailbox_context(config))
+        services = Services(config)
+        mailbox = services.mailbox(repos)
         sent = await mailbox.send(
             proposer, "principal", LetterType.REPORT, IdentityMode.NAMED, Draft(text="食堂太挤")
         )
         ids["letter"] = sent.letter_id
-        action = await ImprovementService(repos).open(
+        action = await services.improvements(repos).open(
             officer,
             ActionDraft("食堂排队", "", "增开窗口", "H1", today() + timedelta(days=1), ""),
             [],
@@ -362,7 +363,7 @@ async def test_overdue_letters_reach_recipients_as_one_notice(app, database, con
     await everyone(app, database)
     async with unit_of_work(database.sessions) as repos:
         proposer = await MembershipService(repos).identify(PROPOSER.id)
-        mailbox = MailboxService(repos, create_mailbox_context(config))
+        mailbox = MailboxService(repos, Services(config).mailbox_context)
         for text in ("一", "二"):
             await mailbox.send(
                 proposer, "principal", LetterType.REPORT, IdentityMode.NAMED, Draft(text=text)
@@ -370,7 +371,7 @@ async def test_overdue_letters_reach_recipients_as_one_notice(app, database, con
     await app.flush_outbox()
     later = datetime.now(TZ) + timedelta(days=30)
     async with unit_of_work(database.sessions) as repos:
-        context = create_mailbox_context(config)
+        context = Services(config).mailbox_context
         assert (await MailboxService(repos, context, clock=lambda: later).sweep())["reminded"] == 2
     sent = await notices(app, database)
     (told,) = to(sent, PRINCIPAL)
@@ -380,7 +381,7 @@ async def test_overdue_letters_reach_recipients_as_one_notice(app, database, con
 
 # -- scheduler ----------------------------------------
 async def test_every_scheduler_job_is_named_on_purpose(config, database):
-    scheduler = create_scheduler(config, database)
+    scheduler = create_scheduler(Services(config), database)
     jobs = scheduler.get_jobs()
     assert {job.id for job in jobs} >= {"surveys", "proposals", "mailbox", "actions", "notices"}
     for job in jobs:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiogram.methods import SendMessage
 
-from bot.callbacks import ProposalAction, ProposalCB
 from bot.scheduler import sweep_proposals
+from bot.services import Services
+from handlers.callbacks import ProposalAction, ProposalCB
 from members.service import MembershipService
 from proposals.model import Kind, Status
 from proposals.service import ProposalService, ProposalSettings
@@ -51,4 +52,8 @@ async def test_each_step_reaches_proposer_and_cosigners_in_their_language(app, d
     assert by_chat[COSIGNER.id].reply_markup is None  # co-signers are only told
     to_handler = [r.text for r in sent if isinstance(r, SendMessage) and r.chat_id == HANDLER.id]
     assert any("后勤处" in t for t in to_handler)
-    assert await sweep_proposals(config, database) == {"reminded": 0, "overdue": 0, "escalated": 0}
+    assert await sweep_proposals(Services(config), database) == {
+        "reminded": 0,
+        "overdue": 0,
+        "escalated": 0,
+    }

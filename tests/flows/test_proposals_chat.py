@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
+from handlers.callbacks import MenuAction, MenuCB, ProposalAction, ProposalCB
 from tests.conftest import register, seed_roster
 from tests.harness import TgUser
 
@@ -165,7 +165,7 @@ def what_they_see(outcome) -> list[tuple]:
 
 
 async def test_forged_buttons_on_someone_elses_draft_answer_like_a_missing_proposal(app, database):
-    from bot.callbacks import ImprovementAction, ImprovementCB
+    from handlers.callbacks import ImprovementAction, ImprovementCB
 
     await everyone(app, database)
     categories = await app.press(PROPOSER, cb(ProposalAction.NEW, 0, "proposal"))

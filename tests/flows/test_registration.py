@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.callbacks import ApprovalCB, ConsentCB
+from handlers.callbacks import ApprovalCB, ConsentCB
 from storage.models import FsmRecord, Member, RegistrationRequest
 from tests.conftest import ADMIN, make_driver, register, seed_roster
 from tests.harness import TgUser

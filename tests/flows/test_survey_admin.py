@@ -7,8 +7,8 @@ from pathlib import Path
 from aiogram.methods import SendMessage
 from sqlalchemy import func, select
 
-from bot.callbacks import MenuAction, MenuCB, SurveyAdminAction, SurveyAdminCB
 from bot.progress import BroadcastProgressReporter
+from handlers.callbacks import MenuAction, MenuCB, SurveyAdminAction, SurveyAdminCB
 from storage.models import OutboxMessage, Survey
 from tests.conftest import register, seed_roster
 from tests.harness import TgUser
@@ -92,7 +92,7 @@ async def test_officer_reads_results_with_charts_and_exports_xlsx(app, database)
     from aiogram.methods import SendDocument, SendPhoto
     from openpyxl import load_workbook
 
-    from bot.callbacks import SurveyAction, SurveyCB
+    from handlers.callbacks import SurveyAction, SurveyCB
 
     await setup(app, database)
     await app.send_file(OFFICER, "service-2026q4.toml", EXAMPLE)

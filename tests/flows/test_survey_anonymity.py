@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from bot.callbacks import SurveyAction, SurveyAdminAction, SurveyAdminCB, SurveyCB
+from handlers.callbacks import SurveyAction, SurveyAdminAction, SurveyAdminCB, SurveyCB
 from storage.database import Database
 from storage.uow import unit_of_work
 from surveys.service import SurveyService

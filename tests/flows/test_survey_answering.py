@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.callbacks import SurveyAction, SurveyCB
+from handlers.callbacks import SurveyAction, SurveyCB
 from storage.models import SurveyAnswer, SurveyDraft, SurveyResponse
 from storage.uow import unit_of_work
 from surveys.service import OTHER_OPTION, SurveyService

@@ -9,7 +9,7 @@ import zipfile
 from aiogram.methods import SendDocument
 from sqlalchemy import func, select
 
-from bot.callbacks import DraftAction, DraftCB, MenuAction, MenuCB
+from handlers.callbacks import DraftAction, DraftCB, MenuAction, MenuCB
 from storage.models import (
     FsmRecord,
     OutboxMessage,

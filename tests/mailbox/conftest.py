@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bot.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
-from bot.mailbox_setup import create_mailbox_context
 from bot.scheduler import sweep_mailbox
+from bot.services import Services
+from handlers.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
 from storage.database import Database
 from tests.conftest import make_config, register, seed_roster
 from tests.harness import BotDriver, Outcome, TgUser
@@ -78,5 +78,4 @@ def receipt_code_in(text: str) -> str:
 
 async def release_sender_notices(database: Database, db_url: str) -> dict[str, int]:
     """The scheduler's fixed-time release: every confidential sender with news is told."""
-    context = create_mailbox_context(make_config(db_url))
-    return await sweep_mailbox(database, context, release_senders=True)
+    return await sweep_mailbox(Services(make_config(db_url)), database, release_senders=True)

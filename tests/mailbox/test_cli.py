@@ -14,7 +14,7 @@ from tests.conftest import TEST_MAILBOX_KEY
 
 async def _letters(url: str) -> None:
     from bot.config import parse_config
-    from bot.mailbox_setup import create_mailbox_context
+    from bot.services import Services
     from mailboxes.service import MailboxService
     from members.service import MembershipService
     from tests.conftest import seed_roster
@@ -26,7 +26,7 @@ async def _letters(url: str) -> None:
             await MembershipService(repos).register(4242, "T1", "王五", locale="zh")
         config = parse_config({"mailbox": {"secret_key": TEST_MAILBOX_KEY}})
         async with unit_of_work(database.sessions) as repos:
-            mailbox = MailboxService(repos, create_mailbox_context(config))
+            mailbox = MailboxService(repos, Services(config).mailbox_context)
             me = await MembershipService(repos).identify(4242)
             for mode, text in (
                 (IdentityMode.NAMED, "实名信"),

@@ -12,7 +12,9 @@ from typing import Any
 
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.callbacks import (
+from bot.scheduler import sweep_mailbox
+from bot.services import Services
+from handlers.callbacks import (
     ImprovementAction,
     ImprovementCB,
     InboxAction,
@@ -20,8 +22,6 @@ from bot.callbacks import (
     MailboxAction,
     MailboxCB,
 )
-from bot.mailbox_setup import create_mailbox_context
-from bot.scheduler import sweep_mailbox
 from members.roles import Role
 from storage.uow import unit_of_work
 from tests.conftest import make_config
@@ -228,8 +228,8 @@ async def test_a_copy_of_the_tables_names_no_confidential_sender(people, databas
     await reply(app, letter_id, "Thank you, we are looking into it.")
     await reply(app, letter_id, "Since which month?", ask=True)
     assert not (await app.flush_outbox()).sent_to(SENDER.id), "nothing at the reply's moment"
-    context = create_mailbox_context(make_config(db_url))
-    held = await sweep_mailbox(database, context)
+    services = Services(make_config(db_url))
+    held = await sweep_mailbox(services, database)
     assert held["senders"] == 0, "one sender waiting: the batch waits for more"
     check(await dump_with_columns(database))
 
@@ -251,7 +251,7 @@ async def test_a_copy_of_the_tables_names_no_confidential_sender(people, databas
         )
         await reply(app, other_letter, "Noted.")
     await app.flush_outbox()
-    released = await sweep_mailbox(database, context)
+    released = await sweep_mailbox(services, database)
     assert released["senders"] == BATCH
     in_flight = await dump_with_columns(database)  # copied before the notices went out
     batch = [r for r in in_flight["outbox_messages"] if r["template"] == "mailbox.confidential"]
@@ -316,7 +316,7 @@ async def test_a_lone_confidential_sender_is_told_at_the_fixed_release_time(
     sent = await write_letter(app, SENDER, "The lab has no heating.", mode="confidential")
     letter_id = letter_id_in(sent.text)
     await reply(app, letter_id, "We will check the boiler.")
-    scheduler = create_scheduler(make_config(db_url), database)
+    scheduler = create_scheduler(Services(make_config(db_url)), database)
     regular, fixed = scheduler.get_job("mailbox"), scheduler.get_job("mailbox-senders")
     assert regular is not None and fixed is not None
     assert str(fixed.trigger.fields[5]) == "*/3" and str(fixed.trigger.fields[6]) == "0"

@@ -13,9 +13,9 @@ from contextlib import asynccontextmanager, closing
 import pytest
 from sqlalchemy import event, func, select, text
 
-from bot.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
 from bot.config import Config, parse_config
 from bot.logs import QUIET_LIBRARIES, configure_logging
+from handlers.callbacks import MailboxAction, MailboxCB, MenuAction, MenuCB
 from storage import database as database_module
 from storage.database import Database, create_database
 from storage.models_mailbox import Letter

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from bot.callbacks import ImprovementAction, ImprovementCB
+from handlers.callbacks import ImprovementAction, ImprovementCB
 from members.roles import Role
 from proposals.model import Kind
 from storage.uow import unit_of_work
@@ -54,7 +54,7 @@ async def test_a_draft_proposal_lends_nothing_to_a_forged_button(people, databas
         author = await repos.members.get_by_telegram_id(SENDER.id)
         assert author is not None
         proposal_id = await repos.proposals.create(Kind.SUGGESTION, "canteen", author.id)
-        await repos.proposals.update(proposal_id, title="Replace the dean quietly")
+        await repos.proposals.set_title(proposal_id, "Replace the dean quietly")
         await repos.commit()
     forged = await app.press(
         OFFICER, ImprovementCB(action=ImprovementAction.NEW, kind="p", ref_id=proposal_id)

@@ -8,6 +8,7 @@ import asyncio
 import threading
 
 from bot import scheduler as jobs
+from bot.services import Services
 from mailboxes.memory import AnonymousSession, AnonymousSessions, Stage
 from mailboxes.model import Draft, LetterType
 from mailboxes.sealing import Sealer
@@ -25,7 +26,9 @@ async def test_abandoned_anonymous_drafts_are_swept_by_a_scheduled_job(db_url, d
         AnonymousSession(Stage.WRITING, "principal", LetterType.REPORT, Draft("The dean...")),
     )
     await sessions.start(OTHER.id, AnonymousSession(Stage.CODE))
-    scheduler = jobs.create_scheduler(make_config(db_url), database, anonymous_sessions=sessions)
+    scheduler = jobs.create_scheduler(
+        Services(make_config(db_url)), database, anonymous_sessions=sessions
+    )
     job = scheduler.get_job("anonymous-sessions")
     assert job is not None
     assert job.trigger.interval.total_seconds() == jobs.ANONYMOUS_SWEEP_MINUTES * 60 < TTL

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import ConfigError, parse_config
-from bot.mailbox_setup import create_mailbox_context
 from bot.scheduler import sweep_notices
+from bot.services import Services
 from common.errors import DomainError
 from mailboxes.memory import AnonymousSession, AnonymousSessions, SlidingLimit
 from mailboxes.model import Draft, IdentityMode, LetterType
@@ -35,7 +35,7 @@ async def identity(repos, user):
 
 
 async def test_unanswered_letters_remind_the_recipients_once(people, database, db_url):
-    context = create_mailbox_context(make_config(db_url))
+    context = Services(make_config(db_url)).mailbox_context
     clock = Clock()
     async with unit_of_work(database.sessions) as repos:
         service = MailboxService(repos, context, clock=clock)
@@ -62,7 +62,7 @@ async def test_unanswered_letters_remind_the_recipients_once(people, database, d
 
 
 async def test_every_recipient_read_and_action_is_audited(people, database, db_url):
-    context = create_mailbox_context(make_config(db_url))
+    context = Services(make_config(db_url)).mailbox_context
     async with unit_of_work(database.sessions) as repos:
         service = MailboxService(repos, context)
         sender, principal = await identity(repos, SENDER), await identity(repos, PRINCIPAL)
@@ -81,7 +81,7 @@ async def test_every_recipient_read_and_action_is_audited(people, database, db_u
 
 
 async def test_empty_and_oversized_letters_are_refused(people, database, db_url):
-    context = create_mailbox_context(make_config(db_url))
+    context = Services(make_config(db_url)).mailbox_context
     async with unit_of_work(database.sessions) as repos:
         service = MailboxService(repos, context)
         sender = await identity(repos, SENDER)
@@ -145,7 +145,7 @@ def test_the_key_file_is_created_once_private_and_reused(tmp_path):
 
 
 def test_webhook_mode_needs_the_key_in_the_config():
-    from bot.mailbox_setup import secret_key
+    from bot.services import Services
 
     webhook = {
         "mode": "webhook",
@@ -153,4 +153,4 @@ def test_webhook_mode_needs_the_key_in_the_config():
         "webhook_secret": "s3cret",
     }
     with pytest.raises(ConfigError, match=r"\[mailbox\] secret_key: required in webhook mode"):
-        secret_key(parse_config({"telegram": webhook}))
+        Services(parse_config({"telegram": webhook})).secret_key()

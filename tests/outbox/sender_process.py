@@ -19,8 +19,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.factory import create_renderers
-from bot.i18n import create_i18n
 from bot.telegram_transport import TelegramTransport
+from handlers.i18n import create_i18n
 from outbox.worker import OutboxWorker, SenderSettings
 from storage.database import create_database
 

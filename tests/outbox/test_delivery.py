@@ -34,12 +34,6 @@ FIRST_CHAT = 5001
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(fake: FakeBotAPI) -> AsyncIterator[Bot]:
     async with fake.make_bot() as bot:
         yield bot

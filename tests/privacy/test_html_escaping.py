@@ -9,7 +9,7 @@ from typing import Any
 
 from aiogram.methods import EditMessageText, SendMessage
 
-from bot.callbacks import ConsentCB, InboxAction, InboxCB, MenuAction, MenuCB, RoleCB
+from handlers.callbacks import ConsentCB, InboxAction, InboxCB, MenuAction, MenuCB, RoleCB
 from members.roles import Role
 from sandbox.telegram_html import parse_html, plain_text
 from tests.conftest import ADMIN, register, seed_roster

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from bot.cli import main
 from bot.scheduler import purge_expired
+from bot.services import Services
 from tests.conftest import TEST_MAILBOX_KEY, make_config
 from tests.dbdump import query
 
@@ -68,7 +69,7 @@ async def test_retention_purges_what_is_due_and_a_dry_run_nothing(database, db_u
     await seed_old_and_new(database)
     before = await counts(database)
     config = make_config(db_url)
-    would = await purge_expired(config, database, dry_run=True)
+    would = await purge_expired(Services(config), database, dry_run=True)
     assert would == {
         "handled_letters": 1,
         "outbox_messages": 1,
@@ -79,7 +80,7 @@ async def test_retention_purges_what_is_due_and_a_dry_run_nothing(database, db_u
     assert await counts(database) == before
 
     with caplog.at_level(logging.INFO):
-        assert await purge_expired(config, database) == would
+        assert await purge_expired(Services(config), database) == would
     assert await counts(database) == {
         "outbox": "new,stuck",
         "updates": "3",
@@ -88,7 +89,7 @@ async def test_retention_purges_what_is_due_and_a_dry_run_nothing(database, db_u
         "texts": "(removed),a,new words",
     }
     assert "retention purge" in caplog.text and "old words" not in caplog.text
-    assert (await purge_expired(config, database))["outbox_messages"] == 0
+    assert (await purge_expired(Services(config), database))["outbox_messages"] == 0
 
 
 async def test_newest_update_id_is_kept_even_when_old(database, db_url):
@@ -97,7 +98,7 @@ async def test_newest_update_id_is_kept_even_when_old(database, db_url):
             text("INSERT INTO processed_updates (update_id, processed_at) VALUES (7, :old)"),
             {"old": OLD},
         )
-    await purge_expired(make_config(db_url), database)
+    await purge_expired(Services(make_config(db_url)), database)
     assert (await counts(database))["updates"] == "7"
 
 

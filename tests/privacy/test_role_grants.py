@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.callbacks import MenuAction, MenuCB, RoleCB
 from bot.config import parse_config
+from handlers.callbacks import MenuAction, MenuCB, RoleCB
 from members.roles import Role
 from members.service import MembershipService
 from storage.models import Member

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.callbacks import ApprovalCB, ConsentCB, MenuAction, MenuCB
+from handlers.callbacks import ApprovalCB, ConsentCB, MenuAction, MenuCB
 from storage.models import Member, RegistrationRequest
 from tests.conftest import ADMIN, make_config, make_driver, register, seed_roster
 from tests.harness import BotDriver, Outcome, TgUser

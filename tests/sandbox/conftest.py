@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, parse_config
-from sandbox.run import SandboxOptions, run_sandbox
+from bot.sandbox import SandboxOptions, run_sandbox
 
 
 @dataclass

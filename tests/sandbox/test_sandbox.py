@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from bot import cli
+from bot.sandbox import SandboxOptions
 from sandbox.personas import PERSONAS, persona
-from sandbox.run import SandboxOptions
 from tests.sandbox.conftest import RunningSandbox
 
 Event = dict[str, Any]
@@ -159,7 +159,7 @@ def test_run_without_a_token_starts_the_sandbox_with_a_hint(
 
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)  # no config.toml: all defaults, no token
-    monkeypatch.setattr("sandbox.run.run_sandbox", fake_run_sandbox)
+    monkeypatch.setattr("bot.sandbox.run_sandbox", fake_run_sandbox)
     assert cli.main(["run"]) == cli.EXIT_OK
     assert started == [SandboxOptions(demo=True)]
     assert "BOT_TOKEN=" in capsys.readouterr().err
@@ -172,7 +172,7 @@ def test_sandbox_command_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         started.append(options)
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("sandbox.run.run_sandbox", fake_run_sandbox)
+    monkeypatch.setattr("bot.sandbox.run_sandbox", fake_run_sandbox)
     code = cli.main(["sandbox", "--port", "9000", "--demo", "--database", "keep.db"])
     assert code == cli.EXIT_OK
     assert started == [SandboxOptions(port=9000, demo=True, database=Path("keep.db"))]

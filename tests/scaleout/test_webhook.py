@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,19 +35,7 @@ PATH = "/telegram/hook"
 STOP_TIMEOUT = 15.0
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def webhook_config(db_url: str, fake: FakeBotAPI, **telegram: Any) -> Config:

@@ -10,12 +10,12 @@ import aiosqlite
 import pytest
 from sqlalchemy import func, select
 
+from common.errors import WriteConflict
 from members.roles import Role
 from storage.database import Database, create_database
-from storage.hot import WriteConflict
 from storage.models import ProcessedUpdate, SurveyAnswer, SurveyDraft, SurveyResponse
-from storage.repos.surveys import AnswerRow
 from storage.uow import DuplicateUpdate, Repositories, unit_of_work
+from surveys.model import AnswerRow
 
 SOURCE = (
     'id = "s"\ntitle = "T"\nanonymous = true\n[[questions]]\nid = "q"\ntype = "scale"\ntext = "Q"\n'

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from members.dto import APPROVED, PENDING, REJECTED
 from members.roles import Role
 from storage.base import UTCDateTime
 from storage.database import Database
 from storage.models import Member, ProcessedUpdate
-from storage.repos.registration import APPROVED, PENDING, REJECTED
 from storage.repos.updates import ProcessedUpdateRepository
 from storage.uow import DuplicateUpdate, Repositories, unit_of_work
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from storage.uow import Repositories
 from surveys.charts import chinese_font_family, font_path, render_chart
 from surveys.definition import parse_definition
 from surveys.results import compute_results
@@ -87,7 +88,7 @@ async def test_charts_from_computed_results(database, caplog):
     await respond(database, survey, [*choice("dishes", "米饭", other="包子"), value(4)])
     await respond(database, survey, [*choice("dishes", "饺子"), value(2)])
     async with database.sessions() as session:
-        results = await compute_results(session, survey)
+        results = await compute_results(Repositories(session), survey)
     by_id = {r.question.id: r for r in results.questions}
     assert by_id["dishes"].chart_counts == {"米饭": 1, "面条": 0, "饺子": 1, "other": 1}
     assert by_id["overall"].chart_counts == {2.0: 1, 4.0: 1}

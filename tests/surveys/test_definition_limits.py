@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.i18n import create_i18n
+from handlers.i18n import create_i18n
 from surveys.definition import DefinitionError, localized, parse_definition
 
 HEAD = (

@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from storage.repos.survey_results import SurveyResultsRepository
-from storage.repos.surveys import AnswerRow
 from storage.uow import Repositories
 from surveys.export import export_results
+from surveys.model import AnswerRow
 from tests.surveys.test_results import choice, create_survey, member_ids, respond, value
 
 NAMED_HEADER = [
@@ -245,5 +245,5 @@ async def test_the_output_stream_is_left_open(database):
     for fmt in ("csv", "xlsx", "json"):
         out = io.BytesIO()
         async with database.sessions() as session:
-            assert await export_results(session, survey, fmt, out) == 1
+            assert await export_results(Repositories(session), survey, fmt, out) == 1
         assert not out.closed and out.getvalue()

@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from storage.database import Database
-from storage.repos.survey_results import DepartmentFigures, SurveyResultsRepository
-from storage.repos.surveys import AnswerRow
+from storage.repos.survey_results import SurveyResultsRepository
 from storage.uow import Repositories, unit_of_work
+from surveys.model import AnswerRow, DepartmentFigures
 from surveys.results import (
     MESSAGE_LIMIT,
     QuestionResult,

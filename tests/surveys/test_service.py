@@ -816,8 +816,8 @@ async def test_submitting_before_the_last_question_is_refused(database):
 
 
 async def test_reimport_refuses_a_range_that_would_exclude_given_answers(database):
-    from storage.repos.surveys import AnswerRow
     from storage.uow import Repositories
+    from surveys.model import AnswerRow
 
     source = """
 id = "r"

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from bot.i18n import create_i18n
+from handlers.i18n import create_i18n
 from storage.uow import unit_of_work
 from surveys import library
 from surveys.definition import parse_definition

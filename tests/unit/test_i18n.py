@@ -21,8 +21,8 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.config import SUPPORTED_LOCALES
-from bot.i18n import DOMAIN, LOCALES_DIR, compile_catalogs, reduce_locale
+from common.settings import SUPPORTED_LOCALES
+from handlers.i18n import DOMAIN, LOCALES_DIR, compile_catalogs, reduce_locale
 
 PROJECT_ROOT = LOCALES_DIR.parent
 KEYWORDS = {**DEFAULT_KEYWORDS, "_": None, "__": None, "N_": None}

@@ -1,0 +1,1 @@
+"""Registration, consent, the main menu, officers' approvals and roles, notice settings."""

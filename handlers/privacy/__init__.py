@@ -1,0 +1,1 @@
+"""The data rights of a member: see, download, ask for deletion; officers confirm."""

@@ -1,0 +1,1 @@
+"""Proposals and suggestions: filing, co-signing, the public board, officers' work."""

@@ -1,0 +1,93 @@
+"""The handlers' router tree: the guards every private-chat feature shares, set once here.
+
+errors · reachability · groups
+private (private_chat, `screen`)
+    consent · start · menu                      anyone, registered or not
+    officers · member_picker · survey drafts …  RequireRole(OFFICER) on each router
+    registered (RequireRegistration)            every member feature
+    fallback                                    last: what nobody else took
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import errors, fallback, groups, reachability
+from handlers.digest import command as digest
+from handlers.filters import private_chat
+from handlers.guards import RequireRegistration
+from handlers.improvements import working as improvements
+from handlers.mailbox import inbox as mailbox_inbox
+from handlers.mailbox import writing as mailbox
+from handlers.members import consent, menu, officers, settings, start
+from handlers.members import picker as member_picker
+from handlers.privacy import mydata
+from handlers.proposals import browse as proposal_browse
+from handlers.proposals import filing as proposals
+from handlers.proposals import work as proposal_work
+from handlers.screen import ScreenMiddleware
+from handlers.surveys import admin as survey_admin
+from handlers.surveys import answering as surveys
+from handlers.surveys import drafts as survey_drafts
+from handlers.surveys import schedule as survey_schedule
+from handlers.surveys import trying as survey_try
+from handlers.todo import queues as todo
+
+
+def private_router(name: str, *children: Router) -> Router:
+    """Private chats only (groups get a pointer to the private chat), with `screen` injected."""
+    router = Router(name=name)
+    screens = ScreenMiddleware()
+    for observer in (router.message, router.callback_query):
+        observer.filter(private_chat())
+        observer.middleware(screens)
+    router.include_routers(*children)
+    return router
+
+
+def registered_router(name: str, *children: Router) -> Router:
+    """Registered members only: checked on every message and every button press."""
+    router = Router(name=name)
+    for observer in (router.message, router.callback_query):
+        observer.middleware(RequireRegistration())
+    router.include_routers(*children)
+    return router
+
+
+def create_routers() -> list[Router]:
+    """Every router in the order the dispatcher tries them."""
+    return [
+        errors.create_router(),
+        reachability.create_router(),
+        groups.create_router(),
+        private_router(
+            "private",
+            consent.create_router(),  # before everything a registered member can do
+            start.create_router(),
+            menu.create_router(),
+            # Officers' tools need the role only: a bootstrap admin acts before registering.
+            officers.create_router(),
+            member_picker.create_router(),
+            survey_drafts.create_router(),  # before survey_admin: a file asked for may be TOML
+            survey_try.create_router(),
+            survey_schedule.create_router(),
+            survey_admin.create_router(),
+            registered_router(
+                "registered",
+                # The answer path first: nothing else takes these buttons.
+                surveys.create_button_router(),
+                mydata.create_router(),
+                surveys.create_router(),
+                proposals.create_router(),
+                proposal_browse.create_router(),
+                proposal_work.create_router(),
+                mailbox_inbox.create_router(),
+                mailbox.create_router(),
+                digest.create_router(),
+                improvements.create_router(),
+                todo.create_router(),
+                settings.create_router(),
+            ),
+            fallback.create_router(),  # last: catches what nobody else took
+        ),
+    ]

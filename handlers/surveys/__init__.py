@@ -1,0 +1,1 @@
+"""Surveys in chat: answering, and officers' drafts, tries, schedules and results."""

@@ -1,0 +1,1 @@
+"""/todo: everything waiting for an officer, handler or recipient."""
