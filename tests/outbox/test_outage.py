@@ -18,7 +18,6 @@ from tests.outbox.test_delivery import (  # noqa: F401  (fixtures)
     SETTINGS,
     bot,
     enqueue,
-    fake,
     make_worker,
     status_by_chat,
     text,
@@ -27,7 +26,7 @@ from tests.outbox.test_delivery import (  # noqa: F401  (fixtures)
 
 async def test_the_sender_keeps_running_through_a_database_outage(
     database: Database,
-    fake: FakeBotAPI,  # noqa: F811
+    fake: FakeBotAPI,
     bot: Bot,  # noqa: F811
     i18n: I18n,
     monkeypatch: pytest.MonkeyPatch,
@@ -57,7 +56,7 @@ async def test_the_sender_keeps_running_through_a_database_outage(
 
 async def test_an_outcome_is_recorded_after_a_database_restart_of_several_seconds(
     database: Database,
-    fake: FakeBotAPI,  # noqa: F811
+    fake: FakeBotAPI,
     bot: Bot,  # noqa: F811
     i18n: I18n,
     monkeypatch: pytest.MonkeyPatch,
