@@ -14,6 +14,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.utils.i18n import I18n
 
 from bot.config import Config
+from bot.flood import FloodControl
 from bot.isolation import UserEventIsolation
 from bot.middlewares import DatabaseMiddleware, ServicesMiddleware
 from bot.services import Services
@@ -136,6 +137,9 @@ def create_outbox_worker(
     elif shared:
         budget = DatabaseSendBudget(database, config.outbox.rate_per_second)
     transport = TelegramTransport(bot, i18n, create_renderers())
-    return OutboxWorker(
+    worker = OutboxWorker(
         database, transport, settings, wakeup=dispatcher["outbox_wakeup"], budget=budget
     )
+    # Replies in chat share the outbox's pace and its flood waits (bot/flood.py).
+    bot.session.middleware(FloodControl(worker.pacer, budget))
+    return worker

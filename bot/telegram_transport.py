@@ -7,6 +7,7 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -17,6 +18,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
+from bot.flood import outbox_send
 from handlers.renderers import Rendered, Renderers
 from outbox.model import ClaimedMessage, Kind, Outcome, SendResult
 
@@ -47,7 +49,8 @@ class TelegramTransport:
     async def send(self, message: ClaimedMessage) -> SendResult:
         text, markup = self.render(message)
         try:
-            sent = await self._send(message, text, markup)
+            with outbox_send():
+                sent = await self._send(message, text, markup)
         except TelegramRetryAfter as exc:
             return SendResult(
                 Outcome.RETRY_AFTER, retry_after=float(exc.retry_after), error=exc.message
@@ -59,7 +62,8 @@ class TelegramTransport:
             return SendResult(
                 Outcome.UNREACHABLE if unreachable else Outcome.PERMANENT, error=exc.message
             )
-        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+        # ClientDecodeError: an error page that is not Telegram's JSON (a proxy's HTML 502).
+        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError) as exc:
             return SendResult(Outcome.TEMPORARY, error=f"{type(exc).__name__}: {exc}"[:300])
         except TelegramAPIError as exc:  # 401/404/409 …: possibly transient on our side
             return SendResult(Outcome.TEMPORARY, error=f"{type(exc).__name__}: {exc.message}")

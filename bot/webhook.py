@@ -21,6 +21,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.config import ConfigError
+from handlers.errors import is_outage
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,12 @@ class CheckedRequestHandler(SimpleRequestHandler):
             # pydantic's ValidationError is a ValueError too: not an update, do not retry.
             logger.warning("webhook: not a valid update (%s)", type(exc).__name__)
             return web.Response(status=400, text="Bad Request")
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            # The database or Redis is away: Telegram delivers the update again. The error
+            # router said so at WARNING; a traceback per update would only bury real errors.
+            return web.Response(status=503, text="Service Unavailable")
 
     async def close(self) -> None:
         """The app owns the bot session and closes it after the handlers have finished."""
@@ -71,6 +78,15 @@ def database_health(database: Database, extra: HealthCheck | None = None) -> Hea
     return check
 
 
+class OutageFilter(logging.Filter):
+    """aiogram logs every exception that leaves a webhook update with its traceback. An outage
+    of the database or Redis is expected there: the update is left to Telegram's retry."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exception = record.exc_info[1] if record.exc_info else None
+        return exception is None or not is_outage(exception)
+
+
 def create_webhook_app(
     dispatcher: Dispatcher,
     bot: Bot,
@@ -82,6 +98,9 @@ def create_webhook_app(
 ) -> web.Application:
     app = web.Application()
     CheckedRequestHandler(dispatcher, bot, secret).register(app, path=path)
+    event_log = logging.getLogger("aiogram.event")
+    if not any(isinstance(f, OutageFilter) for f in event_log.filters):
+        event_log.addFilter(OutageFilter())
 
     async def healthz(_request: web.Request) -> web.Response:
         try:

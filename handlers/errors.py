@@ -7,7 +7,13 @@ import logging
 import sqlite3
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -54,7 +60,7 @@ async def _tell(bot: Bot, update: Update, text: str) -> None:
 _PG_BUSY = frozenset({"55P03", "40001", "40P01", "57014"})
 
 
-def _busy(exception: Exception) -> bool:
+def _busy(exception: BaseException) -> bool:
     """The database gave up waiting for a lock: nothing of this update was stored."""
     # The answer path's channel (storage/hot.py) raises sqlite3's own error, not SQLAlchemy's.
     if isinstance(exception, DBAPIError):
@@ -77,7 +83,7 @@ def _database_gave_up(exception: Exception) -> bool:
     )
 
 
-def _outage(exception: Exception) -> bool:
+def is_outage(exception: BaseException) -> bool:
     """The database or Redis is unreachable or too busy: the update itself is fine, retry it
     later."""
     if isinstance(exception, DBAPIError) and exception.connection_invalidated:
@@ -90,6 +96,10 @@ def _outage(exception: Exception) -> bool:
     )
 
 
+# Telegram's side failed: 5xx, an error page that is not its JSON, no connection, a flood wait.
+_TELEGRAM_AWAY = (TelegramServerError, ClientDecodeError, TelegramNetworkError, TelegramRetryAfter)
+
+
 async def on_error(
     event: ErrorEvent,
     bot: Bot,
@@ -98,13 +108,22 @@ async def on_error(
     webhook_mode: bool = False,
 ) -> None:
     update, exception = event.update, event.exception
-    if webhook_mode and _outage(exception):
+    if webhook_mode and is_outage(exception):
         # No 200: Telegram delivers the update again (to this or another instance) once the
         # outage is over, instead of the user being told to try again.
         logger.warning(
             "update %s: %s; left to Telegram's retry", update.update_id, type(exception).__name__
         )
         raise exception
+    if isinstance(exception, _TELEGRAM_AWAY):
+        # Telegram itself refused the answer (after bot/flood.py's retries): not a bug here,
+        # and telling the person would fail the same way.
+        logger.warning(
+            "update %s: Telegram unavailable (%s); the answer was not delivered",
+            update.update_id,
+            type(exception).__name__,
+        )
+        return
     with i18n.context(), i18n.use_locale(_locale(update, identity, i18n)):
         if isinstance(exception, DomainError):
             params = {

@@ -20,6 +20,7 @@ class Pacer:
         self._gap = 1.0 / rate_per_second
         self._chat_interval = chat_interval
         self._clock = clock
+        self.clock = clock
         self._next_global = 0.0
         self._next_for_chat: dict[int, float] = {}
         self.paused_until = 0.0
@@ -38,12 +39,13 @@ class Pacer:
         self._next_for_chat[chat_id] = start + self._chat_interval
         return start
 
-    def window_wait(self) -> float:
-        """Seconds to wait so that no sliding second holds more than `rate` actual sends."""
+    def window_wait(self, limit: int | None = None) -> float:
+        """Seconds to wait so that no sliding second holds more than `limit` (default: `rate`)
+        actual sends."""
         now = self._clock()
         while self._sent and self._sent[0] <= now - 1.0:
             self._sent.popleft()
-        if len(self._sent) < int(self._rate):
+        if len(self._sent) < (int(self._rate) if limit is None else limit):
             return 0.0
         return self._sent[0] + 1.0 - now
 

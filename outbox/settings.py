@@ -19,6 +19,10 @@ class SenderSettings:
     backoff_cap: float = 300.0
     retry_after_margin: float = 0.5
     idle_poll: float = 0.5  # how often an idle sender looks for new rows
+    # A sent message's outcome is retried this long (a database restart takes seconds): a lost
+    # outcome leaves the row 'sending', and another instance sends it again after the lease.
+    record_for: float = 30.0
+    record_backoff: float = 0.2  # seconds; doubles per try, at most 2 s
     # None: the only sender (its start requeues every claim). Seconds: one of several senders
     # (claims older than this are a dead sender's).
     claim_lease: float | None = None

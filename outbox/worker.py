@@ -58,6 +58,15 @@ class OutboxWorker:
         self._held: set[int] = set()  # claimed here, outcome not yet recorded
         self._next_lease_check = 0.0
 
+    @property
+    def pacer(self) -> Pacer:
+        """This process's send pace: replies in chat count in it too (bot/flood.py)."""
+        return self._pacer
+
+    @property
+    def budget(self) -> SendBudget | None:
+        return self._budget
+
     def wake(self) -> None:
         """Something was enqueued in this process: look now instead of at the next poll."""
         self._wakeup.set()
@@ -92,7 +101,14 @@ class OutboxWorker:
         try:
             while not stop.is_set():
                 await self._keep_claims()
-                if not await self.send_due():
+                try:
+                    sent = await self.send_due()
+                except Exception:
+                    # The database is away (restarting, failing over): the sender must outlive
+                    # it, or this instance never sends again. Queued rows wait in the database.
+                    logger.warning("outbox: cannot claim messages; trying again", exc_info=True)
+                    sent = False
+                if not sent:
                     await self._idle(stop)
         finally:
             self._stopping = True
@@ -179,7 +195,10 @@ class OutboxWorker:
 
     async def _record_durably(self, message: ClaimedMessage, result: SendResult) -> None:
         """A lost outcome would leave the row 'sending' (and resent after a restart)."""
-        for attempt in range(5):
+        deadline = self._monotonic() + self.settings.record_for
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 await self._record(message, result)
                 return
@@ -187,10 +206,12 @@ class OutboxWorker:
                 logger.warning(
                     "outbox: could not record message %s (try %d)",
                     message.id,
-                    attempt + 1,
-                    exc_info=True,
+                    attempt,
+                    exc_info=attempt == 1,
                 )
-                await asyncio.sleep(0.2 * 2**attempt)
+            if self._monotonic() >= deadline:
+                break
+            await asyncio.sleep(min(2.0, self.settings.record_backoff * 2 ** (attempt - 1)))
         logger.error(
             "outbox: outcome of message %s not recorded; it stays 'sending' until the next "
             "start requeues it",

@@ -103,7 +103,7 @@ class DataRightsService:
 
     async def erase(self, member: MemberDTO) -> dict[str, Any]:
         counts = await self._data.erase(
-            member.id, member.telegram_id, self._sealer.sender_tag(member.id)
+            member.id, member.telegram_id, self._sealer.sender_tag(member.id), member.employee_id
         )
         await self._repos.commit()
         return counts

@@ -197,7 +197,13 @@ class PersonalDataRepository:
         return [(member_id, at) for member_id, at in rows]
 
     # -- erasing ----------------------------------------------------------------------------------
-    async def erase(self, member_id: int, telegram_id: int | None, sender_tag: str) -> Row:
+    async def erase(
+        self,
+        member_id: int,
+        telegram_id: int | None,
+        sender_tag: str,
+        employee_id: str | None = None,
+    ) -> Row:
         """Remove the member and every trace of their Telegram id; de-identify what the union
         keeps (submitted proposals, named letters, named survey answers). Counts per kind."""
         counts: Row = {}
@@ -240,6 +246,16 @@ class PersonalDataRepository:
                 delete(RegistrationRequest).where(RegistrationRequest.telegram_id == telegram_id),
             )
             await run("conversations_deleted", delete(FsmRecord).where(_fsm_of(telegram_id)))
+        if employee_id:
+            # Notices about them sent to others (the officers' "X (id) asks to be erased",
+            # registration requests) carry their name and employee id in the parameters.
+            fragment = json.dumps({"employee_id": employee_id}, ensure_ascii=False)[1:-1]
+            await run(
+                "notices_about_them_deleted",
+                delete(OutboxMessage).where(
+                    OutboxMessage.params.contains(fragment, autoescape=True)
+                ),
+            )
         # The member row last: foreign keys cascade (roles, invites, participation, drafts,
         # co-signatures, requests) or set NULL (proposals, letters, timelines, audit).
         await run("members_deleted", delete(Member).where(Member.id == member_id))

@@ -182,3 +182,25 @@ async def test_members_are_asked_again_when_the_notice_changes(people, database,
         not in (await app.press(SENDER, MenuCB(action=MenuAction.PROPOSALS))).text
     )
     assert PRINCIPAL  # others were never asked
+
+
+async def test_erasure_also_removes_the_notices_that_named_them(people, database, db_url):
+    """Found by the soak (bench/soak): the officers' notice "X (employee id) asks for their
+    data to be erased" stayed in the outbox, with the name and employee id, for 30 days."""
+    app = people
+    await app.flush_outbox()
+    await app.press(SENDER, DataCB(action=DataAction.REQUEST))
+    told = (await app.flush_outbox()).sent_to(OFFICER.id)
+    assert "Mei Lin (M1)" in told[0].text
+    listed = await app.send(OFFICER, "/datarequests")
+    confirm = await app.press(OFFICER, listed.button("Mei Lin"))
+    assert "Erased" in (await app.press(OFFICER, confirm.button("Erase now"))).text
+
+    for table, rows in (await dump(database)).items():
+        for row in rows:
+            for value in row:
+                shown = str(value)
+                assert "Mei Lin" not in shown and '"M1"' not in shown, (table, row)
+    raw = raw_sqlite_bytes(db_url)
+    if raw is not None:
+        assert b"Mei Lin" not in raw
