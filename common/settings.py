@@ -32,3 +32,15 @@ def known_zone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder: OSError
         raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
     return value
+
+
+class Zoned:
+    """A settings dataclass with a `timezone` name: `tz` is its ZoneInfo, looked up once (the
+    zoneinfo module caches each zone)."""
+
+    __slots__ = ()
+    timezone: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

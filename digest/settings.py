@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, field_validator
 
-from common.settings import Section, known_zone
+from common.settings import Section, Zoned, known_zone
 from improvements.settings import ImprovementSettings
 from mailboxes.settings import DEFAULT_BOXES, Box, MailboxConfig
 from members.roles import known_role_names
@@ -18,7 +17,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 
 @dataclass(frozen=True, slots=True)
-class DigestSettings:
+class DigestSettings(Zoned):
     weekday: int = 1  # ISO: 1 = Monday
     at: time = time(8, 30)
     timezone: str = "Asia/Shanghai"
@@ -32,14 +31,6 @@ class DigestSettings:
     # The mailbox: its boxes (names and readers) and the reply deadline.
     boxes: tuple[Box, ...] = DEFAULT_BOXES
     mailbox_reply_days: int = 5
-    _tz: ZoneInfo = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_tz", ZoneInfo(self.timezone))
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return self._tz
 
 
 class DigestConfig(Section):

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
 
-from common.settings import Section
+from common.settings import Section, Zoned
 from members.roles import Role, known_role_names
 
 
 @dataclass(frozen=True, slots=True)
-class ProposalSettings:
+class ProposalSettings(Zoned):
     categories: tuple[str, ...] = ("教学科研", "民主管理", "福利待遇", "后勤服务", "其他")
     min_cosigners: int = 2
     proposer_roles: frozenset[Role] = frozenset({Role.REPRESENTATIVE})
@@ -21,14 +20,6 @@ class ProposalSettings:
     reminder_days: tuple[int, ...] = (3, 1)
     escalate_after_days: int = 7
     timezone: str = "Asia/Shanghai"
-    _tz: ZoneInfo = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_tz", ZoneInfo(self.timezone))
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return self._tz
 
 
 class ProposalsConfig(Section):
