@@ -3,12 +3,21 @@ PostgreSQL), and — on SQLite — the raw bytes of the file and its write-ahead
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, text
 
 from storage.database import Database
+
+
+def names_number(number: int) -> Callable[[str], bool]:
+    """Whether a stored text holds `number` as a whole number ("u8101", "key:8101"), not as
+    digits of another one (a timestamp's microseconds "…42.810178")."""
+    search = re.compile(rf"(?<!\d){number}(?!\d)").search
+    return lambda text: search(text) is not None
 
 
 async def dump_with_columns(database: Database) -> dict[str, list[dict[str, Any]]]:

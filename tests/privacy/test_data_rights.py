@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from datetime import UTC, datetime
 
 import openpyxl
@@ -16,7 +15,7 @@ from members.dto import FORMER_MEMBER
 from members.service import CONSENT_VERSION
 from proposals.service import ProposalService
 from storage.uow import unit_of_work
-from tests.dbdump import dump, query, raw_sqlite_bytes
+from tests.dbdump import dump, names_number, query, raw_sqlite_bytes
 from tests.mailbox.conftest import OFFICER, OTHER, PRINCIPAL, SENDER, write_letter
 
 
@@ -115,13 +114,12 @@ async def test_erasure_leaves_no_trace_of_the_telegram_id(people, database, db_u
     assert principal_id
 
     after = await dump(database)
-    # The id as a number inside any text ("u8101", "key:8101"), not digits of a timestamp.
-    telegram_id = re.compile(rf"(?<!\d){SENDER.id}(?!\d)")
+    names_sender = names_number(SENDER.id)
     for table, rows in after.items():
         for row in rows:
             for value in row:
                 assert value != SENDER.id, table
-                assert not (isinstance(value, str) and telegram_id.search(value)), table
+                assert not (isinstance(value, str) and names_sender(value)), table
                 assert not (isinstance(value, str) and value == "Mei Lin"), table
     proposal = await query(
         database, "SELECT proposer_id, title FROM proposals WHERE id = :id", id=proposal_id
