@@ -17,3 +17,8 @@ def first_line(text: str, limit: int = 40) -> str:
     """The first line of `text`, shortened: a title for lists and buttons."""
     lines = text.strip().splitlines()
     return shorten(lines[0], limit) if lines else ELLIPSIS
+
+
+def preview(text: str, limit: int) -> str:
+    """`text` on one line (runs of whitespace and line breaks become one space), shortened."""
+    return shorten(" ".join(text.split()), limit)

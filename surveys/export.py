@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from common.tables import FORMULA_START, XLSX_ILLEGAL
+from common.text import preview
 from surveys.answering import OTHER
 from surveys.definition import Question, QuestionType
 from surveys.model import AnswerRow, ResponseExportRow
@@ -55,14 +56,9 @@ def columns(survey: SurveyInfo) -> list[tuple[str, str]]:
         else ["employee_id", "name", "department", "submitted_at"]
     )
     return [(key, key) for key in fixed] + [
-        (question.id, f"{question.id} {_shorten(question.text.get(EXPORT_LOCALE), TITLE_LIMIT)}")
+        (question.id, f"{question.id} {preview(question.text.get(EXPORT_LOCALE), TITLE_LIMIT)}")
         for question in survey.definition.questions
     ]
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _number(value: float) -> int | float:

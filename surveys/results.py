@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from common.errors import N_
+from common.text import MESSAGE_LIMIT, preview
 from surveys.answering import OTHER
 from surveys.definition import Question, QuestionType, Text
 from surveys.model import DETRACTOR_MAX, PROMOTER_MIN, DepartmentFigures, FreeTextRow
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 Gettext = Callable[[str], str]
 
-MESSAGE_LIMIT = 4096  # Telegram's limit for one message
 TEXT_PREVIEW = 300  # characters of one free text shown in the summary
 CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTI)
 NUMERIC_TYPES = (QuestionType.SCALE, QuestionType.NPS, QuestionType.NUMBER)
@@ -299,11 +299,6 @@ def _signed(value: int) -> str:
     return f"+{value}" if value > 0 else str(value)
 
 
-def _preview(text: str, limit: int = TEXT_PREVIEW) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _question_block(
     index: int,
     result: QuestionResult,
@@ -314,7 +309,7 @@ def _question_block(
     e = html.escape
     question = result.question
     lines = [
-        f"<b>{index}. {e(_preview(question.text.get(locale), 200))}</b>",
+        f"<b>{index}. {e(preview(question.text.get(locale), 200))}</b>",
         gettext("Answered: {count}").format(count=result.answered),
     ]
     for option in result.options:
@@ -383,7 +378,7 @@ def _question_block(
             )
         )
         for text in result.texts:
-            body = e(_preview(text.text))
+            body = e(preview(text.text, TEXT_PREVIEW))
             if text.option == OTHER and question.type in CHOICE_TYPES:
                 body = gettext("{other}: {text}").format(other=e(gettext(OTHER_LABEL)), text=body)
             if not results.anonymous and (text.name or text.department):
@@ -405,7 +400,7 @@ def render_results_text(
     """The results as Telegram HTML messages, each at most `limit` characters. All user and
     definition text is escaped; tags never span two messages."""
     e = html.escape
-    head = [f"<b>{e(_preview(survey.definition.title.get(locale)))}</b>"]
+    head = [f"<b>{e(preview(survey.definition.title.get(locale), TEXT_PREVIEW))}</b>"]
     if results.response_rate is not None:
         head.append(
             gettext("Responses: {finished} of {invited} invited ({rate})").format(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from common.errors import N_
+from common.text import preview
 from digest.sections.base import (
     Data,
     Gettext,
@@ -16,7 +17,6 @@ from digest.sections.base import (
     change,
     e,
     number,
-    preview,
 )
 from improvements.model import STATUS_LABELS, UNFINISHED, ActionDTO, ActionStatus
 

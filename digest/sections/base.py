@@ -120,11 +120,6 @@ def change(current: float | None, previous: float | None, digits: int = 1) -> st
     return f" (▲{number(delta, digits)})" if delta > 0 else f" (▼{number(-delta, digits)})"
 
 
-def preview(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def localized(text: dict[str, str] | str, locale: str | None) -> str:
     """A {locale: text} mapping (survey titles) or a plain string."""
     if isinstance(text, str):

@@ -6,17 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from common.errors import N_
-from digest.sections.base import (
-    Data,
-    Gettext,
-    Indicator,
-    Section,
-    SectionContext,
-    Sheet,
-    change,
-    e,
-    preview,
-)
+from common.text import preview
+from digest.sections.base import Data, Gettext, Indicator, Section, SectionContext, Sheet, change, e
 from proposals.model import STATUS_LABELS, Status
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from common.errors import N_
+from common.text import preview
 from digest.sections.base import (
     Data,
     Gettext,
@@ -20,7 +21,6 @@ from digest.sections.base import (
     e,
     localized,
     number,
-    preview,
 )
 from surveys.definition import (
     DefinitionError,

@@ -14,19 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from common.errors import N_
+from common.text import preview
 from digest.keywords import keywords_of_many
 from digest.period import Period
-from digest.sections.base import (
-    Data,
-    Gettext,
-    Indicator,
-    Section,
-    SectionContext,
-    Sheet,
-    change,
-    e,
-    preview,
-)
+from digest.sections.base import Data, Gettext, Indicator, Section, SectionContext, Sheet, change, e
 from digest.sections.surveys import definition_of
 from surveys.definition import DefinitionError, QuestionType
 
