@@ -9,6 +9,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
+from sqlalchemy.exc import IntegrityError
 
 from bot.services import HANDLER_SERVICES, Services, UpdateServices
 from storage.database import Database
@@ -66,9 +67,22 @@ class DatabaseMiddleware(BaseMiddleware):
             except DuplicateUpdate:
                 logger.info("update %s was processed concurrently; rolled back", event.update_id)
                 return None
+            except IntegrityError:
+                # A copy of this update handled at the same moment (a webhook redelivered while
+                # the first was still running) committed first, and its rows collided with ours
+                # before our marker could. The update is done: this copy is the duplicate, not a
+                # failure to report to the person.
+                if not await self._processed(event.update_id):
+                    raise
+                logger.info("update %s was processed concurrently; rolled back", event.update_id)
+                return None
             if repos.outbox.enqueued and self._outbox_wakeup is not None:
                 self._outbox_wakeup.set()
             return result
+
+    async def _processed(self, update_id: int) -> bool:
+        async with self._database.sessions() as session:
+            return await Repositories(session).updates.seen(update_id)
 
 
 class ServicesMiddleware(BaseMiddleware):

@@ -31,7 +31,7 @@ from bench.soak import scenario as sc
 from bench.soak.invariants import Judge, Verdict
 from bench.soak.plant import PLANTS
 from bench.soak.services import Postgres, Redis
-from bench.soak.telegram import SoakLimits, SoakTelegram
+from bench.soak.telegram import SoakLimits, SoakTelegram, buttons
 from bench.soak.topology import (
     Delivery,
     Front,
@@ -313,6 +313,7 @@ class Run:
                 await instance.start()
             await self.wait_ready(http, fake, self.instances)
             soak = sc.Soak(fake, delivery, self.world, self.scale, self.duration, survey_id)
+            self.soak = soak
             self.schedule(fake, http, db_url)
             log(f"[{self.topology}] roster {self.scale.roster}, registered {self.scale.registered}"
                 f", answering {self.scale.answering}, letters {self.scale.letters}, proposals "
@@ -363,6 +364,7 @@ class Run:
             records = len(delivery.records)
             sends = len(limits.accepted)
             span = max(1e-6, fake.last_call_at - fake.first_call_at)
+            self.write_calls(fake)
             outcome.figures = {
                 "load_s": load_seconds, "updates": records, "updates_per_s": records / load_seconds,
                 "sends": sends, "sends_per_s": sends / span, "kills": self.kills,
@@ -384,6 +386,33 @@ class Run:
         return outcome
 
     erased_member_id: int | None = None
+
+    def write_calls(self, fake: SoakTelegram) -> None:
+        """For a look afterwards (--keep): Bot API calls by method, and the chats refused most."""
+        from collections import Counter
+
+        refused = Counter(e.chat_id for e in fake.limits.events if e.outcome == "429")
+        staff = {p.telegram_id: p.employee_id for p in self.world.people if p.roles}
+        lines = [f"{m} {n}" for m, n in sorted(fake.method_counts.items())]
+        lines += [f"429 {staff.get(c, c)} {n}" for c, n in refused.most_common(30)]
+        kinds = Counter(kind for _, _, kind in fake.limits.triggers)
+        lines.append(f"flood waits started by: {dict(kinds)}")
+        for at, chat, kind in fake.limits.triggers[:40]:
+            before = [c for c in fake.by_chat.get(chat, []) if c.at <= at][-5:]  # type: ignore[arg-type]
+            shown = [(c.method, str(c.params.get("text", ""))[:30]) for c in before]
+            lines.append(f"  {kind} {staff.get(chat, chat)}: {shown}")
+        (self.directory / "calls.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out = []
+        for person in self.world.people[: 4 + self.scale.proposals]:
+            chat = self.soak.chats[person.telegram_id]
+            events = [(at, f">> {what}") for at, what in chat.did]
+            events += [(c.at, f"<< {c.method} {'' if c.result is not None else '(refused) '}"
+                        f"{str(c.params.get('text', ''))[:60]!r} "
+                        f"{[d for _, d in buttons(c)][:4]}")
+                       for c in fake.by_chat.get(person.telegram_id, [])]  # fmt: skip
+            out.append(f"===== {person.employee_id} {person.roles}")
+            out += [f"{at - self.soak.started:7.2f} {text}" for at, text in sorted(events)]
+        (self.directory / "transcripts.txt").write_text("\n".join(out) + "\n", encoding="utf-8")
 
     def actors(self, soak: sc.Soak) -> list[Awaitable[None]]:
         world, scale, rng = self.world, self.scale, soak.rng

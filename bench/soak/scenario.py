@@ -208,6 +208,7 @@ class Chat:
         self.person = person
         self.soak = soak
         self.queries = itertools.count(1)
+        self.did: list[tuple[float, str]] = []  # (monotonic time, what the person sent)
 
     @property
     def fake(self) -> SoakTelegram:
@@ -227,39 +228,58 @@ class Chat:
         return {"id": f"cq-{user['id']}-{next(self.queries)}", "from": user, "message": shown,
                 "chat_instance": f"ci-{user['id']}", "data": data}  # fmt: skip
 
-    async def _act(self, kind: str, body: dict[str, Any], dup: bool) -> list[RecordedCall]:
+    async def _act(
+        self, kind: str, body: dict[str, Any], dup: bool, expect: Expect | None
+    ) -> list[RecordedCall]:
         delivery = self.soak.delivery
         update_id = delivery.next_id()
         update = {"update_id": update_id, **body}
         record = UpdateRecord(update_id, self.person.telegram_id, kind)
+        query = body.get("callback_query", {})
+        shown = body.get("message", {}).get("text") or query.get("data")
+        self.did.append((time.monotonic(), f"{kind}{' x2' if dup else ''} {shown}"))
         before = self.fake.seen(self.person.telegram_id)
         if dup:
             await delivery.deliver_twice(update, record)
         else:
             await delivery.deliver(update, record)
-        return await self._replies(before)
+        return await self._replies(before, query.get("id"), expect)
 
-    async def _replies(self, before: int) -> list[RecordedCall]:
-        if isinstance(self.soak.delivery, WebhookDelivery):
-            return self.fake.since(self.person.telegram_id, before)
-        # Polling: the answer comes when the instance got to the update; a button's
-        # answerCallbackQuery comes first, the screen after it.
-        deadline = time.monotonic() + 60
+    async def _replies(
+        self, before: int, query: str | None = None, expect: Expect | None = None
+    ) -> list[RecordedCall]:
+        """What the person saw in answer: messages Telegram delivered (a refused send never
+        reached them), edits and the button's answer."""
         chat = self.person.telegram_id
-        while not any(_shows(c) for c in self.fake.since(chat, before)):
+        if isinstance(self.soak.delivery, WebhookDelivery):
+            return _seen(self.fake.since(chat, before))  # handled before the 200
+        # Polling: the update is handled when the instance gets to it. A button is answered
+        # last, once its screen is shown; a message has no such end, and a notice from the
+        # outbox (an invitation, a new letter) may come first, so where it matters the step
+        # says what its answer looks like (`expect`), as the person knows what they wait for.
+        if query is not None:
+            expect = _answered(query)
+        check = expect or (lambda calls: any(_shows(c) for c in calls if not _notice(c)))
+        deadline = time.monotonic() + 45
+        while True:
+            calls = _seen(self.fake.since(chat, before))
+            if check(calls) or any(t in texts(calls) for t in TRY_AGAIN):
+                break
             if time.monotonic() > deadline:
                 break
             await self.soak.wait_chat(chat, deadline - time.monotonic())
         await asyncio.sleep(0.3)  # the rest of the answer (menus after a welcome, …)
-        return self.fake.since(chat, before)
+        return _seen(self.fake.since(chat, before))
 
-    async def send(self, text: str, *, dup: bool = False) -> list[RecordedCall]:
-        return await self._act("message", {"message": self._message(text)}, dup)
+    async def send(
+        self, text: str, *, dup: bool = False, expect: Expect | None = None
+    ) -> list[RecordedCall]:
+        return await self._act("message", {"message": self._message(text)}, dup, expect)
 
     async def press(self, data: str, *, dup: bool = False) -> list[RecordedCall]:
-        return await self._act("callback", {"callback_query": self._callback(data)}, dup)
+        return await self._act("callback", {"callback_query": self._callback(data)}, dup, None)
 
-    async def send_pair(self, first: str, second: str) -> list[RecordedCall]:
+    async def send_pair(self, first: str, second: str, expect: Expect) -> list[RecordedCall]:
         """Two messages sent quickly: they may reach two instances and be handled out of order."""
         delivery = self.soak.delivery
         before = self.fake.seen(self.person.telegram_id)
@@ -268,6 +288,7 @@ class Chat:
         for update_id, text in zip(ids, (first, second), strict=True):
             update = {"update_id": update_id, "message": self._message(text)}
             pair.append((update, UpdateRecord(update_id, self.person.telegram_id, "message")))
+            self.did.append((time.monotonic(), f"message (pair) {text}"))
         if isinstance(delivery, WebhookDelivery):
             await delivery.deliver_pair(pair)
         else:
@@ -275,7 +296,7 @@ class Chat:
             assert isinstance(delivery, PollingDelivery)
             for update, record in pair:
                 await delivery.deliver(update, record)
-        return await self._replies(before)
+        return await self._replies(before, None, expect)
 
     def screen(self, predicate: Callable[[str], bool] | None = None) -> RecordedCall | None:
         """The latest message or edit in this chat with buttons (matching `predicate`)."""
@@ -284,6 +305,39 @@ class Chat:
             if found and (predicate is None or any(predicate(d) for _, d in found)):
                 return call
         return None
+
+
+Expect = Callable[[list[RecordedCall]], bool]
+
+
+def _seen(calls: list[RecordedCall]) -> list[RecordedCall]:
+    return [c for c in calls if c.result is not None]
+
+
+def _answered(query: str) -> Expect:
+    return lambda calls: any(c.params.get("callback_query_id") == query for c in calls)
+
+
+def with_button(prefix: str, count: int = 1) -> Expect:
+    """The answer has `count` messages with a button whose data starts with `prefix`."""
+    return lambda calls: (
+        sum(any(d.startswith(prefix) for _, d in buttons(c)) for c in calls) >= count
+    )
+
+
+def with_text(*fragments: str) -> Expect:
+    return lambda calls: any(f in texts(calls) for f in fragments)
+
+
+def _notice(call: RecordedCall) -> bool:
+    """Messages the outbox sends on its own that could arrive while a person waits for an
+    answer: the survey invitation and the digest."""
+    if call.method.lower() in ("sendphoto", "senddocument"):
+        return True
+    text = str(call.params.get("text", ""))
+    return text.startswith(("📋", "<b>工会周报")) or any(
+        d.startswith("s1:i:") for _, d in buttons(call)
+    )
 
 
 def _shows(call: RecordedCall) -> bool:
@@ -412,7 +466,9 @@ class SurveyTaker:
 
     async def run(self) -> None:
         soak, chat_id = self.soak, self.person.telegram_id
-        deadline = soak.started + soak.duration * 0.8
+        # Each member starts after their own invitation, whenever the broadcast reaches them
+        # (a kill and the 30/s limit may stretch it past the load time: they still answer).
+        deadline = soak.started + soak.duration + 90
         while not self._invited():
             if time.monotonic() > deadline:
                 return  # never invited in time: the invariant on invitations tells
@@ -503,6 +559,10 @@ class SurveyTaker:
             return value
         return float(value)
 
+    @staticmethod
+    def _next_question(calls: list[RecordedCall]) -> bool:
+        return bool(POSITION.search(texts(calls))) or with_button("s1:u:")(calls)
+
     async def _answer(self, position: int) -> list[RecordedCall]:
         sid, question = self.soak.survey_id, QUESTIONS[position - 1]
         value = self.plan[question]
@@ -510,7 +570,7 @@ class SurveyTaker:
         if question == "care":
             return await self.chat.press(f"s1:c:{sid}:{position}:{value}", dup=dup)
         if question == "advice":
-            return await self.chat.send(value)
+            return await self.chat.send(value, expect=self._next_question)
         return await self.chat.press(f"s1:r:{sid}:{position}:{value}", dup=dup)
 
 
@@ -571,13 +631,13 @@ class LetterWriter:
             await soak.think(0.5)
         first, second = self._part(), self._part()
         if soak.rng.random() < 0.5:
-            calls = await chat.send_pair(first, second)
+            calls = await chat.send_pair(first, second, with_button("mb1:p", 2))
             confirmed = [m for m in (first, second) if "mb1:p" in str(calls)]
         else:
-            calls = await chat.send(first)
+            calls = await chat.send(first, expect=with_button("mb1:p"))
             confirmed = [first] if "mb1:p" in str(calls) and not failed(calls) else []
             await soak.think(0.5)
-            calls = await chat.send(second)
+            calls = await chat.send(second, expect=with_button("mb1:p"))
             confirmed += [second] if "mb1:p" in str(calls) and not failed(calls) else []
         record.parts = [m.split("[")[-1].rstrip("]") for m in confirmed]
         await soak.think(0.5)
@@ -602,7 +662,7 @@ class LetterWriter:
         if record.mode == "anonymous":
             if not record.code:
                 return  # the code never reached the sender (its message was lost)
-            opened = await chat.send(f"/receipt {record.code}")
+            opened = await chat.send(f"/receipt {record.code}", expect=with_button("mb1:r"))
             follow = next((d for c in opened for _, d in buttons(c) if d.startswith("mb1:rf")),
                           None)  # fmt: skip
             if follow is None:
@@ -612,7 +672,7 @@ class LetterWriter:
             follow = f"mb1:f:{record.letter_id}::::0"
         await chat.press(follow)
         await soak.think(0.5)
-        calls = await chat.send(f"补充说明 [{marker}]", dup=soak.dup())
+        calls = await chat.send(f"补充说明 [{marker}]", dup=soak.dup(), expect=with_text("已补充"))
         if calls and not failed(calls):
             record.follow_ups.append(marker)
 
@@ -621,7 +681,7 @@ class LetterWriter:
         if record.mode == "anonymous":
             if not record.code:
                 return
-            opened = await chat.send(f"/receipt {record.code}")
+            opened = await chat.send(f"/receipt {record.code}", expect=with_button("mb1:r"))
             rate = next((d for c in opened for _, d in buttons(c) if d.startswith("mb1:rr")),
                         None)  # fmt: skip
             if rate is None:
@@ -658,7 +718,7 @@ class MailboxReader:
             await chat.press(f"ib1:r:{lid}:0:o:")
             await soak.think(0.5)
             marker = f"{record.marker}r1"
-            await chat.send(f"已收到，正在了解情况 [{marker}]")
+            await chat.send(f"已收到，正在了解情况 [{marker}]", expect=with_button("ib1:s:"))
             await soak.think(0.5)
             calls = await chat.press(f"ib1:s:{lid}:0:o:", dup=soak.dup())
             if f"已发送给信件 #{lid}" in texts(calls):
@@ -667,7 +727,7 @@ class MailboxReader:
         async with self._lock(chat):
             await chat.press(f"ib1:h:{lid}:0:o:")
             await soak.think(0.5)
-            calls = await chat.send(f"已处理完毕 [{record.marker}h]")
+            calls = await chat.send(f"已处理完毕 [{record.marker}h]", expect=with_text(f"#{lid}"))
             if f"#{lid}" in texts(calls) and not failed(calls):
                 record.handled = True
 
@@ -712,9 +772,10 @@ class Proposer:
         await soak.think(0.5)
         await chat.press(category)
         await soak.think(0.5)
-        await chat.send(f"建议改善教工食堂 [{record.marker}]")
+        await chat.send(f"建议改善教工食堂 [{record.marker}]", expect=with_button("p1:f:"))
         await soak.think(0.5)
-        calls = await chat.send(f"晚上加班的老师吃不上饭，建议延长营业时间。[{record.marker}b]")
+        calls = await chat.send(f"晚上加班的老师吃不上饭，建议延长营业时间。[{record.marker}b]",
+                                expect=with_button("p1:f:"))  # fmt: skip
         finish = data_starting(calls, "p1:f:")
         if finish is None:
             if report:
@@ -754,7 +815,7 @@ class Proposer:
         for person in soak.rng.sample(soak.quiet, 3):
             chat = soak.chats[person.telegram_id]
             await soak.think(0.5)
-            await chat.send(f"/start p{record.proposal_id}")
+            await chat.send(f"/start p{record.proposal_id}", expect=with_button("p1:g:"))
             await soak.think(0.5)
             record.pressed.add(person.telegram_id)
             calls = await chat.press(f"p1:g:{record.proposal_id}:", dup=soak.dup())
@@ -802,7 +863,7 @@ class Officer:
             await soak.think()
             await self.chat.press(f"p1:d:{pid}:accepted")
             await soak.think(0.5)
-            calls = await self.chat.send("涉及全校教职工，同意立案")
+            calls = await self.chat.send("涉及全校教职工，同意立案", expect=with_button("p1:a:"))
             if data_starting(calls, "p1:a:") is None:
                 soak.problem(f"proposal {record.marker}: not accepted: {texts(calls)[-160:]!r}")
                 return
@@ -810,7 +871,7 @@ class Officer:
             await soak.think(0.5)
             await self.chat.press(f"p1:a:{pid}:")
             await soak.think(0.5)
-            calls = await self.chat.send("后勤处")
+            calls = await self.chat.send("后勤处", expect=with_button("p1:dd:"))
             due = data_starting(calls, "p1:dd:", "默认") or data_starting(calls, "p1:dd:")
             if due is None:
                 soak.problem(f"proposal {record.marker}: no due date offered")
@@ -822,13 +883,14 @@ class Officer:
         async with self.lock:  # the handler: one answer at a time in their chat
             await self.handler.press(f"p1:w:{pid}:")
             await soak.think(0.5)
-            calls = await self.handler.send(f"二食堂将营业到 20:00。[{record.marker}a]")
+            calls = await self.handler.send(f"二食堂将营业到 20:00。[{record.marker}a]",
+                                            expect=with_text("已发送"))  # fmt: skip
             record.answered = "已发送" in texts(calls)
 
     async def erase(self, _person: Person) -> None:
         soak = self.soak
         async with self.lock:
-            calls = await self.chat.send("/datarequests")
+            calls = await self.chat.send("/datarequests", expect=with_button("d1:k:"))
             confirm = data_starting(calls, "d1:k:")
             if confirm is None:
                 soak.problem(f"erasure: no pending request shown: {texts(calls)[-200:]!r}")
@@ -880,7 +942,8 @@ class DataRequester:
     async def run(self) -> None:
         soak, chat = self.soak, self.chat
         await asyncio.sleep(soak.rng.uniform(soak.duration * 0.2, soak.duration * 0.6))
-        calls = await soak.retry(lambda: chat.send("/mydata"), lambda c: not failed(c), "mydata")
+        calls = await soak.retry(lambda: chat.send("/mydata", expect=with_button("d1:j")),
+                                 lambda c: not failed(c), "mydata")  # fmt: skip
         if calls is None:
             return
         await soak.think(0.5)

@@ -42,6 +42,7 @@ class SoakLimits(TelegramLimits):
         self.late_sends: list[tuple[float, ChatId, float]] = []  # (at, chat, seconds late)
         self.server_errors_on = False
         self.server_error_answers = 0
+        self.triggers: list[tuple[float, ChatId, str]] = []  # what started each flood wait
 
     def inject_flood_wait(self, seconds: float) -> None:
         now = self._clock()
@@ -71,6 +72,9 @@ class SoakLimits(TelegramLimits):
         response = super().decide(method, params)
         if self.penalty_until != before and self.penalty_until is not None:
             self.penalties.append(Penalty(now, self.penalty_until, injected=False))
+            chat = params.get("chat_id", "")
+            over_chat = len(self._recent_by_chat[chat]) >= self.per_chat_per_second
+            self.triggers.append((now, chat, "chat" if over_chat else "global"))
         return response
 
     def violations_count(self) -> int:
@@ -131,8 +135,12 @@ class SoakTelegram(FakeBotAPI):
     def since(self, chat_id: int, index: int) -> list[RecordedCall]:
         return self.by_chat.get(chat_id, [])[index:]
 
+    def pending_ids(self) -> set[int]:
+        """Updates getUpdates handed out (or not yet) that no later offset confirmed."""
+        return {u["update_id"] for u in self._updates._pending}
+
     def pending_updates(self) -> int:
-        return len(self._pending)
+        return len(self._updates._pending)
 
 
 def texts(calls: list[RecordedCall]) -> str:

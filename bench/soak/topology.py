@@ -258,7 +258,7 @@ class PollingDelivery(Delivery):
         self.fake.push_update(update)
 
     def settle(self) -> None:
-        pending = {u["update_id"] for u in self.fake._pending}
+        pending = self.fake.pending_ids()
         for record in self.records.values():
             record.acked = record.update_id not in pending
 
