@@ -207,6 +207,10 @@ class MailboxRepository:
         recipient_id: int | None = None,
         box: str | None = None,
     ) -> int:
+        # The sender and a recipient may write to one thread at the same moment: take the
+        # letter's row first (a write, so SQLite's write lock too), then number the message,
+        # so the second waits for the first to commit instead of taking the same number.
+        await self._update(letter_id, id=Letter.id)
         seq = 1 + await self.last_seq(letter_id)
         self._session.add(
             LetterMessage(
