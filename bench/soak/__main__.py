@@ -270,7 +270,9 @@ class Run:
                     d * 0.65, "slow disk: SQLite write lock held 4 s by another process", slow_disk
                 ),
             ]
-        self.faults.append(Fault(0, "duplicate deliveries (4% of taps) and out-of-order "
+        taps, appends = ("4%", "15%") if self.plant == "none" else ("25%", "all")
+        self.faults.append(Fault(0, f"duplicate deliveries ({taps} of taps, {appends} of the "
+                                 "steps that add to a letter or proposal) and out-of-order "
                                  "pairs (half the letters), all along", _nothing))  # fmt: skip
 
     async def run_faults(self, started: float) -> None:
@@ -285,6 +287,7 @@ class Run:
 
     # -- the run ---------------------------------------------------------------------------------
     async def execute(self) -> Outcome:
+        began = time.monotonic()
         db_url = await self.start_services()
         survey_id = await seed(db_url, self.world)
         limits = SoakLimits(global_per_second=30, per_chat_per_second=3, retry_after=1,
@@ -312,7 +315,10 @@ class Run:
             for instance in self.instances:
                 await instance.start()
             await self.wait_ready(http, fake, self.instances)
-            soak = sc.Soak(fake, delivery, self.world, self.scale, self.duration, survey_id)
+            # A planted fault is shown with more duplicates: every appending step twice.
+            rates = (0.04, 0.15) if self.plant == "none" else (0.25, 1.0)
+            soak = sc.Soak(fake, delivery, self.world, self.scale, self.duration, survey_id,
+                           duplicate_rate=rates[0], append_duplicate_rate=rates[1])  # fmt: skip
             self.soak = soak
             self.schedule(fake, http, db_url)
             log(f"[{self.topology}] roster {self.scale.roster}, registered {self.scale.registered}"
@@ -323,11 +329,12 @@ class Run:
             log("  fault schedule: " + "; ".join(f"+{f.at:.0f}s {f.name}" for f in self.faults))
             started = time.monotonic()
             soak.started = started
+            setup_seconds = started - began
             actors = self.actors(soak)
             background = [asyncio.create_task(t) for t in self.background(soak)]
             faults = asyncio.create_task(self.run_faults(started))
             tasks = [asyncio.create_task(a) for a in actors]
-            done, pending = await asyncio.wait(tasks, timeout=self.duration + 180)
+            done, pending = await asyncio.wait(tasks, timeout=self.duration + soak.grace + 120)
             for task in done:
                 if task.exception() is not None:
                     soak.problem(f"actor crashed: {task.exception()!r}")
@@ -339,7 +346,9 @@ class Run:
             load_seconds = time.monotonic() - started
             for task in [*background, *self.officer.tasks, *self.reader.tasks]:
                 task.cancel()  # nobody acts any more; what was sent is finished
+            drained = time.monotonic()
             await self.drain(fake, db_url)
+            drain_seconds = time.monotonic() - drained
             if isinstance(delivery, PollingDelivery):
                 delivery.settle()
             memory = {i.name: (self.rss_before.get(i.name, 0), i.rss_kb()) for i in self.instances}
@@ -357,7 +366,9 @@ class Run:
                     logs=[i.log for i in self.instances], memory=memory,
                     memory_bound_mb=MEMORY_BOUND_MB, erased_member_id=self.erased_member_id,
                 )  # fmt: skip
+                judged = time.monotonic()
                 outcome.verdicts = await judge.run()
+                judge_seconds = time.monotonic() - judged
             finally:
                 await database.dispose()
             del erased
@@ -368,7 +379,8 @@ class Run:
             outcome.figures = {
                 "load_s": load_seconds, "updates": records, "updates_per_s": records / load_seconds,
                 "sends": sends, "sends_per_s": sends / span, "kills": self.kills,
-                "memory": memory,
+                "memory": memory, "phases": (setup_seconds, load_seconds, drain_seconds,
+                                             judge_seconds),
             }  # fmt: skip
         finally:
             await http.close()
@@ -479,6 +491,8 @@ def report(outcome: Outcome) -> None:
         log(f"  load held: {f['updates']} updates in {f['load_s']:.0f} s "
             f"({f['updates_per_s']:.1f}/s), {f['sends']} messages accepted by Telegram "
             f"({f['sends_per_s']:.1f}/s)")  # fmt: skip
+        log("  time: set-up {:.0f} s, load {:.0f} s, drain {:.0f} s, checks {:.0f} s".format(
+            *f["phases"]))  # fmt: skip
 
 
 async def main_async(args: argparse.Namespace) -> int:

@@ -190,6 +190,10 @@ class Judge:
                 bad.append(f"{record.marker}: {len(rows)} proposals")
                 continue
             proposal = rows[0]
+            text = f"{proposal['title']}\n{proposal['body']}"
+            for marker in (f"[{record.marker}]", f"[{record.marker}b]"):
+                if text.count(marker) != 1:
+                    bad.append(f"{record.marker}: text {marker} x{text.count(marker)}")
             signed = [c for c in self.tables["proposal_cosigners"]
                       if c["proposal_id"] == proposal["id"]]  # fmt: skip
             # Everyone thanked is counted once; a press whose answer was lost at most once.

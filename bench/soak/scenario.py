@@ -104,9 +104,9 @@ class Scale:
             roster=max(120, int(2000 * f)),
             registered=max(90, int(1500 * f)),
             answering=max(60, int(1000 * f)),
-            letters=max(9, int(60 * f)),
-            proposals=max(3, int(30 * f)),
-            registrations=max(6, int(40 * f)),
+            letters=max(6, int(60 * f)),  # two of each mode
+            proposals=max(2, int(30 * f)),
+            registrations=max(4, int(40 * f)),  # one of them needs an officer's approval
             mydata=max(3, int(10 * f)),
             blocked=max(2, int(15 * f)),
         )
@@ -121,6 +121,7 @@ class World:
     handler: Person
     representatives: list[Person]
     blocked: set[int]
+    reviewers: list[Person] = field(default_factory=list)  # officers who review proposals
 
     @classmethod
     def build(cls, scale: Scale, seed: int = 7) -> World:
@@ -132,6 +133,11 @@ class World:
             ("S1", "书记郑", "党委办公室", "secretary"),
             ("H1", "承办王", "后勤处", "handler"),
         ]
+        # Several officers share the proposals, as a union office does: one person reviewing
+        # thirty in a row would not get through them in the run. O1 approves registrations
+        # and handles the data requests.
+        staff += [(f"O{k}", f"干部{k}", "工会办公室", "officer")
+                  for k in range(2, 2 + max(1, scale.proposals // 6))]  # fmt: skip
         for i, (employee_id, name, department, roles) in enumerate(staff):
             people.append(Person(i, employee_id, name, department, roles))
         n_reps = scale.proposals  # one each: a person files one proposal at a time
@@ -142,7 +148,8 @@ class World:
         members = [p for p in people[len(staff) :] if p.registered]
         blocked = {p.telegram_id for p in rng.sample(members[n_reps:], scale.blocked)}
         return cls(people, people[0], people[1], people[2], people[3],
-                   people[len(staff) : len(staff) + n_reps], blocked)  # fmt: skip
+                   people[len(staff) : len(staff) + n_reps], blocked,
+                   people[4 : len(staff)])  # fmt: skip
 
     @property
     def registered(self) -> list[Person]:
@@ -279,8 +286,11 @@ class Chat:
     async def press(self, data: str, *, dup: bool = False) -> list[RecordedCall]:
         return await self._act("callback", {"callback_query": self._callback(data)}, dup, None)
 
-    async def send_pair(self, first: str, second: str, expect: Expect) -> list[RecordedCall]:
-        """Two messages sent quickly: they may reach two instances and be handled out of order."""
+    async def send_pair(
+        self, first: str, second: str, expect: Expect, *, dup: bool = False
+    ) -> list[RecordedCall]:
+        """Two messages sent quickly: they may reach two instances and be handled out of order
+        (with `dup`, each also delivered twice)."""
         delivery = self.soak.delivery
         before = self.fake.seen(self.person.telegram_id)
         ids = [delivery.next_id(), delivery.next_id()]
@@ -290,12 +300,15 @@ class Chat:
             pair.append((update, UpdateRecord(update_id, self.person.telegram_id, "message")))
             self.did.append((time.monotonic(), f"message (pair) {text}"))
         if isinstance(delivery, WebhookDelivery):
-            await delivery.deliver_pair(pair)
+            await delivery.deliver_pair(pair, dup=dup)
         else:
             # getUpdates hands them out in order, in one batch, handled side by side.
             assert isinstance(delivery, PollingDelivery)
             for update, record in pair:
-                await delivery.deliver(update, record)
+                if dup:
+                    await delivery.deliver_twice(update, record)
+                else:
+                    await delivery.deliver(update, record)
         return await self._replies(before, None, expect)
 
     def screen(self, predicate: Callable[[str], bool] | None = None) -> RecordedCall | None:
@@ -367,6 +380,7 @@ class Soak:
     def __init__(
         self, fake: SoakTelegram, delivery: Delivery, world: World, scale: Scale,
         duration: float, survey_id: int, seed: int = 11, duplicate_rate: float = 0.04,
+        append_duplicate_rate: float = 0.15,
     ) -> None:  # fmt: skip
         self.fake = fake
         self.delivery = delivery
@@ -377,7 +391,11 @@ class Soak:
         self.rng = random.Random(seed)
         self.ledger = Ledger()
         self.duplicate_rate = duplicate_rate
+        self.append_duplicate_rate = append_duplicate_rate
         self.pace = min(1.0, max(0.1, duration / 180))  # 1.0 for a 3-minute run
+        # How long after the load time people still wait for something (their invitation, a
+        # reply): Telegram's 30 messages/s stretch a broadcast to 1,500 plus everyone's answers.
+        self.grace = 30 + duration
         self.started = time.monotonic()
         self._chat_events: dict[int, asyncio.Event] = {}
         self.chats = {p.telegram_id: Chat(p, self) for p in world.people}
@@ -411,6 +429,12 @@ class Soak:
 
     def dup(self) -> bool:
         return self.rng.random() < self.duplicate_rate
+
+    def dup_append(self) -> bool:
+        """Steps that add to something (a letter's parts, a follow-up, a reply, a proposal's
+        text) are delivered twice more often: a second copy handled again shows as a doubled
+        part, where a tap handled twice usually just shows the same screen."""
+        return self.rng.random() < self.append_duplicate_rate
 
     async def think(self, mean: float = 1.5) -> None:
         # About a second between one person's messages at the full pace (Telegram allows about
@@ -468,7 +492,7 @@ class SurveyTaker:
         soak, chat_id = self.soak, self.person.telegram_id
         # Each member starts after their own invitation, whenever the broadcast reaches them
         # (a kill and the 30/s limit may stretch it past the load time: they still answer).
-        deadline = soak.started + soak.duration + 90
+        deadline = soak.started + soak.duration + soak.grace
         while not self._invited():
             if time.monotonic() > deadline:
                 return  # never invited in time: the invariant on invitations tells
@@ -607,7 +631,7 @@ class LetterWriter:
         soak.ledger.letters.append(record)
         await soak.letters_ready.put(record)
         # The sender comes back: a follow-up after the first reply, a rating when handled.
-        deadline = soak.started + soak.duration + 20
+        deadline = soak.started + soak.duration + soak.grace
         while not record.replies and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         if record.replies:
@@ -631,13 +655,14 @@ class LetterWriter:
             await soak.think(0.5)
         first, second = self._part(), self._part()
         if soak.rng.random() < 0.5:
-            calls = await chat.send_pair(first, second, with_button("mb1:p", 2))
+            calls = await chat.send_pair(first, second, with_button("mb1:p", 2),
+                                         dup=soak.dup_append())  # fmt: skip
             confirmed = [m for m in (first, second) if "mb1:p" in str(calls)]
         else:
-            calls = await chat.send(first, expect=with_button("mb1:p"))
+            calls = await chat.send(first, dup=soak.dup_append(), expect=with_button("mb1:p"))
             confirmed = [first] if "mb1:p" in str(calls) and not failed(calls) else []
             await soak.think(0.5)
-            calls = await chat.send(second, expect=with_button("mb1:p"))
+            calls = await chat.send(second, dup=soak.dup_append(), expect=with_button("mb1:p"))
             confirmed += [second] if "mb1:p" in str(calls) and not failed(calls) else []
         record.parts = [m.split("[")[-1].rstrip("]") for m in confirmed]
         await soak.think(0.5)
@@ -672,7 +697,8 @@ class LetterWriter:
             follow = f"mb1:f:{record.letter_id}::::0"
         await chat.press(follow)
         await soak.think(0.5)
-        calls = await chat.send(f"补充说明 [{marker}]", dup=soak.dup(), expect=with_text("已补充"))
+        calls = await chat.send(f"补充说明 [{marker}]", dup=soak.dup_append(),
+                                expect=with_text("已补充"))  # fmt: skip
         if calls and not failed(calls):
             record.follow_ups.append(marker)
 
@@ -718,7 +744,8 @@ class MailboxReader:
             await chat.press(f"ib1:r:{lid}:0:o:")
             await soak.think(0.5)
             marker = f"{record.marker}r1"
-            await chat.send(f"已收到，正在了解情况 [{marker}]", expect=with_button("ib1:s:"))
+            await chat.send(f"已收到，正在了解情况 [{marker}]", dup=soak.dup_append(),
+                            expect=with_button("ib1:s:"))  # fmt: skip
             await soak.think(0.5)
             calls = await chat.press(f"ib1:s:{lid}:0:o:", dup=soak.dup())
             if f"已发送给信件 #{lid}" in texts(calls):
@@ -775,7 +802,7 @@ class Proposer:
         await chat.send(f"建议改善教工食堂 [{record.marker}]", expect=with_button("p1:f:"))
         await soak.think(0.5)
         calls = await chat.send(f"晚上加班的老师吃不上饭，建议延长营业时间。[{record.marker}b]",
-                                expect=with_button("p1:f:"))  # fmt: skip
+                                dup=soak.dup_append(), expect=with_button("p1:f:"))  # fmt: skip
         finish = data_starting(calls, "p1:f:")
         if finish is None:
             if report:
@@ -797,7 +824,7 @@ class Proposer:
         soak.ledger.proposals.append(record)
         await self._cosigners()
         await soak.proposals_ready.put(record)
-        deadline = soak.started + soak.duration + 30
+        deadline = soak.started + soak.duration + soak.grace
         while not record.answered and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         if record.answered:
@@ -810,30 +837,39 @@ class Proposer:
         return True
 
     async def _cosigners(self) -> None:
+        # People busy with nothing else (a /start in the middle of a survey would end it), each
+        # opening the forwarded link on their own.
+        await asyncio.gather(*(self._cosign(p) for p in self.soak.rng.sample(self.soak.quiet, 3)))
+
+    async def _cosign(self, person: Person) -> None:
         soak, record = self.soak, self.record
-        # People busy with nothing else: a /start in the middle of a survey would end it.
-        for person in soak.rng.sample(soak.quiet, 3):
-            chat = soak.chats[person.telegram_id]
-            await soak.think(0.5)
-            await chat.send(f"/start p{record.proposal_id}", expect=with_button("p1:g:"))
-            await soak.think(0.5)
-            record.pressed.add(person.telegram_id)
-            calls = await chat.press(f"p1:g:{record.proposal_id}:", dup=soak.dup())
-            if "感谢您附议" in texts(calls) or "已经附议" in texts(calls):
-                record.cosigners.add(person.telegram_id)
+        chat = soak.chats[person.telegram_id]
+        await soak.think(0.5)
+        await chat.send(f"/start p{record.proposal_id}", expect=with_button("p1:g:"))
+        await soak.think(0.5)
+        record.pressed.add(person.telegram_id)
+        calls = await chat.press(f"p1:g:{record.proposal_id}:", dup=soak.dup())
+        if "感谢您附议" in texts(calls) or "已经附议" in texts(calls):
+            record.cosigners.add(person.telegram_id)
 
 
 class Officer:
-    """The union officer: reviews proposals, approves registrations, handles a data request.
-    The department's handler answers assigned proposals."""
+    """The union office: O1 approves registrations and handles a data request, the other
+    officers review proposals; the department's handler answers assigned proposals. Each
+    person has one conversation at a time (a lock per chat), as people do."""
 
     def __init__(self, soak: Soak) -> None:
         self.soak = soak
         self.chat = soak.chats[soak.world.officer.telegram_id]
         self.handler = soak.chats[soak.world.handler.telegram_id]
+        self.reviewers = [soak.chats[p.telegram_id] for p in soak.world.reviewers]
         self.approved: set[str] = set()
         self.lock = asyncio.Lock()
+        self._locks: dict[int, asyncio.Lock] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+
+    def lock_of(self, chat: Chat) -> asyncio.Lock:
+        return self._locks.setdefault(chat.person.telegram_id, asyncio.Lock())
 
     async def approvals(self) -> None:
         soak = self.soak
@@ -859,28 +895,29 @@ class Officer:
 
     async def _work(self, record: ProposalRecord) -> None:
         soak, pid = self.soak, record.proposal_id
-        async with self.lock:
+        officer = self.reviewers[pid % len(self.reviewers)]
+        async with self.lock_of(officer):
             await soak.think()
-            await self.chat.press(f"p1:d:{pid}:accepted")
+            await officer.press(f"p1:d:{pid}:accepted")
             await soak.think(0.5)
-            calls = await self.chat.send("涉及全校教职工，同意立案", expect=with_button("p1:a:"))
+            calls = await officer.send("涉及全校教职工，同意立案", expect=with_button("p1:a:"))
             if data_starting(calls, "p1:a:") is None:
                 soak.problem(f"proposal {record.marker}: not accepted: {texts(calls)[-160:]!r}")
                 return
             record.accepted = True
             await soak.think(0.5)
-            await self.chat.press(f"p1:a:{pid}:")
+            await officer.press(f"p1:a:{pid}:")
             await soak.think(0.5)
-            calls = await self.chat.send("后勤处", expect=with_button("p1:dd:"))
+            calls = await officer.send("后勤处", expect=with_button("p1:dd:"))
             due = data_starting(calls, "p1:dd:", "默认") or data_starting(calls, "p1:dd:")
             if due is None:
                 soak.problem(f"proposal {record.marker}: no due date offered")
                 return
             await soak.think(0.5)
-            calls = await self.chat.press(due, dup=soak.dup())
+            calls = await officer.press(due, dup=soak.dup())
             record.assigned = "后勤处" in texts(calls)
         await soak.idle(2, 6)
-        async with self.lock:  # the handler: one answer at a time in their chat
+        async with self.lock_of(self.handler):  # one answer at a time in their chat
             await self.handler.press(f"p1:w:{pid}:")
             await soak.think(0.5)
             calls = await self.handler.send(f"二食堂将营业到 20:00。[{record.marker}a]",

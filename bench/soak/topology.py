@@ -314,8 +314,14 @@ class WebhookDelivery(Delivery):
         record.statuses += copy.statuses
         record.acked = record.acked or copy.acked
 
-    async def deliver_pair(self, pair: list[tuple[dict[str, Any], UpdateRecord]]) -> None:
-        """Two updates at once, likely on two instances: they may be handled in either order."""
+    async def deliver_pair(
+        self, pair: list[tuple[dict[str, Any], UpdateRecord]], *, dup: bool = False
+    ) -> None:
+        """Two updates at once, likely on two instances: they may be handled in either order
+        (with `dup`, each of them twice, as `deliver_twice`)."""
+        if dup:
+            await asyncio.gather(*(self.deliver_twice(u, r) for u, r in pair))
+            return
         for _update, record in pair:
             self.records[record.update_id] = record
         await asyncio.gather(*(self._post(u, r) for u, r in pair))
