@@ -415,8 +415,10 @@ class Run:
             lines.append(f"  {kind} {staff.get(chat, chat)}: {shown}")
         (self.directory / "calls.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         out = []
-        for person in self.world.people[: 4 + self.scale.proposals]:
+        for person in self.world.people:
             chat = self.soak.chats[person.telegram_id]
+            if not person.roles and (not chat.did or any(" s1:" in w for _, w in chat.did)):
+                continue  # survey takers (and nobody): too many to read
             events = [(at, f">> {what}") for at, what in chat.did]
             events += [(c.at, f"<< {c.method} {'' if c.result is not None else '(refused) '}"
                         f"{str(c.params.get('text', ''))[:60]!r} "

@@ -65,6 +65,9 @@ LETTER_ID = re.compile(r"#(\d+)")
 RECEIPT = re.compile(r"<code>([\d ]+)</code>")
 PROPOSAL_LINK = re.compile(r"start=p(\d+)")
 TRY_AGAIN = ("稍后再试", "try again")
+REGISTERED = ("欢迎您，",)  # "欢迎！请发送 /start 注册" is the answer to a stranger
+PENDING = ("等待工会干部审核", "已在等待工会干部")
+LOST = ("请发送 /start",)
 
 
 @dataclass
@@ -197,6 +200,7 @@ class Ledger:
     letters: list[LetterRecord] = field(default_factory=list)
     proposals: list[ProposalRecord] = field(default_factory=list)
     registered_by_chat: set[int] = field(default_factory=set)
+    pending: set[int] = field(default_factory=set)  # waiting for an officer's approval
     approved: set[int] = field(default_factory=set)
     mydata: int = 0
     erased: Person | None = None
@@ -657,7 +661,9 @@ class LetterWriter:
         if soak.rng.random() < 0.5:
             calls = await chat.send_pair(first, second, with_button("mb1:p", 2),
                                          dup=soak.dup_append())  # fmt: skip
-            confirmed = [m for m in (first, second) if "mb1:p" in str(calls)]
+            # Each part is acknowledged on its own; with one acknowledgement for two parts the
+            # person cannot tell which one arrived, so neither counts as confirmed.
+            confirmed = [first, second] if with_button("mb1:p", 2)(calls) else []
         else:
             calls = await chat.send(first, dup=soak.dup_append(), expect=with_button("mb1:p"))
             confirmed = [first] if "mb1:p" in str(calls) and not failed(calls) else []
@@ -699,7 +705,7 @@ class LetterWriter:
         await soak.think(0.5)
         calls = await chat.send(f"补充说明 [{marker}]", dup=soak.dup_append(),
                                 expect=with_text("已补充"))  # fmt: skip
-        if calls and not failed(calls):
+        if "已补充" in texts(calls):  # what the sender is told when it was added
             record.follow_ups.append(marker)
 
     async def _rate(self) -> None:
@@ -953,20 +959,41 @@ class Registrant:
         self.wrong_name = wrong_name
 
     async def run(self) -> None:
-        soak, chat = self.soak, self.chat
+        soak = self.soak
         await asyncio.sleep(soak.rng.uniform(0, soak.duration * 0.6))
+        for attempt in range(3):
+            if await self._register(report=attempt == 2):
+                return
+            await soak.think()  # the conversation was lost (Redis restarted): start over
+
+    async def _register(self, *, report: bool) -> bool:
+        soak, chat = self.soak, self.chat
         ok = lambda c: not failed(c)  # noqa: E731
-        if await soak.retry(lambda: chat.send("/start"), ok, "register start") is None:
-            return
+        calls = await soak.retry(lambda: chat.send("/start"), ok, "register start")
+        if calls is None:
+            return True  # reported by retry
+        if not with_button("c1:")(calls):
+            # No consent asked: an earlier attempt went through, its answer lost.
+            if self.person.telegram_id in soak.ledger.pending:
+                return True
+            soak.ledger.registered_by_chat.add(self.person.telegram_id)
+            return True
         await soak.think(0.5)
         await chat.press("c1:1", dup=soak.dup())
         await soak.think(0.5)
         await chat.send(self.person.employee_id)
         await soak.think(0.5)
         name = self.person.name + ("老师" if self.wrong_name else "")
-        calls = await chat.send(name)
-        if "欢迎" in texts(calls):
+        shown = texts(await chat.send(name, expect=with_text(*REGISTERED, *PENDING, *LOST)))
+        if any(t in shown for t in REGISTERED):
             soak.ledger.registered_by_chat.add(self.person.telegram_id)
+            return True
+        if any(t in shown for t in PENDING):  # an officer decides (Officer.approvals)
+            soak.ledger.pending.add(self.person.telegram_id)
+            return True
+        if report:
+            soak.problem(f"registration of {self.person.employee_id}: {shown[-160:]!r}")
+        return False
 
 
 class DataRequester:
