@@ -904,31 +904,51 @@ class Officer:
         officer = self.reviewers[pid % len(self.reviewers)]
         async with self.lock_of(officer):
             await soak.think()
-            await officer.press(f"p1:d:{pid}:accepted")
-            await soak.think(0.5)
-            calls = await officer.send("涉及全校教职工，同意立案", expect=with_button("p1:a:"))
-            if data_starting(calls, "p1:a:") is None:
-                soak.problem(f"proposal {record.marker}: not accepted: {texts(calls)[-160:]!r}")
+            if not await self._review(officer, record):
                 return
-            record.accepted = True
-            await soak.think(0.5)
-            await officer.press(f"p1:a:{pid}:")
-            await soak.think(0.5)
-            calls = await officer.send("后勤处", expect=with_button("p1:dd:"))
-            due = data_starting(calls, "p1:dd:", "默认") or data_starting(calls, "p1:dd:")
-            if due is None:
-                soak.problem(f"proposal {record.marker}: no due date offered")
-                return
-            await soak.think(0.5)
-            calls = await officer.press(due, dup=soak.dup())
-            record.assigned = "后勤处" in texts(calls)
         await soak.idle(2, 6)
         async with self.lock_of(self.handler):  # one answer at a time in their chat
-            await self.handler.press(f"p1:w:{pid}:")
-            await soak.think(0.5)
-            calls = await self.handler.send(f"二食堂将营业到 20:00。[{record.marker}a]",
-                                            expect=with_text("已发送"))  # fmt: skip
-            record.answered = "已发送" in texts(calls)
+            for _attempt in range(3):
+                await self.handler.press(f"p1:w:{pid}:")
+                await soak.think(0.5)
+                calls = await self.handler.send(f"二食堂将营业到 20:00。[{record.marker}a]",
+                                                expect=with_text("已发送"))  # fmt: skip
+                record.answered = "已发送" in texts(calls)
+                if record.answered or not failed(calls):
+                    return
+                await soak.think()  # told to try again: they do
+
+    async def _review(self, officer: Chat, record: ProposalRecord) -> bool:
+        """Accept the proposal and assign it, as an officer does: when an answer did not come
+        (Telegram refused it for longer than the bot retries), open the card again and go on
+        from what it shows."""
+        soak, pid = self.soak, record.proposal_id
+        card: list[RecordedCall] = []
+        for attempt in range(3):
+            if attempt == 0 or data_starting(card, "p1:d:") is not None:
+                await officer.press(f"p1:d:{pid}:accepted")
+                await soak.think(0.5)
+                card = await officer.send("涉及全校教职工，同意立案", expect=with_button("p1:a:"))
+            if data_starting(card, "p1:a:") is not None:
+                record.accepted = True
+                await soak.think(0.5)
+                await officer.press(f"p1:a:{pid}:")
+                await soak.think(0.5)
+                calls = await officer.send("后勤处", expect=with_button("p1:dd:"))
+                due = data_starting(calls, "p1:dd:", "默认") or data_starting(calls, "p1:dd:")
+                if due is not None:
+                    await soak.think(0.5)
+                    calls = await officer.press(due, dup=soak.dup())
+                    record.assigned = "后勤处" in texts(calls)
+            elif data_starting(card, "p1:w:") is not None:
+                record.accepted = record.assigned = True  # done, its answer lost
+            if record.assigned:
+                return True
+            await soak.think()
+            card = await officer.press(f"p1:v:{pid}:")  # where is it now?
+        soak.problem(f"proposal {record.marker}: not accepted and assigned: "
+                     f"{texts(card)[-160:]!r}")  # fmt: skip
+        return False
 
     async def erase(self, _person: Person) -> None:
         soak = self.soak
