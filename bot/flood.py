@@ -87,15 +87,18 @@ class FloodControl(BaseRequestMiddleware):
         if not isinstance(method, SENDS) or _outbox_send.get():
             return await make_request(bot, method)
         for attempt in range(1, ATTEMPTS + 1):
-            wait = max(
-                self._pacer.paused_until - self._clock(),
-                self._pacer.window_wait(REPLY_WINDOW_LIMIT),
-            )
-            if wait > MAX_WAIT:
-                raise TelegramRetryAfter(  # type: ignore[misc]  # aiogram leaves its method type unbound
-                    method=method, message="flood wait", retry_after=int(wait)
+            # Look again after every wait: the replies that found the same second full wake
+            # together, and only as many as it has room for may go.
+            while (
+                wait := max(
+                    self._pacer.paused_until - self._clock(),
+                    self._pacer.window_wait(REPLY_WINDOW_LIMIT),
                 )
-            if wait > 0:
+            ) > 0:
+                if wait > MAX_WAIT:
+                    raise TelegramRetryAfter(  # type: ignore[misc]  # aiogram leaves its method type unbound
+                        method=method, message="flood wait", retry_after=int(wait)
+                    )
                 await self._sleep(wait)
             self._pacer.record_send()
             try:

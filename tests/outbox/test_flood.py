@@ -11,12 +11,14 @@ and the middleware's sleeps move it, so nothing here waits for real.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import SendMessage
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
@@ -26,7 +28,7 @@ from bot.telegram_transport import TelegramTransport
 from outbox.model import ClaimedMessage, Kind, Outcome
 from outbox.pacing import Pacer
 from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.telegram_limits import ManualClock, TelegramLimits
+from tests.fakes.telegram_limits import ManualClock, TelegramLimits, max_in_window
 
 
 class SpyBudget:
@@ -136,3 +138,29 @@ async def test_an_html_error_page_is_a_temporary_failure_for_the_outbox(
         message = ClaimedMessage(1, 5, "zh", "text", {"text": "周报"}, Kind.TEXT, 0)
         result = await transport.send(message)
     assert result.outcome is Outcome.TEMPORARY, "retried later, not dropped as a render error"
+
+
+async def test_replies_that_waited_for_a_full_second_do_not_all_go_at_once(
+    clock: ManualClock, pacer: Pacer
+) -> None:
+    """Found by the soak: with a thousand members answering, replies that found the last second
+    full all slept until it cleared and then all went, over 30 in one second; each time
+    Telegram's 429 paused every send of the bot (91 times in a 3-minute run)."""
+
+    async def sleep(seconds: float) -> None:
+        until = clock.now + seconds
+        await asyncio.sleep(0)  # the other replies run (and wait) meanwhile
+        clock.now = max(clock.now, until)
+
+    sent: list[float] = []
+
+    async def telegram(_bot: Any, _method: Any) -> bool:
+        sent.append(clock.now)  # when the request reaches Telegram
+        return True
+
+    flood = FloodControl(pacer, SpyBudget(), sleep=sleep)
+    replies = [SendMessage(chat_id=chat, text="saved") for chat in range(1, 91)]
+    await asyncio.gather(*(flood(telegram, None, reply) for reply in replies))  # type: ignore[arg-type]
+
+    assert len(sent) == 90, "every reply was sent"
+    assert max_in_window(sent) <= 29, "never more in a second than Telegram's limit allows"
