@@ -51,7 +51,9 @@ async def _tell(bot: Bot, update: Update, text: str) -> None:
         chat_id = _chat_id(update)
         if chat_id is not None:
             await bot.send_message(chat_id, text)
-    except TelegramAPIError as exc:  # the user may have blocked the bot meanwhile
+    # The user may have blocked the bot meanwhile, or Telegram is away (an error page that is
+    # not Telegram's JSON, a network error): either way there is nobody to tell.
+    except (TelegramAPIError, ClientDecodeError, TelegramNetworkError) as exc:
         logger.warning("could not tell the user about an error: %s", type(exc).__name__)
 
 
