@@ -951,23 +951,31 @@ class Officer:
         return False
 
     async def erase(self, _person: Person) -> None:
+        """O1 confirms the erasure; an answer that did not come (Telegram refused it for longer
+        than the bot retries) is looked for again from the list, as the officer would."""
         soak = self.soak
+        pressed = False
         async with self.lock:
-            calls = await self.chat.send("/datarequests", expect=with_button("d1:k:"))
-            confirm = data_starting(calls, "d1:k:")
-            if confirm is None:
-                soak.problem(f"erasure: no pending request shown: {texts(calls)[-200:]!r}")
-                return
-            await soak.think(0.5)
-            calls = await self.chat.press(confirm)
-            erase = data_starting(calls, "d1:n:")
-            if erase is None:
-                soak.problem("erasure: no confirm button")
-                return
-            await soak.think(0.5)
-            calls = await soak.retry(lambda: self.chat.press(erase), lambda c: not failed(c),
-                                     "erasure")  # fmt: skip
-            soak.ledger.erased_confirmed = calls is not None
+            for attempt in range(3):
+                if attempt:
+                    await soak.think()
+                calls = await self.chat.send("/datarequests", expect=with_button("d1:k:"))
+                confirm = data_starting(calls, "d1:k:")
+                if confirm is None:
+                    if pressed and "没有待处理" in texts(calls):
+                        soak.ledger.erased_confirmed = True  # done; its answer was lost
+                        return
+                    continue
+                await soak.think(0.5)
+                erase = data_starting(await self.chat.press(confirm), "d1:n:")
+                if erase is None:
+                    continue
+                await soak.think(0.5)
+                pressed = True
+                if not failed(await self.chat.press(erase)):
+                    soak.ledger.erased_confirmed = True
+                    return
+            soak.problem(f"erasure: not confirmed: {texts(calls)[-200:]!r}")
 
 
 # ------------------------------------------------------------------------------ members
