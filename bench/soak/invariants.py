@@ -213,7 +213,7 @@ class Judge:
                 if proposal["rating"] != "satisfied":
                     bad.append(f"{record.marker}: rating {proposal['rating']}")
         self.check(
-            "co-signs and ratings exactly once",
+            "proposals, co-signs and ratings exactly once",
             not bad,
             f"{len(self.ledger.proposals)} proposals, {cosigns} co-signs, "
             f"{sum(r.answered for r in self.ledger.proposals)} answered, {rated} rated"

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 INVARIANTS = (
     "survey answers exactly once",
     "letters exactly once",
-    "co-signs and ratings exactly once",
+    "proposals, co-signs and ratings exactly once",
     "registrations and approvals kept",
     "invitations reach each reachable member once",
     "digests reach each recipient once",
