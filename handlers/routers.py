@@ -1,5 +1,6 @@
 """The handlers' router tree: the guards every private-chat feature shares, set once here.
 
+answers (private_chat, `screen`, consent, RequireRegistration): survey buttons, the hot path
 errors · reachability · groups
 private (private_chat, `screen`)
     consent · start · menu                      anyone, registered or not
@@ -11,6 +12,9 @@ private (private_chat, `screen`)
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.types import CallbackQuery
 
 from handlers import errors, fallback, groups, reachability
 from handlers.digest import command as digest
@@ -21,6 +25,7 @@ from handlers.mailbox import inbox as mailbox_inbox
 from handlers.mailbox import writing as mailbox
 from handlers.members import consent, menu, officers, settings, start
 from handlers.members import picker as member_picker
+from handlers.members.consent import NeedsConsent
 from handlers.privacy import mydata
 from handlers.proposals import browse as proposal_browse
 from handlers.proposals import filing as proposals
@@ -45,6 +50,18 @@ def private_router(name: str, *children: Router) -> Router:
     return router
 
 
+def answer_lane(*children: Router) -> Router:
+    """The survey answer buttons, first in the tree, so a tap visits no other router (each visit
+    costs aiogram a middleware chain and a filter check). The guards are those of their place
+    under `private`: private chat, `screen`, registration — and a member who must consent again
+    skips the lane and meets the consent router, as every other button does."""
+    router = private_router("answers", *children)
+    router.callback_query.filter(~NeedsConsent())
+    for observer in (router.message, router.callback_query):
+        observer.middleware(RequireRegistration())
+    return router
+
+
 def registered_router(name: str, *children: Router) -> Router:
     """Registered members only: checked on every message and every button press."""
     router = Router(name=name)
@@ -54,9 +71,59 @@ def registered_router(name: str, *children: Router) -> Router:
     return router
 
 
+class CallbackPrefixes(Filter):
+    """Lets a button press into a router only when one of the router's handlers (or of its
+    sub-routers') takes its callback data prefix: a survey answer then skips the officers',
+    drafts' and menu routers in one set lookup, instead of trying their CallbackData filters
+    one by one (each a split, a failed parse and an exception)."""
+
+    def __init__(self, prefixes: frozenset[str]) -> None:
+        self.prefixes = prefixes
+
+    async def __call__(self, callback: CallbackQuery) -> bool:
+        return (callback.data or "").partition(":")[0] in self.prefixes
+
+
+def route_by_prefix(router: Router) -> frozenset[str] | None:
+    """Gives `router` and each of its sub-routers a `CallbackPrefixes` root filter with the
+    prefixes their handlers take. Returns the set, or None when some handler takes any button
+    (no CallbackData filter, e.g. "this button is outdated"): such a router stays open."""
+    prefixes: set[str] = set()
+    open_to_any = False
+    for handler in router.callback_query.handlers:
+        taken = [
+            found.callback.callback_data
+            for found in handler.filters or ()
+            if isinstance(found.callback, CallbackQueryFilter)
+        ]
+        for factory in taken:
+            # The filter splits on ":" (aiogram's default); a factory with another separator
+            # would be wrongly refused, so there is none.
+            assert factory.__separator__ == ":", factory
+            prefixes.add(factory.__prefix__)
+        open_to_any = open_to_any or not taken
+    for child in router.sub_routers:
+        below = route_by_prefix(child)
+        open_to_any = open_to_any or below is None
+        prefixes |= below or set()
+    if open_to_any:
+        return None
+    router.callback_query.filter(CallbackPrefixes(frozenset(prefixes)))
+    return frozenset(prefixes)
+
+
 def create_routers() -> list[Router]:
-    """Every router in the order the dispatcher tries them."""
+    """Every router in the order the dispatcher tries them, button presses routed by prefix."""
+    routers = _routers()
+    for router in routers:
+        route_by_prefix(router)
+    return routers
+
+
+def _routers() -> list[Router]:
     return [
+        # Survey buttons first: their prefixes are the surveys' alone (tests/unit/test_router_tree).
+        answer_lane(surveys.create_button_router()),
         errors.create_router(),
         reachability.create_router(),
         groups.create_router(),
@@ -74,8 +141,6 @@ def create_routers() -> list[Router]:
             survey_admin.create_router(),
             registered_router(
                 "registered",
-                # The answer path first: nothing else takes these buttons.
-                surveys.create_button_router(),
                 mydata.create_router(),
                 surveys.create_router(),
                 proposals.create_router(),
