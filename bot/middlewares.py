@@ -8,6 +8,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +22,8 @@ from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
 
 logger = logging.getLogger(__name__)
+# Telegram refused or never answered a request (handlers/errors.py says the same).
+TELEGRAM_AWAY = (TelegramServerError, ClientDecodeError, TelegramNetworkError, TelegramRetryAfter)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -68,6 +76,13 @@ class DatabaseMiddleware(BaseMiddleware):
             except DuplicateUpdate:
                 logger.info("update %s was processed concurrently; rolled back", event.update_id)
                 return None
+            except TELEGRAM_AWAY:
+                # The step was done and only its answer was lost: Telegram refused it after
+                # bot/flood.py's retries. Recorded as processed all the same, or a redelivered
+                # copy does the step again (the soak saw a letter part appended twice: the
+                # draft is kept apart from this transaction). The error router says the rest.
+                await repos.commit()
+                raise
             except IntegrityError:
                 # A copy of this update handled at the same moment (a webhook redelivered while
                 # the first was still running) committed first, and its rows collided with ours

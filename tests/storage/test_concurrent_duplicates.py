@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiogram.exceptions import TelegramServerError
+from aiogram.methods import SendMessage
 from aiogram.types import Update
 from sqlalchemy.exc import IntegrityError
 
@@ -80,3 +82,27 @@ async def test_an_integrity_error_of_an_update_not_processed_elsewhere_is_a_fail
 
     with pytest.raises(IntegrityError):  # a real bug stays loud
         await middleware(handler, update(), {})
+
+
+async def seen(database: Database) -> bool:
+    async with database.sessions() as session:
+        return await Repositories(session).updates.seen(UPDATE_ID)
+
+
+async def test_a_step_whose_answer_telegram_refused_is_not_done_again(database: Database) -> None:
+    """Found by the soak: a letter part delivered twice while Telegram answered 502. The first
+    copy added the part to the draft, its answer was refused after every retry, the update was
+    not recorded, and the second copy added the part again."""
+    middleware = DatabaseMiddleware(database, StubServices())  # type: ignore[arg-type]
+    done: list[str] = []
+
+    async def handler(_event: Any, _data: dict[str, Any]) -> None:
+        done.append("part added")  # kept apart from the update's transaction, as a draft is
+        reply = SendMessage(chat_id=1, text="已收到")
+        raise TelegramServerError(method=reply, message="Bad Gateway")
+
+    with pytest.raises(TelegramServerError):  # the error router logs it
+        await middleware(handler, update(), {})
+    assert await seen(database), "recorded as processed"
+    assert await middleware(handler, update(), {}) is None  # Telegram's redelivery
+    assert done == ["part added"]
