@@ -925,11 +925,16 @@ class Officer:
         soak, pid = self.soak, record.proposal_id
         card: list[RecordedCall] = []
         for attempt in range(3):
-            if attempt == 0 or data_starting(card, "p1:d:") is not None:
+            accepted = any(t in texts(card) for t in ("已立案", "承办部门办理中"))
+            if attempt == 0 or data_starting(card, "p1:d:") is not None or not accepted:
                 await officer.press(f"p1:d:{pid}:accepted")
                 await soak.think(0.5)
                 card = await officer.send("涉及全校教职工，同意立案", expect=with_button("p1:a:"))
-            if data_starting(card, "p1:a:") is not None:
+            shown = texts(card)
+            if "承办部门办理中" in shown or data_starting(card, "p1:w:") is not None:
+                record.accepted = record.assigned = True  # done, its answer lost
+                return True
+            if data_starting(card, "p1:a:") is not None or "已立案" in shown:
                 record.accepted = True
                 await soak.think(0.5)
                 await officer.press(f"p1:a:{pid}:")
@@ -940,8 +945,6 @@ class Officer:
                     await soak.think(0.5)
                     calls = await officer.press(due, dup=soak.dup())
                     record.assigned = "后勤处" in texts(calls)
-            elif data_starting(card, "p1:w:") is not None:
-                record.accepted = record.assigned = True  # done, its answer lost
             if record.assigned:
                 return True
             await soak.think()
