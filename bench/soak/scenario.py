@@ -693,9 +693,14 @@ class LetterWriter:
         if record.mode == "anonymous":
             if not record.code:
                 return  # the code never reached the sender (its message was lost)
-            opened = await chat.send(f"/receipt {record.code}", expect=with_button("mb1:r"))
-            follow = next((d for c in opened for _, d in buttons(c) if d.startswith("mb1:rf")),
-                          None)  # fmt: skip
+            follow = None
+            for _attempt in range(3):  # an answer Telegram refused: the sender asks again
+                opened = await chat.send(f"/receipt {record.code}", expect=with_button("mb1:r"))
+                follow = next((d for c in opened for _, d in buttons(c) if d.startswith("mb1:rf")),
+                              None)  # fmt: skip
+                if follow is not None:
+                    break
+                await soak.think()
             if follow is None:
                 soak.problem(f"letter {record.marker}: receipt code did not open it")
                 return
