@@ -954,6 +954,9 @@ class Officer:
                 return True
             await soak.think()
             card = await officer.press(f"p1:v:{pid}:")  # where is it now?
+        if "承办部门办理中" in texts(card):
+            record.accepted = record.assigned = True
+            return True
         soak.problem(f"proposal {record.marker}: not accepted and assigned: "
                      f"{texts(card)[-160:]!r}")  # fmt: skip
         return False
