@@ -967,9 +967,9 @@ class Officer:
         soak = self.soak
         pressed = False
         async with self.lock:
-            for attempt in range(3):
+            for attempt in range(4):
                 if attempt:
-                    await soak.think()
+                    await soak.idle(8, 15)  # later: Telegram refused the answers for a while
                 calls = await self.chat.send("/datarequests", expect=with_button("d1:k:"))
                 confirm = data_starting(calls, "d1:k:")
                 if confirm is None:
