@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.base import insert_for, utcnow
 from storage.hot import Channel, Lane, Statement, Write
-from storage.models import ProcessedUpdate
+from storage.models_members import ProcessedUpdate
 
 # Each repository is imported and built when first used: an update or a CLI command touches
 # two or three of the seventeen (`members list` only `members`: bench/cli_bench.py).
