@@ -1,6 +1,6 @@
 """The tables every command and every update reads: the roster, its roles, the processed-update
 marker. Apart from the rest (storage.models, which re-exports them) so that `members list` and
-the unit of work map three classes, not forty (bench/cli_bench.py)."""
+the unit of work map three classes, not thirty (bench/cli_bench.py)."""
 
 from __future__ import annotations
 
