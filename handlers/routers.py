@@ -2,7 +2,9 @@
 
 errors · reachability · groups
 private (private_chat, `screen`)
-    consent · start · menu                      anyone, registered or not
+    consent                                     anyone, registered or not
+    answers (RequireRegistration)               survey buttons: the hot path, tried early
+    start · menu                                anyone, registered or not
     officers · member_picker · survey drafts …  RequireRole(OFFICER) on each router
     registered (RequireRegistration)            every member feature
     fallback                                    last: what nobody else took
@@ -11,6 +13,9 @@ private (private_chat, `screen`)
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.types import CallbackQuery
 
 from handlers import errors, fallback, groups, reachability
 from handlers.digest import command as digest
@@ -54,8 +59,56 @@ def registered_router(name: str, *children: Router) -> Router:
     return router
 
 
+class CallbackPrefixes(Filter):
+    """Lets a button press into a router only when one of the router's handlers (or of its
+    sub-routers') takes its callback data prefix: a survey answer then skips the officers',
+    drafts' and menu routers in one set lookup, instead of trying their CallbackData filters
+    one by one (each a split, a failed parse and an exception)."""
+
+    def __init__(self, prefixes: frozenset[str]) -> None:
+        self.prefixes = prefixes
+
+    async def __call__(self, callback: CallbackQuery) -> bool:
+        return (callback.data or "").partition(":")[0] in self.prefixes
+
+
+def route_by_prefix(router: Router) -> frozenset[str] | None:
+    """Gives `router` and each of its sub-routers a `CallbackPrefixes` root filter with the
+    prefixes their handlers take. Returns the set, or None when some handler takes any button
+    (no CallbackData filter, e.g. "this button is outdated"): such a router stays open."""
+    prefixes: set[str] = set()
+    open_to_any = False
+    for handler in router.callback_query.handlers:
+        taken = [
+            found.callback.callback_data
+            for found in handler.filters or ()
+            if isinstance(found.callback, CallbackQueryFilter)
+        ]
+        for factory in taken:
+            # The filter splits on ":" (aiogram's default); a factory with another separator
+            # would be wrongly refused, so there is none.
+            assert factory.__separator__ == ":", factory
+            prefixes.add(factory.__prefix__)
+        open_to_any = open_to_any or not taken
+    for child in router.sub_routers:
+        below = route_by_prefix(child)
+        open_to_any = open_to_any or below is None
+        prefixes |= below or set()
+    if open_to_any:
+        return None
+    router.callback_query.filter(CallbackPrefixes(frozenset(prefixes)))
+    return frozenset(prefixes)
+
+
 def create_routers() -> list[Router]:
-    """Every router in the order the dispatcher tries them."""
+    """Every router in the order the dispatcher tries them, button presses routed by prefix."""
+    routers = _routers()
+    for router in routers:
+        route_by_prefix(router)
+    return routers
+
+
+def _routers() -> list[Router]:
     return [
         errors.create_router(),
         reachability.create_router(),
@@ -63,6 +116,9 @@ def create_routers() -> list[Router]:
         private_router(
             "private",
             consent.create_router(),  # before everything a registered member can do
+            # The answer path next: its prefixes are the surveys' alone, so a tap skips the
+            # other features' routers (no other router takes them: tests/unit/test_router_tree).
+            registered_router("answers", surveys.create_button_router()),
             start.create_router(),
             menu.create_router(),
             # Officers' tools need the role only: a bootstrap admin acts before registering.
@@ -74,8 +130,6 @@ def create_routers() -> list[Router]:
             survey_admin.create_router(),
             registered_router(
                 "registered",
-                # The answer path first: nothing else takes these buttons.
-                surveys.create_button_router(),
                 mydata.create_router(),
                 surveys.create_router(),
                 proposals.create_router(),

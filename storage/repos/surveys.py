@@ -144,6 +144,24 @@ _ADD_ANSWER = Statement(
 )
 
 
+_PEERS: dict[tuple[str, ...], Statement] = {}
+
+
+def _peers_statement(audience: tuple[str, ...]) -> Statement:
+    """Registered members of one department who are in the audience (a statement per audience:
+    a handful per installation)."""
+    found = _PEERS.get(audience)
+    if found is None:
+        found = _PEERS[audience] = Statement(
+            lambda _d: (
+                select(func.count())
+                .select_from(Member)
+                .where(*_can_answer(audience), Member.department == bindparam("department"))
+            )
+        )
+    return found
+
+
 def _survey_query(survey_id: int) -> Query:
     # Cached per process on a SQLite file until anything else commits (storage/hot.py).
     return Query(_SURVEY_BY_ID, {"survey_id": survey_id}, ("survey", survey_id))
@@ -309,15 +327,13 @@ class SurveyRepository:
 
     async def can_answer_in_department(self, audience: Sequence[str], department: str) -> int:
         """How many people of this department can answer: registered and in the audience.
-        The k rule counts these, not the roster (an unregistered colleague hides nobody)."""
-        return int(
-            await self._session.scalar(
-                select(func.count())
-                .select_from(Member)
-                .where(*_can_answer(audience), Member.department == department)
-            )
-            or 0
+        The k rule counts these, not the roster (an unregistered colleague hides nobody).
+        On the answer path (every anonymous submission): one hop, cached like identities."""
+        key = tuple(sorted(audience))
+        [[(count,)]] = await self._lane.fetch(
+            Query(_peers_statement(key), {"department": department}, ("peers", key, department))
         )
+        return int(count or 0)
 
     async def add_participants(self, survey_id: int, member_ids: Iterable[int]) -> None:
         rows = [{"survey_id": survey_id, "member_id": m, "done": False} for m in member_ids]

@@ -167,3 +167,70 @@ async def test_a_closed_survey_is_not_served_from_the_cache(db_url: str) -> None
     finally:
         await bot_db.dispose()
         await cli_db.dispose()
+
+
+async def test_the_k_rule_count_follows_a_registration_elsewhere(db_url: str) -> None:
+    """The department count behind the small-group rule is cached per process (SQLite): a
+    colleague registering through another process must change it at once, or an anonymous
+    answer could be stored with a department that singles its sender out."""
+    bot_db, cli_db = create_database(db_url), create_database(db_url)
+    try:
+        await seed(bot_db)
+        async with bot_db.sessions() as session:
+            peers = await repos_for(bot_db, session).surveys.can_answer_in_department(
+                ["all"], "教务处"
+            )
+        assert peers == 1
+        async with unit_of_work(cli_db.sessions) as repos:
+            await repos.members.upsert("1002", "李四", "教务处", None)
+            found = await repos.members.get_by_employee_id("1002")
+            assert found is not None
+            await repos.members.link_telegram(found.id, 43, locale="zh", consent_version=1,
+                                              now=datetime.now(UTC))  # fmt: skip
+            await repos.commit()
+        async with bot_db.sessions() as session:
+            peers = await repos_for(bot_db, session).surveys.can_answer_in_department(
+                ["all"], "教务处"
+            )
+        assert peers == 2
+    finally:
+        await bot_db.dispose()
+        await cli_db.dispose()
+
+
+async def test_a_checkpoint_leaves_concurrent_answers_on_the_loop(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write-ahead log is checkpointed on another connection: answers committed meanwhile
+    neither wait for it on the channel's thread nor get lost."""
+    import asyncio
+
+    import storage.hot as hot
+
+    database = create_database(db_url)
+    if database.channel is None:
+        await database.dispose()
+        pytest.skip("PostgreSQL has no channel and no write-ahead log of ours to checkpoint")
+    on_thread: list[int] = []
+    waiting = hot._waiting
+    monkeypatch.setattr(hot, "_waiting", lambda c, work: on_thread.append(1) or waiting(c, work))
+    monkeypatch.setattr(database.channel, "CHECKPOINT_EVERY", 3)
+    try:
+        member_id, survey_id = await seed(database)
+
+        async def answer(update_id: int) -> None:
+            async with database.sessions() as session:
+                repos = repos_for(database, session, update_id=update_id)
+                repos.surveys.stage_draft(survey_id, member_id, {"q": update_id % 5 + 1}, None)
+                await repos.commit()
+
+        await asyncio.gather(*(answer(update_id) for update_id in range(1, 61)))
+    finally:
+        await database.dispose()  # waits for a checkpoint still running
+    database = create_database(db_url)
+    try:
+        assert await count(database, ProcessedUpdate) == 60
+        assert await count(database, SurveyDraft) == 1
+    finally:
+        await database.dispose()
+    assert on_thread == []
