@@ -1,10 +1,9 @@
 """The handlers' router tree: the guards every private-chat feature shares, set once here.
 
+answers (private_chat, `screen`, consent, RequireRegistration): survey buttons, the hot path
 errors · reachability · groups
 private (private_chat, `screen`)
-    consent                                     anyone, registered or not
-    answers (RequireRegistration)               survey buttons: the hot path, tried early
-    start · menu                                anyone, registered or not
+    consent · start · menu                      anyone, registered or not
     officers · member_picker · survey drafts …  RequireRole(OFFICER) on each router
     registered (RequireRegistration)            every member feature
     fallback                                    last: what nobody else took
@@ -26,6 +25,7 @@ from handlers.mailbox import inbox as mailbox_inbox
 from handlers.mailbox import writing as mailbox
 from handlers.members import consent, menu, officers, settings, start
 from handlers.members import picker as member_picker
+from handlers.members.consent import NeedsConsent
 from handlers.privacy import mydata
 from handlers.proposals import browse as proposal_browse
 from handlers.proposals import filing as proposals
@@ -47,6 +47,18 @@ def private_router(name: str, *children: Router) -> Router:
         observer.filter(private_chat())
         observer.middleware(screens)
     router.include_routers(*children)
+    return router
+
+
+def answer_lane(*children: Router) -> Router:
+    """The survey answer buttons, first in the tree, so a tap visits no other router (each visit
+    costs aiogram a middleware chain and a filter check). The guards are those of their place
+    under `private`: private chat, `screen`, registration — and a member who must consent again
+    skips the lane and meets the consent router, as every other button does."""
+    router = private_router("answers", *children)
+    router.callback_query.filter(~NeedsConsent())
+    for observer in (router.message, router.callback_query):
+        observer.middleware(RequireRegistration())
     return router
 
 
@@ -110,15 +122,14 @@ def create_routers() -> list[Router]:
 
 def _routers() -> list[Router]:
     return [
+        # Survey buttons first: their prefixes are the surveys' alone (tests/unit/test_router_tree).
+        answer_lane(surveys.create_button_router()),
         errors.create_router(),
         reachability.create_router(),
         groups.create_router(),
         private_router(
             "private",
             consent.create_router(),  # before everything a registered member can do
-            # The answer path next: its prefixes are the surveys' alone, so a tap skips the
-            # other features' routers (no other router takes them: tests/unit/test_router_tree).
-            registered_router("answers", surveys.create_button_router()),
             start.create_router(),
             menu.create_router(),
             # Officers' tools need the role only: a bootstrap admin acts before registering.

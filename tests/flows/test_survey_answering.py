@@ -225,3 +225,30 @@ async def test_text_after_the_survey_closed_is_answered_once_then_released(app, 
     assert "该问卷已关闭" in (await app.send(ZHANG, "太慢")).text
     # The conversation no longer belongs to the survey: plain text gets the normal answer.
     assert "没有看懂" in (await app.send(ZHANG, "还有")).text
+
+
+async def test_survey_buttons_keep_their_guards_at_the_top_of_the_tree(app, database):
+    """The answer buttons are routed first (handlers/routers.answer_lane), yet a stranger is
+    still sent to /start and a member whose consent is out of date still meets the new notice
+    first."""
+    from sqlalchemy import text
+
+    await seed_roster(database, ROSTER)
+    await register(app, LI, "T2", "李四")
+    survey_id = await open_survey(app, database)
+    stranger = TgUser(id=4999, first_name="Eve", language_code="en")
+    refused = await app.press(stranger, cb(SurveyAction.START, survey_id=survey_id))
+    assert "register first" in refused.text and "/start" in refused.text
+
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE members SET consent_version = 1 WHERE telegram_id = :id"), {"id": LI.id}
+        )
+    asked = await app.press(LI, cb(SurveyAction.START, survey_id=survey_id))
+    assert "We have updated how we handle your data" in asked.text
+    assert "Overall satisfaction?" not in asked.text
+    await app.press(LI, asked.button("I agree"))
+    first = await app.press(LI, cb(SurveyAction.START, survey_id=survey_id))
+    assert "Overall satisfaction?" in first.text
+    _responses, answers = await stored(database)
+    assert answers == []
