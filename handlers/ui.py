@@ -66,7 +66,7 @@ def main_menu_for_roles(roles: frozenset[Role]) -> InlineKeyboardMarkup:
         entries.append((MenuAction.INBOX, _("📥 Mailbox inbox")))
     if held & {Role.OFFICER, Role.HANDLER, Role.PRINCIPAL, Role.SECRETARY}:
         # the people who act on things: what waits for them, and which notices they get
-        entries += [(MenuAction.TODO, _("📋 To do")), (MenuAction.SETTINGS, _("⚙️ Notices"))]
+        entries += [(MenuAction.TODO, _("🗒 To do")), (MenuAction.SETTINGS, _("⚙️ Notices"))]
     if Role.OFFICER in held or Role.HANDLER in held:
         entries.append((MenuAction.PROPOSAL_QUEUE, _("🗳 Proposals to handle")))
     if Role.OFFICER in held:

@@ -14,7 +14,7 @@ ITEMS_SHOWN = 10  # buttons in one merged notice; the rest are one tap away in /
 
 
 def todo_text(todo: Todo) -> str:
-    lines = [_("<b>📋 To do</b>")]
+    lines = [_("<b>🗒 To do</b>")]
     if todo.registrations is not None:
         lines.append(_("Registration requests waiting: {n}").format(n=todo.registrations))
     if todo.to_review is not None:

@@ -119,7 +119,7 @@ async def test_officers_told_of_a_proposal_in_review_within_one_sweep(app, datab
     assert "有 3 件提案等待审查" in zh.text
     buttons = [b.text for row in zh.reply_markup.inline_keyboard for b in row]
     assert [f"#{i} 提案{n}" for n, i in enumerate(ids)] == buttons[:3]
-    assert "📋 待办" in buttons
+    assert "🗒 待办" in buttons
     (en,) = to(sent, OFFICER_EN)
     assert "3 proposals are waiting for review." in en.text
 
@@ -317,7 +317,7 @@ async def test_todo_for_an_officer_in_chinese_and_english(app, database, config)
     assert "Proposals to assign: 1" in english.text
     assert "Assigned proposals due soon or overdue: 2 (0 overdue)" in english.text
     menu = await app.send(OFFICER_EN, "/menu")
-    assert "📋 To do" in str(menu.buttons())
+    assert "🗒 To do" in str(menu.buttons())
     assert "To do" in (await app.press(OFFICER_EN, MenuCB(action=MenuAction.TODO))).text
 
 
