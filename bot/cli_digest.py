@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from bot.cli_support import EXIT_OK, EXIT_USAGE, run_export, with_database
 from bot.config import Config
-from storage.database import Database
 
 if TYPE_CHECKING:
     from digest.period import Period
+    from storage.database import Database
     from storage.uow import Repositories
 
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from bot.cli_support import EXIT_ERROR, EXIT_OK, with_database, write_output
 from bot.config import Config
-from storage.database import Database
 
 if TYPE_CHECKING:
+    from storage.database import Database
     from storage.uow import Repositories
     from surveys.drafts import SurveyDrafts
     from surveys.service import SurveyService

@@ -17,11 +17,6 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Config, ConfigError
 from common.clock import Clock, system_clock
 from common.secrets import decode_key, load_or_create_key
-from digest.service import DigestService
-from improvements.service import ImprovementService
-from mailboxes.memory import AnonymousSessions, AnonymousStore
-from mailboxes.sealing import Sealer
-from mailboxes.service import MailboxService
 from mailboxes.settings import (
     ANONYMOUS_WINDOW,
     RECEIPT_FAILURES,
@@ -29,18 +24,24 @@ from mailboxes.settings import (
     MailboxContext,
     MailboxGuards,
 )
-from members.picker import MemberPicker
-from members.service import MembershipService
-from privacy.service import DataRightsService
-from proposals.service import ProposalService
-from surveys.drafts import SurveyDrafts
-from surveys.service import SurveyService
-from todo.service import NoticeSettings, TodoService
 
+# The services are imported where they are built: a CLI command loads only the one it uses
+# (`members list` skips the digest renderer, the survey workbook, the cipher: bench/cli_bench.py).
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from digest.service import DigestService
+    from improvements.service import ImprovementService
+    from mailboxes.memory import AnonymousStore
+    from mailboxes.service import MailboxService
+    from members.picker import MemberPicker
+    from members.service import MembershipService
+    from privacy.service import DataRightsService
+    from proposals.service import ProposalService
     from storage.uow import Repositories
+    from surveys.drafts import SurveyDrafts
+    from surveys.service import SurveyService
+    from todo.service import NoticeSettings, TodoService
 
 
 class Services:
@@ -116,6 +117,8 @@ class Services:
                         self._redis, key, "receipt-failures", RECEIPT_FAILURES, RECEIPT_WINDOW
                     ),
                 )
+            from mailboxes.sealing import Sealer
+
             self._mailbox_context = MailboxContext(
                 settings=self.mailbox_settings, sealer=Sealer(key), guards=guards
             )
@@ -125,6 +128,8 @@ class Services:
         """Anonymous drafts and receipt sessions: in Redis when several instances may share
         the work (the next message can reach another one), else in this process's memory."""
         if self._redis is None:
+            from mailboxes.memory import AnonymousSessions
+
             return AnonymousSessions()
         from mailboxes.redis_memory import RedisAnonymousSessions
 
@@ -132,6 +137,8 @@ class Services:
 
     # -- per unit of work ---------------------------------------------------------------------
     def membership(self, repos: Repositories) -> MembershipService:
+        from members.service import MembershipService
+
         return MembershipService(
             repos,
             admins=self._admins,
@@ -141,6 +148,8 @@ class Services:
         )
 
     def surveys(self, repos: Repositories) -> SurveyService:
+        from surveys.service import SurveyService
+
         return SurveyService(
             repos, timezone=self.timezone, small_group=self.small_group, clock=self.clock
         )
@@ -148,25 +157,37 @@ class Services:
     def survey_drafts(
         self, repos: Repositories, surveys: SurveyService | None = None
     ) -> SurveyDrafts:
+        from surveys.drafts import SurveyDrafts
+
         return SurveyDrafts(
             surveys or self.surveys(repos), repos, timezone=self.timezone, clock=self.clock
         )
 
     def proposals(self, repos: Repositories) -> ProposalService:
+        from proposals.service import ProposalService
+
         return ProposalService(repos, self.proposal_settings, clock=self.clock)
 
     def mailbox(self, repos: Repositories) -> MailboxService:
+        from mailboxes.service import MailboxService
+
         return MailboxService(repos, self.mailbox_context, clock=self.clock)
 
     def todo(self, repos: Repositories, mailbox: MailboxService | None = None) -> TodoService:
+        from todo.service import TodoService
+
         return TodoService(
             repos, self.proposal_settings, mailbox or self.mailbox(repos), clock=self.clock
         )
 
     def notice_settings(self, repos: Repositories) -> NoticeSettings:
+        from todo.service import NoticeSettings
+
         return NoticeSettings(repos)
 
     def data_rights(self, repos: Repositories) -> DataRightsService:
+        from privacy.service import DataRightsService
+
         return DataRightsService(repos, self.mailbox_context.sealer, clock=self.clock)
 
     def improvements(
@@ -178,6 +199,8 @@ class Services:
     ) -> ImprovementService:
         """Without `mailbox` (jobs, CLI) letters linked to an action are left out of its
         notices: only the mailbox can unseal confidential senders."""
+        from improvements.service import ImprovementService
+
         return ImprovementService(
             repos,
             self.improvement_settings,
@@ -187,9 +210,13 @@ class Services:
         )
 
     def digest(self, repos: Repositories) -> DigestService:
+        from digest.service import DigestService
+
         return DigestService(repos, self.digest_settings, clock=self.clock)
 
     def member_picker(self, repos: Repositories) -> MemberPicker:
+        from members.picker import MemberPicker
+
         return MemberPicker(repos)
 
     def for_update(self, repos: Repositories) -> UpdateServices:

@@ -4,28 +4,34 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.base import insert_for, utcnow
 from storage.hot import Channel, Lane, Statement, Write
-from storage.models import ProcessedUpdate
-from storage.repos.budget import SendBudgetRepository
-from storage.repos.digests import DigestRepository
-from storage.repos.improvements import ImprovementRepository
-from storage.repos.mailbox import MailboxRepository
-from storage.repos.members import MemberRepository
-from storage.repos.outbox import OutboxRepository
-from storage.repos.personal_data import PersonalDataRepository
-from storage.repos.proposals import ProposalRepository
-from storage.repos.registration import InviteRepository, RegistrationRepository
-from storage.repos.retention import RetentionRepository
-from storage.repos.role_audit import RoleAuditRepository
-from storage.repos.survey_results import SurveyResultsRepository
-from storage.repos.surveys import SurveyRepository
-from storage.repos.updates import ProcessedUpdateRepository
-from storage.repos.work import WorkRepository
+from storage.models_members import ProcessedUpdate
+
+# Each repository is imported and built when first used: an update or a CLI command touches
+# two or three of the seventeen (`members list` only `members`: bench/cli_bench.py).
+if TYPE_CHECKING:
+    from storage.repos.budget import SendBudgetRepository
+    from storage.repos.digests import DigestRepository
+    from storage.repos.improvements import ImprovementRepository
+    from storage.repos.mailbox import MailboxRepository
+    from storage.repos.members import MemberRepository
+    from storage.repos.outbox import OutboxRepository
+    from storage.repos.personal_data import PersonalDataRepository
+    from storage.repos.proposals import ProposalRepository
+    from storage.repos.registration import InviteRepository, RegistrationRepository
+    from storage.repos.retention import RetentionRepository
+    from storage.repos.role_audit import RoleAuditRepository
+    from storage.repos.survey_results import SurveyResultsRepository
+    from storage.repos.surveys import SurveyRepository
+    from storage.repos.updates import ProcessedUpdateRepository
+    from storage.repos.work import WorkRepository
 
 
 class DuplicateUpdate(Exception):
@@ -59,23 +65,103 @@ class Repositories:
     ) -> None:
         self.session = session
         self.lane = Lane(session, channel)
-        self.members = MemberRepository(session, self.lane)
-        self.registrations = RegistrationRepository(session)
-        self.invites = InviteRepository(session)
-        self.role_audit = RoleAuditRepository(session)
-        self.updates = ProcessedUpdateRepository(session)
-        self.outbox = OutboxRepository(session)
-        self.surveys = SurveyRepository(session, self.lane)
-        self.results = SurveyResultsRepository(session)
-        self.proposals = ProposalRepository(session)
-        self.mailbox = MailboxRepository(session)
-        self.personal_data = PersonalDataRepository(session)
-        self.retention = RetentionRepository(session)
-        self.digests = DigestRepository(session)
-        self.improvements = ImprovementRepository(session)
-        self.work = WorkRepository(session)
-        self.budget = SendBudgetRepository(session)
         self._unmarked_update_id = update_id
+
+    @cached_property
+    def members(self) -> MemberRepository:
+        from storage.repos.members import MemberRepository
+
+        return MemberRepository(self.session, self.lane)
+
+    @cached_property
+    def registrations(self) -> RegistrationRepository:
+        from storage.repos.registration import RegistrationRepository
+
+        return RegistrationRepository(self.session)
+
+    @cached_property
+    def invites(self) -> InviteRepository:
+        from storage.repos.registration import InviteRepository
+
+        return InviteRepository(self.session)
+
+    @cached_property
+    def role_audit(self) -> RoleAuditRepository:
+        from storage.repos.role_audit import RoleAuditRepository
+
+        return RoleAuditRepository(self.session)
+
+    @cached_property
+    def updates(self) -> ProcessedUpdateRepository:
+        from storage.repos.updates import ProcessedUpdateRepository
+
+        return ProcessedUpdateRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        from storage.repos.outbox import OutboxRepository
+
+        return OutboxRepository(self.session)
+
+    @cached_property
+    def surveys(self) -> SurveyRepository:
+        from storage.repos.surveys import SurveyRepository
+
+        return SurveyRepository(self.session, self.lane)
+
+    @cached_property
+    def results(self) -> SurveyResultsRepository:
+        from storage.repos.survey_results import SurveyResultsRepository
+
+        return SurveyResultsRepository(self.session)
+
+    @cached_property
+    def proposals(self) -> ProposalRepository:
+        from storage.repos.proposals import ProposalRepository
+
+        return ProposalRepository(self.session)
+
+    @cached_property
+    def mailbox(self) -> MailboxRepository:
+        from storage.repos.mailbox import MailboxRepository
+
+        return MailboxRepository(self.session)
+
+    @cached_property
+    def personal_data(self) -> PersonalDataRepository:
+        from storage.repos.personal_data import PersonalDataRepository
+
+        return PersonalDataRepository(self.session)
+
+    @cached_property
+    def retention(self) -> RetentionRepository:
+        from storage.repos.retention import RetentionRepository
+
+        return RetentionRepository(self.session)
+
+    @cached_property
+    def digests(self) -> DigestRepository:
+        from storage.repos.digests import DigestRepository
+
+        return DigestRepository(self.session)
+
+    @cached_property
+    def improvements(self) -> ImprovementRepository:
+        from storage.repos.improvements import ImprovementRepository
+
+        return ImprovementRepository(self.session)
+
+    @cached_property
+    def work(self) -> WorkRepository:
+        from storage.repos.work import WorkRepository
+
+        return WorkRepository(self.session)
+
+    @cached_property
+    def budget(self) -> SendBudgetRepository:
+        from storage.repos.budget import SendBudgetRepository
+
+        return SendBudgetRepository(self.session)
 
     async def commit(self) -> None:
         update_id = self._unmarked_update_id

@@ -12,7 +12,7 @@ from members.dto import MemberDTO
 from members.roles import Role
 from storage.base import rowcount
 from storage.hot import Lane, Query, Statement
-from storage.models import Member, MemberRole
+from storage.models_members import Member, MemberRole
 
 
 def to_dto(member: Member) -> MemberDTO:

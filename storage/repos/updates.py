@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import dialect_insert, rowcount, utcnow
-from storage.models import ProcessedUpdate
+from storage.models_members import ProcessedUpdate
 
 
 class ProcessedUpdateRepository:

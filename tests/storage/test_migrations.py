@@ -54,6 +54,16 @@ async def test_revisions_form_a_chain() -> None:
     assert len(set(revisions)) == len(revisions)
 
 
+def test_the_cheap_head_is_alembics_head() -> None:
+    """CLI commands compare the stored revision with `migrate.heads()`, read from the files
+    without importing Alembic; Alembic must agree, or a due migration would be skipped."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert migrate.heads() == set(script.get_heads())
+    assert migrate.heads() == {migrate.revisions()[-1]}
+
+
 async def test_stairway(blank_url: str) -> None:
     """Upgrade to each revision, downgrade one step, upgrade again: downgrades really work."""
     database = create_database(blank_url)
