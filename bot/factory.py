@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.config import Config
 from bot.flood import FloodControl
-from bot.isolation import UserEventIsolation
+from bot.isolation import SharedUserIsolation, UserEventIsolation
 from bot.middlewares import DatabaseMiddleware, ServicesMiddleware
 from bot.services import Services
 from bot.telegram_transport import TelegramTransport
@@ -65,11 +65,11 @@ def create_dispatcher(
     services.secret_key()  # read (or create) the key file at start, not at the first letter
     outbox_wakeup = asyncio.Event()
     if redis is not None:
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from aiogram.fsm.storage.redis import RedisStorage
 
         # Shared by every instance: state, and one update of a user at a time across them.
         storage: BaseStorage = RedisStorage(redis)
-        isolation: BaseEventIsolation = RedisEventIsolation(redis)
+        isolation: BaseEventIsolation = SharedUserIsolation(redis)
     else:
         # One process owns a SQLite file, so FSM reads can be cached in memory.
         storage = SQLStorage(
