@@ -21,6 +21,7 @@ import pytest
 
 from bot.cli import main
 from storage import migrate
+from tests.fresh_cli import run_fresh
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _TZ = ZoneInfo("Asia/Shanghai")
@@ -320,16 +321,6 @@ def test_invite_without_username_or_token_exits_2(cfg: Path, cli: Cli, tmp_path:
 
 # -- start-up cost ----------------------------------------------------------------------------
 
-_NO_AIOGRAM = """
-import sys
-import tomllib
-from bot.cli import main
-code = main(["--config", sys.argv[1], *sys.argv[2:]])
-loaded = sorted(m for m in sys.modules if m.split(".")[0] == "aiogram")
-assert code == 0, code
-assert not loaded, loaded
-"""
-
 
 @pytest.mark.parametrize(
     "command",
@@ -351,15 +342,9 @@ def test_offline_commands_do_not_import_aiogram(cfg: Path, tmp_path: Path, comma
         definition = library.template_definition(library.EXAMPLE)
         (tmp_path / "t.xlsx").write_bytes(definition_workbook(definition, _TZ))
     command = [part.replace("{tmp}", str(tmp_path)) for part in command]
-    process = subprocess.run(
-        [sys.executable, "-c", _NO_AIOGRAM, str(cfg), *command],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
-    )
+    process, loaded = run_fresh(cfg, command, ["aiogram"], timeout=60)
     assert process.returncode == 0, process.stderr
+    assert loaded == []
 
 
 def test_outbox_status_counts_messages_by_state(cli: Cli, cfg: Path) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +13,8 @@ import pytest
 from bot.cli import main
 from storage import migrate
 from storage.database import create_database
+from tests.fresh_cli import PROJECT_ROOT, run_fresh
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = PROJECT_ROOT / "docs" / "examples" / "service-2026q4.toml"
 ROSTER = "工号,姓名,部门\n1001,张三,教务处\n1002,李四,后勤处\n"
 
@@ -31,20 +29,6 @@ HEAVY = (
     "openpyxl",
     "sqlalchemy.dialects.postgresql",
 )
-
-# Runs the command as the `unionvoice` entry point does, in a fresh interpreter, then reports
-# which of HEAVY it loaded on stderr's last line.
-_RUN = """
-import json
-import sys
-from bot.cli import main
-code = main(sys.argv[2:])
-heavy = json.loads(sys.argv[1])
-loaded = sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in heavy))
-print(json.dumps(sorted({h for h in heavy for m in loaded if m == h or m.startswith(h + ".")})),
-      file=sys.stderr)
-sys.exit(code)
-"""
 
 
 def _config(tmp_path: Path, url: str) -> Path:
@@ -81,17 +65,10 @@ def upgraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_read_commands_load_no_telegram_scheduler_or_alembic(
     upgraded: Path, command: list[str], shows: str
 ) -> None:
-    process = subprocess.run(
-        [sys.executable, "-c", _RUN, json.dumps(HEAVY), "--config", str(upgraded), *command],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
-    )
+    process, loaded = run_fresh(upgraded, command, HEAVY)
     assert process.returncode == 0, process.stderr
     assert shows in process.stdout
-    assert json.loads(process.stderr.splitlines()[-1]) == []
+    assert loaded == []
 
 
 async def _revision(url: str) -> str | None:
