@@ -19,6 +19,7 @@ from aiogram.exceptions import (
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import Config, ConfigError
 from bot.factory import create_bot, create_dispatcher, create_outbox_worker
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Seconds that updates already being handled get to finish when polling stops.
 DRAIN_TIMEOUT = 10.0
+STARTUP_DATABASE_WAIT = 60.0  # seconds a starting instance waits for its database server
 
 
 def bot_commands() -> list[BotCommand]:
@@ -106,7 +108,7 @@ async def run_bot(
     redis = create_redis(config)
     bot: Bot | None = None
     try:
-        await migrate.upgrade(database.engine)
+        await upgrade_when_reachable(database)
         bot = create_bot(config)
         i18n = create_i18n(config.union.default_locale)
         services = Services(config, redis=redis)  # the composition root, once per process
@@ -140,6 +142,30 @@ async def run_bot(
 
 
 run_polling = run_bot  # the name tests and older callers know
+
+
+async def upgrade_when_reachable(
+    database: Database, wait: float = STARTUP_DATABASE_WAIT, first_delay: float = 1.0
+) -> None:
+    """Migrates, waiting up to `wait` seconds for a database server that refuses connections:
+    an instance restarted during a PostgreSQL restart exited with a traceback before (found by
+    the soak, bench/soak). A SQLite file is never waited for."""
+    loop = asyncio.get_running_loop()
+    deadline, delay = loop.time() + wait, first_delay
+    while True:
+        try:
+            await migrate.upgrade(database.engine)
+            return
+        except (OSError, DBAPIError) as error:
+            if database.is_sqlite or loop.time() + delay > deadline:
+                raise
+            logger.warning(
+                "database unreachable at start-up (%s); trying again in %.1f s",
+                type(error).__name__,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def create_redis(config: Config) -> Redis | None:
