@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,15 @@ def compile_catalogs(source: Path = LOCALES_DIR) -> Path:
             continue
         with po.open("rb") as handle:
             catalog = read_po(handle, locale=po.parent.parent.name)
+        # Written aside, then renamed into place: several processes start at once (test
+        # workers, two instances) and one must never read another's half-written catalog.
+        partial = mo.with_name(f".{mo.name}.{os.getpid()}")
         try:
-            with mo.open("wb") as handle:
+            with partial.open("wb") as handle:
                 write_mo(handle, catalog)
+            os.replace(partial, mo)
         except OSError:
+            partial.unlink(missing_ok=True)
             return _compile_elsewhere(source)
     return target
 
