@@ -8,22 +8,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.exc import IntegrityError
 
 from bot.services import HANDLER_SERVICES, Services, UpdateServices
+from handlers.errors import TELEGRAM_AWAY
 from storage.database import Database
 from storage.uow import DuplicateUpdate, Repositories
 
 logger = logging.getLogger(__name__)
-# Telegram refused or never answered a request (handlers/errors.py says the same).
-TELEGRAM_AWAY = (TelegramServerError, ClientDecodeError, TelegramNetworkError, TelegramRetryAfter)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 

@@ -98,8 +98,9 @@ def is_outage(exception: BaseException) -> bool:
     )
 
 
-# Telegram's side failed: 5xx, an error page that is not its JSON, no connection, a flood wait.
-_TELEGRAM_AWAY = (TelegramServerError, ClientDecodeError, TelegramNetworkError, TelegramRetryAfter)
+# Telegram's side failed: 5xx, an error page that is not its JSON, no connection, a flood wait
+# (bot/middlewares.py still records the step as processed).
+TELEGRAM_AWAY = (TelegramServerError, ClientDecodeError, TelegramNetworkError, TelegramRetryAfter)
 
 
 async def on_error(
@@ -117,7 +118,7 @@ async def on_error(
             "update %s: %s; left to Telegram's retry", update.update_id, type(exception).__name__
         )
         raise exception
-    if isinstance(exception, _TELEGRAM_AWAY):
+    if isinstance(exception, TELEGRAM_AWAY):
         # Telegram itself refused the answer (after bot/flood.py's retries): not a bug here,
         # and telling the person would fail the same way.
         logger.warning(
