@@ -85,9 +85,7 @@ def render_batch(params: Mapping[str, Any]) -> Rendered:
         text, data = item(one)
         builder.row(InlineKeyboardButton(text=text, callback_data=data))
     builder.row(
-        InlineKeyboardButton(
-            text=_("🗒 To do"), callback_data=MenuCB(action=MenuAction.TODO).pack()
-        )
+        InlineKeyboardButton(text=_("🗒 To do"), callback_data=MenuCB(action=MenuAction.TODO).pack())
     )
     return headline.format(n=len(items)), builder.as_markup()
 
