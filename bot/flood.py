@@ -8,9 +8,10 @@ person was told "something went wrong" for a step that had been saved.
 
 `FloodControl` is an aiogram request middleware on the bot's session. For every send that is
 not the outbox's own (the outbox retries and records its messages itself): wait out a flood
-wait the outbox or another reply saw, count the send in the outbox's per-second window (so the
-outbox slows down while people are being answered), and retry a reply Telegram refused with a
-429, a 5xx or a non-JSON error page, a few times, instead of losing it.
+wait the outbox, another reply or another instance saw, count the send in the outbox's
+per-second window (so the outbox slows down while people are being answered), and retry a
+reply Telegram refused with a 429, a 5xx or a non-JSON error page, a few times, instead of
+losing it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,14 @@ REPLY_WINDOW_LIMIT = 29
 # A reply is worth waiting this long for; a longer flood wait fails it (the error router
 # then tells the person, once the wait is over).
 MAX_WAIT = 10.0
+# How often a reply asks the other instances whether Telegram told one of them to wait. A
+# reply is at most this late in learning it (Telegram is lenient for requests already on the
+# way), and a busy instance asks a few times a second, not once per reply.
+SHARED_WAIT_CHECK = 0.2
+# A shared store that does not answer within this is asked again only after SHARED_WAIT_RETRY:
+# a reply must not hang on Redis.
+SHARED_WAIT_TIMEOUT = 0.5
+SHARED_WAIT_RETRY = 2.0
 
 _outbox_send: ContextVar[bool] = ContextVar("outbox_send", default=False)
 
@@ -80,6 +89,9 @@ class FloodControl(BaseRequestMiddleware):
         self._budget = budget
         self._clock = clock or pacer.clock
         self._sleep = sleep
+        self._shared_check_at = -float("inf")  # when to ask the other instances next
+        self._shared_check = asyncio.Lock()
+        self._shared_failing = False
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
@@ -87,6 +99,7 @@ class FloodControl(BaseRequestMiddleware):
         if not isinstance(method, SENDS) or _outbox_send.get():
             return await make_request(bot, method)
         for attempt in range(1, ATTEMPTS + 1):
+            await self._learn_shared_wait()
             # Look again after every wait: the replies that found the same second full wake
             # together, and only as many as it has room for may go.
             while (
@@ -115,6 +128,28 @@ class FloodControl(BaseRequestMiddleware):
                 logger.warning("reply: Telegram answered %s; retrying", type(exc).__name__)
                 await self._sleep(0.5 * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _learn_shared_wait(self) -> None:
+        """A flood wait another instance was told of holds here too (found by the soak: an
+        instance whose handlers had waited for the database sent two replies in the middle of
+        a flood wait the other instance's outbox had been told of)."""
+        if self._budget is None or self._clock() < self._shared_check_at:
+            return
+        async with self._shared_check:  # the replies that arrive together ask once
+            if self._clock() < self._shared_check_at:
+                return
+            try:
+                left = await asyncio.wait_for(self._budget.paused_for(), SHARED_WAIT_TIMEOUT)
+            except Exception:  # no shared store: this instance learns from its own 429
+                if not self._shared_failing:
+                    logger.warning("reply: could not read the shared flood wait", exc_info=True)
+                self._shared_failing = True
+                self._shared_check_at = self._clock() + SHARED_WAIT_RETRY
+                return
+            self._shared_failing = False
+            self._shared_check_at = self._clock() + SHARED_WAIT_CHECK
+        if left > 0:
+            self._pacer.pause(left)
 
     async def _pause_others(self, seconds: float) -> None:
         if self._budget is None:

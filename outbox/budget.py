@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 BUDGET_NAME = "telegram"
+# The flood wait on its own, apart from the booked slots: a reply waits for a flood wait, not
+# for the outbox's queue.
+PAUSE_NAME = "telegram:pause"
 
 
 class SendBudget(Protocol):
@@ -26,6 +29,11 @@ class SendBudget(Protocol):
 
     async def pause(self, seconds: float) -> None:
         """A flood wait: no instance starts a send within `seconds`."""
+        ...
+
+    async def paused_for(self) -> float:
+        """Seconds left of a flood wait any instance was told of (≤ 0: none). Replies read it:
+        they book no slot, yet must not be sent while Telegram refuses the bot."""
         ...
 
 
@@ -43,7 +51,12 @@ class DatabaseSendBudget:
     async def pause(self, seconds: float) -> None:
         async with self._units.unit_of_work() as repos:
             await repos.budget.pause(BUDGET_NAME, seconds)
+            await repos.budget.pause(PAUSE_NAME, seconds)
             await repos.commit()
+
+    async def paused_for(self) -> float:
+        async with self._units.unit_of_work() as repos:
+            return await repos.budget.remaining(PAUSE_NAME)
 
 
 # Times in microseconds of the Redis server's clock, so that instances' clocks don't matter.
@@ -59,6 +72,10 @@ local now = redis.call('TIME')
 now = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local until_ = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
 redis.call('SET', KEYS[1], string.format('%.0f', until_), 'PX', 3600000)
+local wait_ms = math.ceil(tonumber(ARGV[1]) / 1000)
+if redis.call('PTTL', KEYS[2]) < wait_ms then
+  redis.call('SET', KEYS[2], '1', 'PX', wait_ms)
+end
 return 1
 """
 
@@ -68,10 +85,16 @@ class RedisSendBudget:
         self._redis = redis
         self._gap_us = round(1_000_000 / rate_per_second)
         self._key = f"unionvoice:budget:{key}"
+        # Lives exactly as long as the flood wait: its time to live is the wait left.
+        self._pause_key = f"{self._key}:pause"
 
     async def reserve(self) -> float:
         wait_us = await self._redis.eval(_RESERVE, 1, self._key, self._gap_us)
         return int(wait_us) / 1_000_000
 
     async def pause(self, seconds: float) -> None:
-        await self._redis.eval(_PAUSE, 1, self._key, round(seconds * 1_000_000))
+        await self._redis.eval(_PAUSE, 2, self._key, self._pause_key, round(seconds * 1_000_000))
+
+    async def paused_for(self) -> float:
+        left_ms = await self._redis.pttl(self._pause_key)  # -2: no flood wait
+        return max(0, int(left_ms)) / 1000

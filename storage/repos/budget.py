@@ -28,6 +28,11 @@ _PAUSE = text(
     """
 )
 
+_REMAINING = text(
+    "SELECT extract(epoch FROM next_slot_at - clock_timestamp()) FROM send_budget "
+    "WHERE name = :name"
+)
+
 
 class SendBudgetRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -40,3 +45,7 @@ class SendBudgetRepository:
     async def pause(self, name: str, seconds: float) -> None:
         """Nothing starts before now + seconds (a 429 flood wait)."""
         await self._session.execute(_PAUSE, {"name": name, "seconds": seconds})
+
+    async def remaining(self, name: str) -> float:
+        """Seconds until the named slot (≤ 0: past, or none booked)."""
+        return float(await self._session.scalar(_REMAINING, {"name": name}) or 0.0)

@@ -41,6 +41,9 @@ class SpyBudget:
     async def pause(self, seconds: float) -> None:
         self.pauses.append(seconds)
 
+    async def paused_for(self) -> float:
+        return 0.0
+
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeBotAPI]:

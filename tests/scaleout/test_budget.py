@@ -9,8 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from bot.flood import FloodControl
 from outbox.budget import DatabaseSendBudget, RedisSendBudget, SendBudget
+from outbox.pacing import Pacer
 from storage.database import create_database
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.telegram_limits import ManualClock, TelegramLimits
 
 RATE = 20.0
 
@@ -52,3 +56,39 @@ async def test_a_flood_wait_pushes_back_every_instance(
     first, second = budgets
     await first.pause(3.0)
     assert await second.reserve() > 2.0
+
+
+async def test_a_flood_wait_is_shared_apart_from_the_booked_slots(
+    budgets: tuple[SendBudget, SendBudget],
+) -> None:
+    first, second = budgets
+    for _ in range(2 * int(RATE)):
+        await first.reserve()  # the outbox's queue: two seconds of slots booked
+    assert await second.paused_for() <= 0, "a reply does not wait behind the outbox's queue"
+    await first.pause(3.0)
+    assert 2.0 < await second.paused_for() <= 3.0
+
+
+async def test_a_reply_on_one_instance_waits_for_a_flood_wait_the_other_was_told_of(
+    budgets: tuple[SendBudget, SendBudget],
+) -> None:
+    """Found by the soak: instance b's handlers had waited for PostgreSQL; when it came back
+    they sent their replies in the middle of a flood wait instance a had been told of."""
+    clock = ManualClock(1000.0)
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    limits = TelegramLimits(global_per_second=1, retry_after=3, clock=clock)
+    async with FakeBotAPI() as fake:
+        fake.responder = limits
+        async with fake.make_bot() as a, fake.make_bot() as b:
+            a.session.middleware(FloodControl(Pacer(25, clock=clock), budgets[0], sleep=sleep))
+            b.session.middleware(FloodControl(Pacer(25, clock=clock), budgets[1], sleep=sleep))
+            await a.send_message(1, "a reply that fills this second")
+            await a.send_message(2, "a reply refused: Telegram says wait 3 s")
+            clock.advance(0.5)
+            await b.send_message(3, "a reply on the other instance")
+    assert limits.rejected["429"] == 1, "only the first refusal"
+    assert limits.violations == [], "instance b sent nothing while Telegram said to wait"
+    assert limits.delivered_to[2] == 1 and limits.delivered_to[3] == 1
