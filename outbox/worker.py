@@ -7,14 +7,19 @@ a kill are bounded by `max_in_flight` (requests open at once).
 
 Several senders (instances on one PostgreSQL database) claim with FOR UPDATE SKIP LOCKED, so
 no row is claimed twice; each renews its claims every `claim_lease / 3` seconds, and any of
-them requeues claims older than `claim_lease`: the rows of an instance that died.
+them requeues claims older than `claim_lease`: the rows of an instance that died. The renewal
+runs in a task of its own (a sender whose every slot waits on a database that is away must
+not let its claims lapse), and a sender that could not renew a claim for 2/3 of the lease
+does not send it: another sender may have taken it back, and it would go out twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -55,8 +60,10 @@ class OutboxWorker:
         # Set by whoever enqueues in this process, so the sender need not wait for its poll.
         self._wakeup = wakeup or asyncio.Event()
         self._stopping = False
-        self._held: set[int] = set()  # claimed here, outcome not yet recorded
-        self._next_lease_check = 0.0
+        # Claimed here, outcome not yet recorded: id -> when it was claimed (monotonic).
+        self._held: dict[int, float] = {}
+        self._renewed_at = -float("inf")  # when the last renewal of every claim held began
+        self._claimer = uuid.uuid4().hex  # names this process's claims in the database
 
     @property
     def pacer(self) -> Pacer:
@@ -81,26 +88,47 @@ class OutboxWorker:
             logger.warning("outbox: %d message(s) claimed by a stopped sender requeued", count)
         return count
 
-    async def _keep_claims(self) -> None:
-        """Several senders: renew ours, take back a dead sender's."""
+    async def _keep_claims(self, stop: asyncio.Event) -> None:
+        """Several senders: renew ours, take back a dead sender's, every `claim_lease / 3`."""
         lease = self.settings.claim_lease
-        if lease is None or self._monotonic() < self._next_lease_check:
-            return
-        self._next_lease_check = self._monotonic() + lease / 3
-        try:
-            async with self._units.unit_of_work() as repos:
-                await repos.outbox.touch(sorted(self._held), _utcnow())
-                await repos.commit()
-            await self.recover()
-        except Exception:  # the database may be briefly away: the next round tries again
-            logger.warning("outbox: could not renew claims", exc_info=True)
+        assert lease is not None
+        while not stop.is_set():
+            began = self._monotonic()
+            held = sorted(self._held)
+            try:
+                async with self._units.unit_of_work() as repos:
+                    kept = await repos.outbox.touch(held, _utcnow(), self._claimer)
+                    await repos.commit()
+                lost = [message_id for message_id in held if message_id not in kept]
+                for message_id in lost:
+                    self._held.pop(message_id, None)
+                if lost:
+                    logger.warning("outbox: %d claim(s) taken back by another sender", len(lost))
+                self._renewed_at = began
+                await self.recover()
+            except Exception:  # the database may be briefly away: the next round tries again
+                logger.warning("outbox: could not renew claims", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), lease / 3)
+
+    def _still_ours(self, message_id: int) -> bool:
+        """False when this sender's claim may have lapsed and another sender taken it back."""
+        lease = self.settings.claim_lease
+        if lease is None:
+            return True
+        if message_id not in self._held:
+            return False  # taken back by another sender
+        claimed = self._held[message_id]
+        return self._monotonic() - max(claimed, self._renewed_at) < lease * 2 / 3
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; then finish what is in flight and requeue the rest."""
         await self.recover()
+        keeper = None
+        if self.settings.claim_lease is not None:
+            keeper = asyncio.create_task(self._keep_claims(stop))
         try:
             while not stop.is_set():
-                await self._keep_claims()
                 try:
                     sent = await self.send_due()
                 except Exception:
@@ -113,6 +141,8 @@ class OutboxWorker:
         finally:
             self._stopping = True
             await self._wait_for_tasks()
+            if keeper is not None:
+                keeper.cancel()
 
     async def drain(self, timeout: float = 60.0) -> None:
         """Send until nothing is queued or in flight (tests, CLI)."""
@@ -131,12 +161,13 @@ class OutboxWorker:
             return 0
         # About one second of work: claimed rows wait in memory for their slot.
         limit = int(self.settings.rate_per_second) + 1
+        claimed_at = self._monotonic()
         async with self._units.unit_of_work() as repos:
             messages = await repos.outbox.claim(
-                limit, _utcnow(), chat_gap=self.settings.chat_interval
+                limit, _utcnow(), chat_gap=self.settings.chat_interval, claimer=self._claimer
             )
             await repos.commit()
-        self._held.update(message.id for message in messages)
+        self._held.update((message.id, claimed_at) for message in messages)
         for message in messages:
             wait = self._pacer.chat_free_at(message.chat_id) - self._monotonic()
             if wait > self.settings.chat_interval / 4:
@@ -169,6 +200,11 @@ class OutboxWorker:
                 await self._requeue(message)
                 return
             if self._budget is not None and not await self._wait_for_shared_slot(message):
+                return
+            if not self._still_ours(message.id):
+                # Left 'sending': whichever sender recovers stale claims queues it again.
+                logger.warning("outbox: claim on message %s lapsed; not sending it", message.id)
+                self._held.pop(message.id, None)
                 return
             self._pacer.record_send()
             try:
@@ -260,7 +296,7 @@ class OutboxWorker:
                         error=result.error,
                     )
             await repos.commit()
-        self._held.discard(message.id)
+        self._held.pop(message.id, None)
 
     async def _requeue(self, message: ClaimedMessage, after: float = 0.0) -> None:
         async with self._units.unit_of_work() as repos:
@@ -271,7 +307,7 @@ class OutboxWorker:
                 error=None,
             )
             await repos.commit()
-        self._held.discard(message.id)
+        self._held.pop(message.id, None)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         wait = self.settings.idle_poll

@@ -159,6 +159,8 @@ class OutboxMessage(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sender process holding the claim (a random token): see OutboxWorker._keep_claims.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Deleted once sent (or given up): a delivered notice to a confidential sender leaves
     # no row pairing their chat with a time.

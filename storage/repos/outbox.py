@@ -207,7 +207,9 @@ class OutboxRepository:
         )
 
     # -- the sender -----------------------------------------------------------------------------
-    async def claim(self, limit: int, now: datetime, chat_gap: float = 0.0) -> list[ClaimedMessage]:
+    async def claim(
+        self, limit: int, now: datetime, chat_gap: float = 0.0, claimer: str | None = None
+    ) -> list[ClaimedMessage]:
         """Atomically move up to `limit` due messages to 'sending' and return them.
 
         On PostgreSQL (several senders) a chat is skipped while another message to it is being
@@ -238,7 +240,7 @@ class OutboxRepository:
             await self._session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(due.scalar_subquery()))
-                .values(status=Status.SENDING, claimed_at=now)
+                .values(status=Status.SENDING, claimed_at=now, claimed_by=claimer)
                 .returning(
                     OutboxMessage.id,
                     OutboxMessage.chat_id,
@@ -349,6 +351,7 @@ class OutboxRepository:
                 attempts=attempts,
                 last_error=error[:300] if error else None,
                 claimed_at=None,
+                claimed_by=None,
             )
         )
 
@@ -360,18 +363,30 @@ class OutboxRepository:
         if claimed_before is not None:
             statement = statement.where(OutboxMessage.claimed_at < claimed_before)
         result = await self._session.execute(
-            statement.values(status=Status.QUEUED, claimed_at=None)
+            statement.values(status=Status.QUEUED, claimed_at=None, claimed_by=None)
         )
         return rowcount(result)
 
-    async def touch(self, message_ids: Sequence[int], now: datetime) -> None:
-        """Renew this sender's claims, so no other sender takes them for abandoned."""
-        if message_ids:
-            await self._session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == Status.SENDING)
-                .values(claimed_at=now)
+    async def touch(
+        self, message_ids: Sequence[int], now: datetime, claimer: str | None = None
+    ) -> set[int]:
+        """Renew this sender's claims, so no other sender takes them for abandoned. Returns
+        the ids still held: the others were taken back while this sender could not renew."""
+        if not message_ids:
+            return set()
+        renewed = await self._session.scalars(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(message_ids),
+                OutboxMessage.status == Status.SENDING,
+                OutboxMessage.claimed_by.is_(None)
+                if claimer is None
+                else OutboxMessage.claimed_by == claimer,
             )
+            .values(claimed_at=now)
+            .returning(OutboxMessage.id)
+        )
+        return set(renewed)
 
     async def next_due_at(self) -> datetime | None:
         return await self._session.scalar(
