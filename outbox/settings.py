@@ -14,7 +14,7 @@ class SenderSettings:
     rate_per_second: float = 25.0
     chat_interval: float = 1.05  # a little over Telegram's 1/s, for network jitter
     max_in_flight: int = 8
-    max_attempts: int = 6
+    max_attempts: int = 10  # backoff 2 s … 300 s: about 13.5 minutes of outage
     backoff_base: float = 2.0  # seconds; doubles per attempt
     backoff_cap: float = 300.0
     retry_after_margin: float = 0.5
@@ -32,7 +32,7 @@ class OutboxConfig(Section):
     # Telegram allows about 30/s; network jitter bunches requests, so leave headroom.
     rate_per_second: float = Field(default=25.0, gt=0, le=29)
     max_in_flight: int = Field(default=8, ge=1, le=100)
-    max_attempts: int = Field(default=6, ge=1, le=20)
+    max_attempts: int = Field(default=10, ge=1, le=20)
     progress_interval: float = Field(default=3.0, ge=1.0, le=60.0)
     # Several instances: a message claimed by an instance that stopped renewing its claim for
     # this long (it died) is sent by another.

@@ -11,6 +11,7 @@ import pytest
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
 
+from outbox.settings import OutboxConfig, SenderSettings
 from storage.database import Database
 from storage.repos.outbox import OutboxRepository
 from tests.fakes.bot_api import FakeBotAPI
@@ -79,3 +80,16 @@ async def test_an_outcome_is_recorded_after_a_database_restart_of_several_second
     assert outage["left"] == 0
     assert await status_by_chat(database) == {7002: "sent"}
     assert len(fake.calls_of("sendMessage")) == 1
+
+
+def test_the_default_retries_ride_out_a_long_telegram_outage() -> None:
+    """Found by the soak: 72 s of 502s made invitations fail for good after 6 attempts
+    (2 + 4 + … + 32 s = 62 s of retries). A member must not miss a survey because Telegram's
+    servers were down for a few minutes."""
+    settings = OutboxConfig().sender_settings(shared=False)
+    assert settings.max_attempts == SenderSettings().max_attempts
+    retrying = sum(
+        min(settings.backoff_cap, settings.backoff_base * 2 ** (attempt - 1))
+        for attempt in range(1, settings.max_attempts)
+    )
+    assert retrying >= 10 * 60, "at least ten minutes of errors before a message is given up"
