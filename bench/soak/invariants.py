@@ -266,12 +266,20 @@ class Judge:
             if r["template"] == "survey.invitation" and r["status"] == "sent"
         )
         doubled_rows = sum(1 for n in rows.values() if n > 1)
+        # What the outbox recorded for the members never invited: the clue to where it stopped.
+        never_rows = Counter(
+            f"{r['status']} after {r['attempts']} ({r['last_error'] or 'no error'})"
+            for r in self.tables["outbox_messages"]
+            if r["template"] == "survey.invitation" and r["chat_id"] in set(never)
+        )
+        why = f" {dict(never_rows) or 'no outbox row'}" if never else ""
         self.check(
             "invitations reach each reachable member once",
             not never and extra <= bound and doubled_rows == 0,
             f"{len(reachable)} reachable ({len(self.world.blocked)} blocked the bot), "
-            f"{len(reachable) - len(never)} invited, never {len(never)}; sent twice {len(twice)} "
-            f"(bound: {self.kills} kill(s) x max_in_flight {self.max_in_flight} = {bound})",
+            f"{len(reachable) - len(never)} invited, never {len(never)}{why}; sent twice "
+            f"{len(twice)} (bound: {self.kills} kill(s) x max_in_flight {self.max_in_flight} "
+            f"= {bound})",
         )
 
     def _digests(self) -> None:
@@ -301,12 +309,14 @@ class Judge:
     def _limits(self) -> None:
         limits = self.fake.limits
         late = limits.violations_count()
+        late_by = Counter(method for *_, method in limits.late_sends)
         self.check(
             "no Telegram limit violated",
             late == 0,
             f"{len(limits.accepted)} sends accepted, max {limits.max_in_any_window()} in any 1 s"
             f" (limit {limits.global_per_second}), max {limits.max_per_chat_in_any_window()} per "
-            f"chat; 429 answered {limits.rejected['429']}, sends during a flood wait {late}; "
+            f"chat; 429 answered {limits.rejected['429']}, sends during a flood wait {late}"
+            f"{f' {dict(late_by)}' if late else ''}; "
             f"403 {limits.rejected['403']}, 5xx {limits.rejected['500']}",
         )
 

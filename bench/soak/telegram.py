@@ -39,7 +39,8 @@ class SoakLimits(TelegramLimits):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.penalties: list[Penalty] = []
-        self.late_sends: list[tuple[float, ChatId, float]] = []  # (at, chat, seconds late)
+        # (at, chat, seconds of the wait left, method)
+        self.late_sends: list[tuple[float, ChatId, float, str]] = []
         self.server_errors_on = False
         self.server_error_answers = 0
         self.triggers: list[tuple[float, ChatId, str]] = []  # what started each flood wait
@@ -61,7 +62,9 @@ class SoakLimits(TelegramLimits):
                 penalty.told = True
                 penalty.started = now
             if now - penalty.started > GRACE:
-                self.late_sends.append((now, params.get("chat_id", ""), penalty.until - now))
+                self.late_sends.append(
+                    (now, params.get("chat_id", ""), penalty.until - now, method)
+                )
         if not in_penalty and self.server_errors_on:
             self.server_error_answers += 1
             chat = params.get("chat_id", "")
