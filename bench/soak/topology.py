@@ -217,6 +217,7 @@ class UpdateRecord:
     acked: bool = False
     duplicate: bool = False
     finished: bool = True  # False while Telegram would still be retrying it
+    at: float = field(default_factory=time.monotonic)  # when the member sent it
 
 
 class Delivery:
