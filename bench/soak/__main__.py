@@ -19,6 +19,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -379,10 +380,12 @@ class Run:
             # an actor waits out its deadline for something that is not coming.
             traffic = max((r.at for r in delivery.records.values()), default=started) - started
             traffic = max(1e-6, traffic)
+            per_minute = Counter(int((r.at - started) // 60) for r in delivery.records.values())
             self.write_calls(fake)
             outcome.figures = {
                 "load_s": load_seconds, "traffic_s": traffic, "updates": records,
                 "updates_per_s": records / traffic,
+                "peak_per_s": max(per_minute.values(), default=0) / 60,
                 "sends": sends, "sends_per_s": sends / span, "kills": self.kills,
                 "memory": memory, "phases": (setup_seconds, load_seconds, drain_seconds,
                                              judge_seconds),
@@ -496,8 +499,8 @@ def report(outcome: Outcome) -> None:
     f = outcome.figures
     if f:
         log(f"  load held: {f['updates']} updates in {f['traffic_s']:.0f} s of members' traffic "
-            f"({f['updates_per_s']:.1f}/s), {f['sends']} messages accepted by Telegram "
-            f"({f['sends_per_s']:.1f}/s)")  # fmt: skip
+            f"({f['updates_per_s']:.1f}/s; busiest minute {f['peak_per_s']:.1f}/s), "
+            f"{f['sends']} messages accepted by Telegram ({f['sends_per_s']:.1f}/s)")  # fmt: skip
         log("  time: set-up {:.0f} s, load {:.0f} s, drain {:.0f} s, checks {:.0f} s".format(
             *f["phases"]))  # fmt: skip
 

@@ -76,9 +76,9 @@ async def engines(pg_url: str) -> AsyncIterator[tuple[Database, Database]]:
     first, second = create_database(pg_url), create_database(pg_url)
     async with first.unit_of_work() as repos:
         for chat in CHATS:
+            invitation = {"text": "问卷邀请"}
             await repos.outbox.enqueue(
-                Notification(key=f"invite:{chat}", chat_id=chat, template="text",
-                             params={"text": "问卷邀请"})  # fmt: skip
+                Notification(key=f"invite:{chat}", chat_id=chat, template="text", params=invitation)
             )
         await repos.commit()
     yield first, second
@@ -88,7 +88,9 @@ async def engines(pg_url: str) -> AsyncIterator[tuple[Database, Database]]:
 
 async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     async with asyncio.timeout(timeout):
-        while not condition():
+        while True:
+            if condition():
+                return
             await asyncio.sleep(0.02)
 
 
