@@ -121,7 +121,9 @@ class SlidingLimit(_Keyed):
 
 
 def _copy(session: AnonymousSession) -> AnonymousSession:
-    draft = Draft(session.draft.text, list(session.draft.attachments))
+    draft = Draft(
+        session.draft.text, list(session.draft.attachments), list(session.draft.message_ids)
+    )
     return dataclasses.replace(session, draft=draft)
 
 

@@ -84,6 +84,16 @@ class Draft:
 
     text: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+    # Telegram's ids of the messages added (per chat, no person in them), so a message
+    # delivered again is not added twice: Telegram redelivers an update whose marker was not
+    # committed (the database went away after the draft, kept apart from it, had changed).
+    message_ids: list[int] = field(default_factory=list)
+
+    def has(self, message_id: int) -> bool:
+        return message_id in self.message_ids
+
+    def added(self, message_id: int) -> None:
+        self.message_ids = [*self.message_ids, message_id][-MESSAGE_IDS_KEPT:]
 
     @property
     def is_empty(self) -> bool:
@@ -108,25 +118,37 @@ class Draft:
         """The draft made of parts appended one by one (each checked when it was added)."""
         draft = cls()
         for part in parts:
+            if part.message_ids and all(draft.has(i) for i in part.message_ids):
+                continue  # the same message appended twice (a redelivered update)
             draft.attachments.extend(part.attachments)
             if part.text:
                 draft.text = _join(draft.text, part.text)
+            for message_id in part.message_ids:
+                draft.added(message_id)
         return draft
 
     def to_dict(self) -> dict[str, object]:
         return {
             "text": self.text,
             "attachments": [[a.kind, a.telegram_file_id, a.file_name] for a in self.attachments],
+            "ids": list(self.message_ids),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Draft:
         raw = data.get("attachments") or []
         assert isinstance(raw, list)
+        ids = data.get("ids") or []
+        assert isinstance(ids, list)
         return cls(
             text=str(data.get("text") or ""),
             attachments=[Attachment(str(k), str(f), n) for k, f, n in raw],
+            message_ids=[int(i) for i in ids],
         )
+
+
+# A letter holds at most 10,000 characters and 10 files: far fewer messages than this.
+MESSAGE_IDS_KEPT = 200
 
 
 def _join(text: str, more: str) -> str:

@@ -127,11 +127,13 @@ async def on_anonymous_part(
     anonymous: AnonymousSession,
     anonymous_sessions: AnonymousStore,
 ) -> None:
+    again = anonymous.draft.has(message.message_id)
     reply = add_part(message, anonymous.draft, LETTER_MAX)  # checked against the whole draft
-    part = Draft()
-    add_part(message, part, LETTER_MAX)
-    # Only the new part is kept: an append, so nothing added meanwhile is overwritten.
-    await anonymous_sessions.append(event_from_user.id, part)
+    if not again:
+        part = Draft()
+        add_part(message, part, LETTER_MAX)
+        # Only the new part is kept: an append, so nothing added meanwhile is overwritten.
+        await anonymous_sessions.append(event_from_user.id, part)
     await message.answer(reply, reply_markup=writing_keyboard())
 
 
