@@ -336,6 +336,15 @@ class Run:
             faults = asyncio.create_task(self.run_faults(started))
             tasks = [asyncio.create_task(a) for a in actors]
             done, pending = await asyncio.wait(tasks, timeout=self.duration + soak.grace + 120)
+            # Slow is not stuck: a member invited late may still be answering. Wait on while
+            # members keep sending (up to 5 more minutes); stuck is 30 s without an update.
+            extended_until = time.monotonic() + 300
+            while pending and time.monotonic() < extended_until:
+                last = max((r.at for r in delivery.records.values()), default=started)
+                if time.monotonic() - last > 30:
+                    break
+                finished, pending = await asyncio.wait(pending, timeout=10)
+                done |= finished
             for task in done:
                 if task.exception() is not None:
                     soak.problem(f"actor crashed: {task.exception()!r}")
