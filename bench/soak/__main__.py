@@ -385,15 +385,16 @@ class Run:
             records = len(delivery.records)
             sends = len(limits.accepted)
             span = max(1e-6, fake.last_call_at - fake.first_call_at)
-            # Members' traffic ends with the last update sent; the load phase may go on while
-            # an actor waits out its deadline for something that is not coming.
-            traffic = max((r.at for r in delivery.records.values()), default=started) - started
-            traffic = max(1e-6, traffic)
+            # The members' traffic: until 99 % of the updates had been sent (a few people
+            # keep looking at a letter's receipt until the deadline, long after the rest).
+            sent_at = sorted(r.at for r in delivery.records.values()) or [started]
+            traffic = max(1e-6, sent_at[int(len(sent_at) * 0.99) - 1 if len(sent_at) > 1 else 0]
+                          - started)  # fmt: skip
             per_minute = Counter(int((r.at - started) // 60) for r in delivery.records.values())
             self.write_calls(fake)
             outcome.figures = {
                 "load_s": load_seconds, "traffic_s": traffic, "updates": records,
-                "updates_per_s": records / traffic,
+                "updates_per_s": 0.99 * records / traffic,
                 "peak_per_s": max(per_minute.values(), default=0) / 60,
                 "sends": sends, "sends_per_s": sends / span, "kills": self.kills,
                 "memory": memory, "phases": (setup_seconds, load_seconds, drain_seconds,
@@ -507,7 +508,7 @@ def report(outcome: Outcome) -> None:
         log(f"  {mark} {verdict.name}: {verdict.detail}")
     f = outcome.figures
     if f:
-        log(f"  load held: {f['updates']} updates in {f['traffic_s']:.0f} s of members' traffic "
+        log(f"  load held: {f['updates']} updates, 99 % of them in {f['traffic_s']:.0f} s "
             f"({f['updates_per_s']:.1f}/s; busiest minute {f['peak_per_s']:.1f}/s), "
             f"{f['sends']} messages accepted by Telegram ({f['sends_per_s']:.1f}/s)")  # fmt: skip
         log("  time: set-up {:.0f} s, load {:.0f} s, drain {:.0f} s, checks {:.0f} s".format(

@@ -456,15 +456,22 @@ class Soak:
 
     async def retry(
         self, action: Callable[[], Any], ok: Callable[[list[RecordedCall]], bool], what: str,
-        tries: int = 6,
+        patience: float = 150.0,
     ) -> list[RecordedCall] | None:  # fmt: skip
-        """Do it again when the bot said "try again later" (or nothing), as people do."""
-        for attempt in range(tries):
+        """Do it again when the bot said "try again later" (or nothing), as people do: more
+        and more slowly, for a few minutes (longer than the 15-minute run's 72 s of 502s:
+        with six quick tries, 34 members gave up in the middle of that outage)."""
+        given_up_at = time.monotonic() + patience
+        attempt = 0
+        while True:
             calls = await action()
+            attempt += 1
             if ok(calls):
                 return calls
-            await asyncio.sleep(2.0 * (attempt + 1))
-        self.problem(f"{what}: no good answer after {tries} tries: {texts(calls)[-200:]!r}")
+            if time.monotonic() >= given_up_at:
+                break
+            await asyncio.sleep(min(15.0, 2.0 * attempt))
+        self.problem(f"{what}: no good answer after {attempt} tries: {texts(calls)[-200:]!r}")
         return None
 
 
