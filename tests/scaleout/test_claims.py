@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
 
@@ -28,6 +28,7 @@ from storage.uow import Repositories
 LEASE = 1.2
 SETTINGS = SenderSettings(max_in_flight=1, idle_poll=0.05, claim_lease=LEASE, record_for=60)
 CHATS = range(7001, 7006)
+NOTICE = {"text": "通知"}
 
 
 class Telegram:
@@ -147,3 +148,50 @@ async def test_a_sender_that_could_not_renew_does_not_send_what_another_took_bac
     assert len(twice) <= SETTINGS.max_in_flight, "duplicates within the documented bound"
     assert set(telegram.delivered) == set(CHATS)
     assert (await outbox_counts(engines[0]))[Status.SENT] == len(CHATS)
+
+
+class RequeueRefusedOnce:
+    """The database refuses the first requeue: it went away just after a claim."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self.refused = 0
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[Repositories]:
+        async with self._database.unit_of_work() as repos:
+            if not self.refused:
+
+                async def refuse(*_args: object, **_kwargs: object) -> None:
+                    self.refused += 1
+                    raise ConnectionRefusedError("the database is restarting")
+
+                repos.outbox.reschedule = refuse  # type: ignore[method-assign]
+            yield repos
+
+
+async def test_claims_left_behind_by_a_failed_requeue_are_sent_after_all(
+    engines: tuple[Database, Database],
+) -> None:
+    """Found by the 15-minute soak: PostgreSQL went away while a sender was putting back a
+    message whose chat was busy. The rest of that claim was never scheduled, yet its claims
+    were renewed for half an hour: 18 messages stayed 'sending', and 90 waited behind them."""
+    async with engines[0].unit_of_work() as repos:
+        for n in range(2):  # the same chat twice: the second waits for its turn
+            await repos.outbox.enqueue(
+                Notification(
+                    key=f"notice:{n}", chat_id=7101, template="text", params={"text": "通知"}
+                )
+            )
+        await repos.commit()
+    telegram = Telegram()
+    database = RequeueRefusedOnce(engines[0])
+    sender = OutboxWorker(database, telegram.sender(), SETTINGS)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop))
+    await until(lambda: sum(telegram.delivered.values()) == 2 + len(CHATS))
+    stop.set()
+    await running
+    assert database.refused == 1
+    assert telegram.delivered[7101] == 2, "both notices, once each"
+    assert (await outbox_counts(engines[0]))[Status.SENT] == 2 + len(CHATS)
