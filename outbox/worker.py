@@ -215,7 +215,6 @@ class OutboxWorker:
             if not self._still_ours(message.id):
                 # Left 'sending': whichever sender recovers stale claims queues it again.
                 logger.warning("outbox: claim on message %s lapsed; not sending it", message.id)
-                self._held.pop(message.id, None)
                 return
             self._pacer.record_send()
             try:
@@ -225,8 +224,9 @@ class OutboxWorker:
                 result = SendResult(Outcome.PERMANENT, error=f"render error: {type(exc).__name__}")
             await self._record_durably(message, result)
         finally:
-            # Recorded or requeued: already let go. Otherwise (the outcome could not be
-            # recorded, a requeue failed) the claim must lapse so that it is recovered.
+            # Outcome recorded, message requeued, or neither (the outcome could not be
+            # recorded, a requeue failed, the claim lapsed): no longer renewed either way, so
+            # a row left 'sending' is recovered.
             self._held.pop(message.id, None)
             self._slots.release()
 
@@ -310,7 +310,6 @@ class OutboxWorker:
                         error=result.error,
                     )
             await repos.commit()
-        self._held.pop(message.id, None)
 
     async def _requeue(self, message: ClaimedMessage, after: float = 0.0) -> None:
         async with self._units.unit_of_work() as repos:

@@ -388,8 +388,8 @@ class Run:
             # The members' traffic: until 99 % of the updates had been sent (a few people
             # keep looking at a letter's receipt until the deadline, long after the rest).
             sent_at = sorted(r.at for r in delivery.records.values()) or [started]
-            traffic = max(1e-6, sent_at[int(len(sent_at) * 0.99) - 1 if len(sent_at) > 1 else 0]
-                          - started)  # fmt: skip
+            last_of_99 = sent_at[max(0, round(len(sent_at) * 0.99) - 1)]
+            traffic = max(1e-6, last_of_99 - started)
             per_minute = Counter(int((r.at - started) // 60) for r in delivery.records.values())
             self.write_calls(fake)
             outcome.figures = {

@@ -367,9 +367,7 @@ class OutboxRepository:
         )
         return rowcount(result)
 
-    async def touch(
-        self, message_ids: Sequence[int], now: datetime, claimer: str | None = None
-    ) -> set[int]:
+    async def touch(self, message_ids: Sequence[int], now: datetime, claimer: str) -> set[int]:
         """Renew this sender's claims, so no other sender takes them for abandoned. Returns
         the ids still held: the others were taken back while this sender could not renew."""
         if not message_ids:
@@ -379,9 +377,7 @@ class OutboxRepository:
             .where(
                 OutboxMessage.id.in_(message_ids),
                 OutboxMessage.status == Status.SENDING,
-                OutboxMessage.claimed_by.is_(None)
-                if claimer is None
-                else OutboxMessage.claimed_by == claimer,
+                OutboxMessage.claimed_by == claimer,
             )
             .values(claimed_at=now)
             .returning(OutboxMessage.id)
