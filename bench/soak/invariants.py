@@ -256,7 +256,10 @@ class Judge:
             )
             for p in reachable
         }
-        never = [t for t, n in counts.items() if n == 0]
+        # Erasure deletes the member's queued messages, so an invitation still queued then is
+        # rightly never sent: the erased member may have had it once, or not at all.
+        erased = self.ledger.erased.telegram_id if self.ledger.erased else None
+        never = [t for t, n in counts.items() if n == 0 and t != erased]
         twice = {t: n for t, n in counts.items() if n > 1}
         extra = sum(n - 1 for n in twice.values())
         bound = self.kills * self.max_in_flight
@@ -273,6 +276,9 @@ class Judge:
             if r["template"] == "survey.invitation" and r["chat_id"] in set(never)
         )
         why = f" {dict(never_rows) or 'no outbox row'}" if never else ""
+        if erased in counts:
+            first = "was invited first" if counts[erased] else "erased first"
+            why += f"; the erased member {first}"
         self.check(
             "invitations reach each reachable member once",
             not never and extra <= bound and doubled_rows == 0,
