@@ -172,6 +172,7 @@ class LetterRecord:
     follow_ups: list[str] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
     handled: bool = False
+    reader_done: bool = False  # the officer is through with it, confirmed or not
     rating: int = 0
 
 
@@ -643,12 +644,14 @@ class LetterWriter:
         await soak.letters_ready.put(record)
         # The sender comes back: a follow-up after the first reply, a rating when handled.
         deadline = soak.started + soak.duration + soak.grace
-        while not record.replies and time.monotonic() < deadline:  # noqa: ASYNC110
+        # An answer Telegram refused is never seen: the sender stops waiting when the officer
+        # is through with the letter, not at the run's deadline.
+        while not (record.replies or record.reader_done) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         if record.replies:
             await soak.think()
             await self._follow_up()
-        while not record.handled and time.monotonic() < deadline:  # noqa: ASYNC110
+        while not (record.handled or record.reader_done) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         if record.handled:
             await soak.think()
@@ -756,6 +759,12 @@ class MailboxReader:
             task.add_done_callback(self.tasks.discard)
 
     async def _answer(self, record: LetterRecord, chat: Chat) -> None:
+        try:
+            await self._reply_and_close(record, chat)
+        finally:
+            record.reader_done = True
+
+    async def _reply_and_close(self, record: LetterRecord, chat: Chat) -> None:
         soak, lid = self.soak, record.letter_id
         async with self._lock(chat):
             await soak.think()
