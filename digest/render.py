@@ -11,10 +11,9 @@ from typing import Any
 
 from common.errors import N_
 from common.tables import XLSX_ILLEGAL
-from common.text import MESSAGE_LIMIT
+from common.text import MESSAGE_LIMIT, pack_messages
 from digest.sections import SECTIONS
 from digest.sections.base import Data, Gettext, Indicator, e
-from surveys.results import pack_messages
 
 AUDIENCE_LABELS = {
     "officers": N_("the whole union"),

@@ -23,7 +23,7 @@ from aiogram.types import (
     TelegramObject,
 )
 
-from handlers.ui import split_text
+from common.text import split_text
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]

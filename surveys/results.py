@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from common.errors import N_
-from common.text import MESSAGE_LIMIT, preview
+from common.text import MESSAGE_LIMIT, pack_messages, preview
 from surveys.answering import OTHER
 from surveys.definition import Question, QuestionType, Text
 from surveys.model import DETRACTOR_MAX, PROMOTER_MIN, DepartmentFigures, FreeTextRow
@@ -423,47 +422,3 @@ def render_results_text(
     for index, result in enumerate(results.questions, start=1):
         blocks.append("\n".join(_question_block(index, result, results, locale, gettext)))
     return pack_messages(blocks, limit)
-
-
-def pack_messages(blocks: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Blocks joined by blank lines into as few messages as fit; a block too long for one
-    message is split between lines, and a line too long for one is cut (lines hold whole tags,
-    so no tag is ever split)."""
-    parts: list[str] = []
-    current = ""
-    for block in blocks:
-        candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-            current = ""
-        for line in block.split("\n"):
-            if len(line) > limit:
-                line = _cut_line(line, limit)
-            candidate = f"{current}\n{line}" if current else line
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                parts.append(current)
-                current = line
-    if current:
-        parts.append(current)
-    return parts
-
-
-def _cut_line(line: str, limit: int) -> str:
-    """Shortens an over-long line without leaving a broken entity or tag (our lines are
-    escaped text plus whole <b>/<i> tags; the tags are dropped when cutting)."""
-    plain = html.unescape(_TAGS.sub("", line))
-    keep = limit - 1
-    while keep > 0:
-        cut = html.escape(plain[:keep]) + "…"
-        if len(cut) <= limit:
-            return cut
-        keep = min(keep - 1, keep * limit // len(cut))
-    return "…"
-
-
-_TAGS = re.compile(r"</?[bi]>")

@@ -24,7 +24,6 @@ from surveys.results import (
     department_results,
     median_of,
     nps_score,
-    pack_messages,
     render_results_text,
     round_half_up,
     summarize_nps,
@@ -522,11 +521,3 @@ async def test_long_results_are_split_into_messages_under_the_limit(database):
         assert html.unescape(re.sub(r"<[^>]+>", "", part))  # well-formed enough to unescape
     joined = "\n".join(parts)
     assert all(f"— {i}:" in joined for i in range(40))
-
-
-def test_pack_messages_never_cuts_an_entity():
-    line = "&amp;" * 2000  # one escaped line far over the limit
-    parts = pack_messages(["<b>title</b>", line], limit=100)
-    assert all(len(p) <= 100 for p in parts)
-    assert all(not re.search(r"&[a-z]*$", p.rstrip("…")) for p in parts)
-    assert parts[0] == "<b>title</b>"

@@ -20,7 +20,7 @@ from handlers.survey_callbacks import ScheduleCB, SurveyCB
 from handlers.surveys.schedule_views import closes_view, reminders_view
 from handlers.surveys.summary_views import summary_text
 from handlers.surveys.views import question_keyboard, question_text
-from handlers.ui import main_menu_for_roles, split_text
+from handlers.ui import main_menu_for_roles
 from mailboxes.model import InboxPage
 from members.roles import Role
 from surveys.answering import Step
@@ -138,10 +138,3 @@ def test_the_mailbox_screens() -> None:
     assert "0 letters (open), page 1/1" in text
     assert len(texts(markup)) == len(InboxFilter)  # no paging on one page
     assert texts(transfer_view(3, [("secretary", "书记信箱")])[1]) == ["书记信箱"]
-
-
-def test_long_text_is_cut_at_line_ends_and_never_inside_an_entity() -> None:
-    parts = split_text("a" * 10 + "\n" + "b" * 10, limit=15)
-    assert parts == ["a" * 10, "b" * 10]
-    [first, second] = split_text("x" * 12 + "&amp;", limit=15)
-    assert first == "x" * 12 and second == "&amp;"
