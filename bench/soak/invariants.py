@@ -277,8 +277,8 @@ class Judge:
         )
         why = f" {dict(never_rows) or 'no outbox row'}" if never else ""
         if erased in counts:
-            first = "was invited first" if counts[erased] else "erased first"
-            why += f"; the erased member {first}"
+            first = "invited, then erased" if counts[erased] else "erased before being invited"
+            why += f"; the erased member was {first}"
         self.check(
             "invitations reach each reachable member once",
             not never and extra <= bound and doubled_rows == 0,
