@@ -429,6 +429,13 @@ class Soak:
         with suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), max(0.01, timeout))
 
+    async def until(self, condition: Callable[[], object]) -> None:
+        """Wait until `condition` holds or the run's deadline passes (the ledger is plain
+        data, so this looks every half second)."""
+        deadline = self.started + self.duration + self.grace
+        while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.5)
+
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
@@ -642,17 +649,14 @@ class LetterWriter:
             return
         soak.ledger.letters.append(record)
         await soak.letters_ready.put(record)
-        # The sender comes back: a follow-up after the first reply, a rating when handled.
-        deadline = soak.started + soak.duration + soak.grace
-        # An answer Telegram refused is never seen: the sender stops waiting when the officer
-        # is through with the letter, not at the run's deadline.
-        while not (record.replies or record.reader_done) and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.5)
+        # The sender comes back: a follow-up after the first reply, a rating when handled. An
+        # answer Telegram refused is never seen: the sender stops waiting when the officer is
+        # through with the letter, not at the run's deadline.
+        await soak.until(lambda: record.replies or record.reader_done)
         if record.replies:
             await soak.think()
             await self._follow_up()
-        while not (record.handled or record.reader_done) and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.5)
+        await soak.until(lambda: record.handled or record.reader_done)
         if record.handled:
             await soak.think()
             await self._rate()
@@ -851,9 +855,7 @@ class Proposer:
         soak.ledger.proposals.append(record)
         await self._cosigners()
         await soak.proposals_ready.put(record)
-        deadline = soak.started + soak.duration + soak.grace
-        while not record.answered and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.5)
+        await soak.until(lambda: record.answered)
         if record.answered:
             await soak.think()
             rated = await chat.press(f"p1:r:{record.proposal_id}:satisfied", dup=soak.dup())
